@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` (demo kiosk) and `make test` (everything CI runs).
+# System packages are installed with apt-get (through sudo when not root).
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := python3-venv python3-dev gcc swig make pcscd libpcsclite-dev \
+	vsmartcard-vpcd python3-virtualsmartcard tmux procps
+
+.PHONY: run test system-packages venv lint typecheck bench fuzz
+
+system-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+venv: system-packages $(BIN)/.installed
+
+run: venv
+	$(BIN)/kiosk demo-data --if-empty
+	$(BIN)/kiosk run --simulate
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: venv
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+bench: venv
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+fuzz: venv
+	KIOSK_FUZZ_EXAMPLES=500000 $(BIN)/pytest tests/eid -k fuzz

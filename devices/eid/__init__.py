@@ -1,0 +1,1 @@
+"""Belgian e-ID: reading the card, parsing its files, checking its signatures."""

@@ -1,0 +1,314 @@
+"""Reception's side of attendance: closing a day, cancellations with their fee, excused absences,
+undoing a check-in. Each is one transaction with its audit entry and outbox events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from kiosk.clock import Clock, local_day_bounds
+from kiosk.config import Settings
+from kiosk.db.models import (
+    Absence,
+    Alert,
+    Booking,
+    BookingStatus,
+    Cancellation,
+    CheckIn,
+    Enrolment,
+    EnrolmentStatus,
+)
+from kiosk.db.models import Session as SessionRow
+from kiosk.db.types import new_id
+from kiosk.journal import audit, emit
+from kiosk.programme.model import Programme
+from kiosk.progress import unexcused_absences
+
+
+class AttendanceError(ValueError):
+    """A reception action that cannot be done (the message says why, in plain words)."""
+
+
+@dataclass(frozen=True)
+class DayClosed:
+    """What closing a day did."""
+
+    day: dt.date
+    absences: int
+    stopped_enrolments: int
+    already_closed: int
+    """Bookings of the day that already had an absence (closing twice changes nothing)."""
+
+
+def _alert(
+    db: Session, *, now: dt.datetime, kind: str, site_id: str, enrolment: Enrolment, message: str
+) -> None:
+    alert = Alert(
+        id=new_id(),
+        raised_at=now,
+        kind=kind,
+        site_id=site_id,
+        patient_id=enrolment.patient_id,
+        enrolment_id=enrolment.id,
+        message=message,
+    )
+    db.add(alert)
+    emit(
+        db,
+        "alert",
+        {
+            "id": alert.id,
+            "raised_at": now.isoformat(),
+            "kind": kind,
+            "site_id": site_id,
+            "patient_id": alert.patient_id,
+            "enrolment_id": alert.enrolment_id,
+            "message": message,
+        },
+        now,
+    )
+
+
+class Attendance:
+    """Reception's actions on one database."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        programmes: Mapping[str, Programme],
+        settings: Settings,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._programmes = programmes
+        self._settings = settings
+        self._clock = clock
+
+    def close_day(self, day: dt.date, *, actor: str = "reception") -> DayClosed:
+        """Every booked session of ``day`` without check-in or cancellation becomes an unexcused
+        absence; an enrolment that reaches its programme's limit is stopped and reception alerted.
+        """
+        now = self._clock.now()
+        start, end = local_day_bounds(day)
+        absences = stopped = already = 0
+        with self._sessions() as db, db.begin():
+            bookings = db.scalars(
+                select(Booking)
+                .join(SessionRow, SessionRow.id == Booking.session_id)
+                .where(
+                    SessionRow.starts_at >= start,
+                    SessionRow.starts_at < end,
+                    SessionRow.site_id == self._settings.site_id,
+                    Booking.status == BookingStatus.BOOKED,
+                )
+                .options(
+                    joinedload(Booking.checkin),
+                    joinedload(Booking.absence),
+                    joinedload(Booking.enrolment),
+                )
+                .order_by(SessionRow.starts_at)
+            ).unique()
+            for booking in bookings:
+                if booking.checkin is not None:
+                    continue
+                if booking.absence is not None:
+                    already += 1
+                    continue
+                absence = Absence(
+                    id=new_id(),
+                    booking_id=booking.id,
+                    enrolment_id=booking.enrolment_id,
+                    recorded_at=now,
+                    excused=False,
+                    reason="",
+                )
+                db.add(absence)
+                db.flush()
+                absences += 1
+                emit(db, "absence", _absence_payload(absence, booking), now)
+                if self._after_absence(db, booking.enrolment, now):
+                    stopped += 1
+            audit(
+                db,
+                at=now,
+                kiosk_id=self._settings.kiosk_id,
+                actor=actor,
+                action="close_day",
+                outcome="closed",
+                detail={"day": day.isoformat(), "absences": absences, "stopped": stopped},
+            )
+        return DayClosed(day, absences, stopped, already)
+
+    def _after_absence(self, db: Session, enrolment: Enrolment, now: dt.datetime) -> bool:
+        """Stop the enrolment at the limit, warn one absence before it. True when stopped."""
+        if enrolment.status != EnrolmentStatus.ACTIVE:
+            return False
+        limit = self._programmes[enrolment.programme_code].unexcused_absence_limit
+        count = unexcused_absences(db, enrolment.id)
+        if count >= limit:
+            enrolment.status = EnrolmentStatus.STOPPED
+            enrolment.stopped_at = now
+            enrolment.stop_reason = f"{count} unexcused absences"
+            emit(
+                db,
+                "enrolment_stopped",
+                {"id": enrolment.id, "at": now.isoformat(), "reason": enrolment.stop_reason},
+                now,
+            )
+            _alert(
+                db,
+                now=now,
+                kind="programme_stopped",
+                site_id=enrolment.site_id,
+                enrolment=enrolment,
+                message=f"Programme stopped after {count} unexcused absences: "
+                "the physician decides what follows.",
+            )
+            return True
+        if count == limit - 1:
+            _alert(
+                db,
+                now=now,
+                kind="absences_warning",
+                site_id=enrolment.site_id,
+                enrolment=enrolment,
+                message=f"{count} unexcused absences: one more stops the programme.",
+            )
+        return False
+
+    def cancel(
+        self, booking_id: str, *, reason: str = "", actor: str = "reception"
+    ) -> Cancellation:
+        """Record a cancellation; notice shorter than the programme's rule carries the fee."""
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            booking = self._booking(db, booking_id)
+            if booking.status == BookingStatus.CANCELLED:
+                raise AttendanceError("this booking is already cancelled")
+            if booking.checkin is not None:
+                raise AttendanceError("the patient is already checked in for this session")
+            programme = self._programmes[booking.enrolment.programme_code]
+            notice = booking.session.starts_at - now
+            notice_minutes = max(int(notice.total_seconds() // 60), 0)
+            late = notice < dt.timedelta(hours=programme.cancellation_notice_hours)
+            cancellation = Cancellation(
+                id=new_id(),
+                booking_id=booking.id,
+                cancelled_at=now,
+                notice_minutes=notice_minutes,
+                fee_cents=programme.late_cancellation_fee_cents if late else 0,
+                reason=reason,
+            )
+            booking.status = BookingStatus.CANCELLED
+            if booking.absence is not None:
+                # Cancelled after the day was closed: the call came, it is not an absence.
+                db.delete(booking.absence)
+            db.add(cancellation)
+            db.flush()
+            emit(
+                db,
+                "cancellation",
+                {
+                    "id": cancellation.id,
+                    "booking_id": booking.id,
+                    "cancelled_at": now.isoformat(),
+                    "notice_minutes": notice_minutes,
+                    "fee_cents": cancellation.fee_cents,
+                    "reason": reason,
+                },
+                now,
+            )
+            audit(
+                db,
+                at=now,
+                kiosk_id=self._settings.kiosk_id,
+                actor=actor,
+                action="cancel",
+                outcome="late" if late else "in_time",
+                patient_id=booking.patient_id,
+                booking_id=booking.id,
+                detail={"fee_cents": cancellation.fee_cents},
+            )
+            return cancellation
+
+    def excuse(self, booking_id: str, *, reason: str, actor: str = "reception") -> Absence:
+        """Mark an absence excused (a valid reason); it no longer counts towards the limit."""
+        if not reason.strip():
+            raise AttendanceError("an excused absence needs a reason")
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            booking = self._booking(db, booking_id)
+            absence = booking.absence
+            if absence is None:
+                raise AttendanceError("there is no absence recorded for this booking")
+            absence.excused = True
+            absence.reason = reason
+            emit(db, "absence", _absence_payload(absence, booking), now)
+            audit(
+                db,
+                at=now,
+                kiosk_id=self._settings.kiosk_id,
+                actor=actor,
+                action="excuse",
+                outcome="excused",
+                patient_id=booking.patient_id,
+                booking_id=booking.id,
+            )
+            return absence
+
+    def undo_checkin(self, booking_id: str, *, actor: str = "reception") -> None:
+        """Take back a check-in made by mistake (wrong patient, wrong session)."""
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            booking = self._booking(db, booking_id)
+            checkin: CheckIn | None = booking.checkin
+            if checkin is None:
+                raise AttendanceError("this booking has no check-in to undo")
+            emit(
+                db,
+                "checkin_undone",
+                {"id": checkin.id, "booking_id": booking.id, "at": now.isoformat()},
+                now,
+            )
+            db.delete(checkin)
+            audit(
+                db,
+                at=now,
+                kiosk_id=self._settings.kiosk_id,
+                actor=actor,
+                action="undo_checkin",
+                outcome="undone",
+                patient_id=booking.patient_id,
+                booking_id=booking.id,
+            )
+
+    @staticmethod
+    def _booking(db: Session, booking_id: str) -> Booking:
+        booking = db.scalar(
+            select(Booking)
+            .where(Booking.id == booking_id)
+            .options(
+                joinedload(Booking.session),
+                joinedload(Booking.enrolment),
+                joinedload(Booking.checkin),
+                joinedload(Booking.absence),
+            )
+        )
+        if booking is None:
+            raise AttendanceError("no such booking")
+        return booking
+
+
+def _absence_payload(absence: Absence, booking: Booking) -> dict[str, object]:
+    return {
+        "id": absence.id,
+        "booking_id": booking.id,
+        "enrolment_id": absence.enrolment_id,
+        "recorded_at": absence.recorded_at.isoformat(),
+        "excused": absence.excused,
+        "reason": absence.reason,
+    }

@@ -1,0 +1,367 @@
+"""The check-in engine: given who taps and when, decide and record, in one transaction.
+
+Plain Python on top of the database; no screen. A check-in, its parking ticket, the audit entry
+and the outbox events are committed together or not at all. A refusal records only an audit entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from devices.eid.national_number import validate
+from kiosk import progress
+from kiosk.clock import Clock, local, local_day_bounds
+from kiosk.config import Settings
+from kiosk.db.models import (
+    Booking,
+    BookingStatus,
+    CheckIn,
+    Enrolment,
+    EnrolmentStatus,
+    ParkingTicket,
+    Patient,
+)
+from kiosk.db.models import Session as SessionRow
+from kiosk.db.types import new_id
+from kiosk.journal import audit, emit
+from kiosk.outcomes import CheckinResult, Outcome, ParkingInfo, SessionInfo
+from kiosk.parking.code import short_code
+from kiosk.parking.issue import issue_ticket
+from kiosk.patients import find_by_national_number, initial_name
+from kiosk.programme.model import Phase, Programme
+
+
+@dataclass(frozen=True)
+class IdentityEvidence:
+    """Who is checking in and how we know (kept with the check-in for billing)."""
+
+    national_number: str
+    method: str = "chip"
+    """``chip`` (e-ID read and verified), ``manual`` (reception), ``command`` (headless CLI)."""
+    card_number: str = ""
+    document_type: str = ""
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "national_number", validate(self.national_number))
+
+    @property
+    def actor(self) -> str:
+        """Who acted, for the audit trail: the card holder at the kiosk, or a script."""
+        return "command" if self.method == "command" else "patient"
+
+    def __repr__(self) -> str:
+        # Never the number itself: reprs end up in logs and tracebacks.
+        return f"IdentityEvidence(method={self.method!r}, document_type={self.document_type!r})"
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    booking: Booking
+    session: SessionRow
+    opens: dt.datetime
+    closes: dt.datetime
+
+
+class CheckinEngine:
+    """Decides and records check-ins against one database."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        programmes: Mapping[str, Programme],
+        settings: Settings,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._programmes = programmes
+        self._settings = settings
+        self._clock = clock
+
+    def check_in(self, identity: IdentityEvidence, at: dt.datetime | None = None) -> CheckinResult:
+        """Check in the holder of ``identity`` at ``at`` (default: now)."""
+        now = at or self._clock.now()
+        key = self._settings.require_lookup_key()
+        for attempt in range(2):
+            with self._sessions() as db, db.begin():
+                patient = find_by_national_number(db, key, identity.national_number)
+                if patient is None:
+                    self._audit(db, now, "unknown_patient", None, None, identity)
+                    return CheckinResult(Outcome.UNKNOWN_PATIENT)
+                try:
+                    return self._decide(db, patient, now, identity)
+                except IntegrityError:
+                    # Another process checked this booking in between our read and our write.
+                    if attempt:
+                        raise
+                    db.rollback()
+        raise AssertionError("unreachable")
+
+    def check_in_patient(
+        self, patient_id: str, *, actor: str, note: str, at: dt.datetime | None = None
+    ) -> CheckinResult:
+        """Reception's manual check-in (forgotten card): same rules, identity noted as manual."""
+        now = at or self._clock.now()
+        with self._sessions() as db, db.begin():
+            patient = db.get(Patient, patient_id)
+            if patient is None:
+                return CheckinResult(Outcome.UNKNOWN_PATIENT)
+            evidence = _ManualEvidence(actor=actor, note=note)
+            return self._decide(db, patient, now, evidence)
+
+    # -- decision ---------------------------------------------------------------------------
+
+    def _decide(
+        self,
+        db: Session,
+        patient: Patient,
+        now: dt.datetime,
+        identity: IdentityEvidence | _ManualEvidence,
+    ) -> CheckinResult:
+        candidates = self._todays_candidates(db, patient, now)
+        chosen, outcome = self._choose(candidates, now)
+        if chosen is None:
+            outcome = self._no_booking_outcome(patient) if outcome is None else outcome
+            self._audit(db, now, outcome, patient.id, None, identity)
+            return CheckinResult(outcome, display_name=initial_name(patient))
+        booking, session = chosen.booking, chosen.session
+        enrolment = booking.enrolment
+        programme = self._programmes[enrolment.programme_code]
+        phase = programme.phase_of(session.kind)
+        info = SessionInfo(
+            kind=session.kind,
+            kind_title=programme.kind(session.kind).title,
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            room=session.room,
+            programme_title=programme.title,
+        )
+        base = CheckinResult(
+            outcome=Outcome.TOO_EARLY,
+            display_name=initial_name(patient),
+            session=info,
+            opens_at=chosen.opens,
+            cancellation_phone=programme.cancellation_phone,
+            patient_id=patient.id,
+            booking_id=booking.id,
+        )
+        if booking.checkin is not None:
+            return self._admitted(db, base, booking, programme, Outcome.ALREADY_CHECKED_IN, now)
+        refusal = outcome or self._refusal(db, enrolment, programme, phase, booking, now)
+        if refusal is not None:
+            self._audit(db, now, refusal, patient.id, booking.id, identity)
+            return replace(base, outcome=refusal)
+        checkin = CheckIn(
+            id=new_id(),
+            booking_id=booking.id,
+            patient_id=patient.id,
+            kiosk_id=self._settings.kiosk_id,
+            checked_in_at=now,
+            late=now > session.starts_at,
+            identity_method=identity.method,
+            card_number=identity.card_number,
+            document_type=identity.document_type,
+            identity_note=identity.note,
+        )
+        db.add(checkin)
+        db.flush()
+        booking.checkin = checkin
+        emit(
+            db,
+            "checkin",
+            {
+                "id": checkin.id,
+                "booking_id": booking.id,
+                "patient_id": patient.id,
+                "site_id": session.site_id,
+                "kiosk_id": checkin.kiosk_id,
+                "checked_in_at": now.isoformat(),
+                "late": checkin.late,
+                "identity_method": checkin.identity_method,
+                "card_number": checkin.card_number,
+                "document_type": checkin.document_type,
+                "identity_note": checkin.identity_note,
+            },
+            now,
+        )
+        self._audit(db, now, Outcome.CHECKED_IN, patient.id, booking.id, identity)
+        return self._admitted(db, base, booking, programme, Outcome.CHECKED_IN, now)
+
+    def _todays_candidates(
+        self, db: Session, patient: Patient, now: dt.datetime
+    ) -> list[_Candidate]:
+        start, end = local_day_bounds(local(now).date())
+        rows = db.scalars(
+            select(Booking)
+            .join(SessionRow, SessionRow.id == Booking.session_id)
+            .where(
+                Booking.patient_id == patient.id,
+                SessionRow.starts_at >= start,
+                SessionRow.starts_at < end,
+            )
+            .options(
+                joinedload(Booking.session),
+                joinedload(Booking.enrolment),
+                joinedload(Booking.checkin),
+            )
+            .order_by(SessionRow.starts_at)
+        ).unique()
+        window = self._settings.checkin
+        return [
+            _Candidate(
+                b,
+                b.session,
+                b.session.starts_at - dt.timedelta(minutes=window.opens_before_minutes),
+                b.session.starts_at + dt.timedelta(minutes=window.closes_after_minutes),
+            )
+            for b in rows
+        ]
+
+    def _choose(
+        self, candidates: list[_Candidate], now: dt.datetime
+    ) -> tuple[_Candidate | None, Outcome | None]:
+        """Pick today's booking this tap is about, or the outcome when there is none."""
+        live = [c for c in candidates if c.booking.status == BookingStatus.BOOKED]
+        if not live:
+            return (None, Outcome.BOOKING_CANCELLED) if candidates else (None, None)
+        open_now = [c for c in live if c.opens <= now <= c.closes]
+        if open_now:
+            # Two overlapping windows: the first one not yet checked in.
+            return next((c for c in open_now if c.booking.checkin is None), open_now[0]), None
+        grace = dt.timedelta(minutes=self._settings.parking.grace_minutes)
+        done = [
+            c for c in live if c.booking.checkin is not None and now <= c.session.ends_at + grace
+        ]
+        if done:
+            return done[-1], None
+        upcoming = [c for c in live if now < c.opens]
+        if upcoming:
+            return upcoming[0], Outcome.TOO_EARLY
+        missed = [c for c in live if c.booking.checkin is None]
+        if missed:
+            return missed[-1], Outcome.TOO_LATE
+        return live[-1], None
+
+    def _no_booking_outcome(self, patient: Patient) -> Outcome:
+        statuses = {e.status for e in patient.enrolments}
+        if EnrolmentStatus.ACTIVE in statuses or not statuses:
+            return Outcome.NO_BOOKING
+        if EnrolmentStatus.STOPPED in statuses:
+            return Outcome.PROGRAMME_STOPPED
+        return Outcome.PROGRAMME_FINISHED
+
+    def _refusal(
+        self,
+        db: Session,
+        enrolment: Enrolment,
+        programme: Programme,
+        phase: Phase,
+        booking: Booking,
+        now: dt.datetime,
+    ) -> Outcome | None:
+        if enrolment.status == EnrolmentStatus.STOPPED:
+            return Outcome.PROGRAMME_STOPPED
+        if enrolment.status == EnrolmentStatus.FINISHED:
+            return Outcome.PROGRAMME_FINISHED
+        if (
+            phase.sessions is not None
+            and progress.attended_count(db, enrolment.id, phase) >= phase.sessions
+        ):
+            return Outcome.PROGRAMME_FINISHED
+        last_day = progress.deadline(db, enrolment, programme, phase)
+        if last_day is not None and local(now).date() > last_day:
+            return Outcome.DEADLINE_PASSED
+        if phase.max_per_week is not None and (
+            progress.attended_in_week(
+                db, enrolment.id, phase, booking.session.starts_at, booking.id
+            )
+            >= phase.max_per_week
+        ):
+            return Outcome.WEEKLY_LIMIT_REACHED
+        return None
+
+    def _admitted(
+        self,
+        db: Session,
+        base: CheckinResult,
+        booking: Booking,
+        programme: Programme,
+        outcome: Outcome,
+        now: dt.datetime,
+    ) -> CheckinResult:
+        session = booking.session
+        phase = programme.phase_of(session.kind)
+        number = (
+            progress.attended_count(db, booking.enrolment_id, phase, before=session.starts_at) + 1
+        )
+        checkin = booking.checkin
+        assert checkin is not None
+        return replace(
+            base,
+            outcome=outcome,
+            opens_at=None,
+            progress=progress.progress_of(number, phase),
+            specials=progress.specials_of(programme, phase, session.kind, number),
+            reminders=progress.reminders_of(
+                db, booking.enrolment, programme, phase, number, local(now).date()
+            ),
+            parking=self._parking(db, booking, now),
+            late=checkin.late,
+            checked_in_at=checkin.checked_in_at,
+        )
+
+    def _parking(self, db: Session, booking: Booking, now: dt.datetime) -> ParkingInfo | None:
+        if not self._settings.parking.keys:
+            return None  # a site without a car park configures no keys
+        ticket: ParkingTicket = issue_ticket(
+            db,
+            settings=self._settings,
+            booking_id=booking.id,
+            session_end=booking.session.ends_at,
+            now=now,
+        )
+        return ParkingInfo(
+            payload=ticket.payload,
+            short_code=short_code(ticket.ticket_number),
+            expires_at=ticket.expires_at,
+            ticket_id=ticket.id,
+            printed=ticket.printed_at is not None,
+        )
+
+    def _audit(
+        self,
+        db: Session,
+        now: dt.datetime,
+        outcome: str,
+        patient_id: str | None,
+        booking_id: str | None,
+        identity: IdentityEvidence | _ManualEvidence,
+    ) -> None:
+        audit(
+            db,
+            at=now,
+            kiosk_id=self._settings.kiosk_id,
+            actor=identity.actor,
+            action="checkin",
+            outcome=str(outcome),
+            patient_id=patient_id,
+            booking_id=booking_id,
+            detail={"method": identity.method, "document_type": identity.document_type},
+        )
+
+
+@dataclass(frozen=True)
+class _ManualEvidence:
+    """Reception vouches for the patient (no card)."""
+
+    actor: str
+    note: str
+    method: str = "manual"
+    card_number: str = ""
+    document_type: str = ""

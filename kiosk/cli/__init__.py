@@ -1,0 +1,1 @@
+"""Command line of the kiosk: one sub-command module per area."""

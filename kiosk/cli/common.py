@@ -1,0 +1,56 @@
+"""What every command shares: errors, the parsed context, argument types and JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from kiosk import config as config_module
+from kiosk.clock import BRUSSELS, to_utc
+
+
+class UsageError(ValueError):
+    """Bad input: one clear sentence, exit code 2."""
+
+
+class CommandError(RuntimeError):
+    """The command ran but could not do its job (no card, unreachable database): exit 1."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def settings(args: argparse.Namespace) -> config_module.Settings:
+    """The validated settings for this invocation."""
+    return config_module.load(getattr(args, "config", None))
+
+
+def parse_date(text: str) -> dt.date:
+    """An ISO date (``2026-11-23``) or ``today``; argparse type."""
+    if text == "today":
+        return dt.datetime.now(BRUSSELS).date()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def parse_time(text: str) -> dt.datetime:
+    """An ISO date and time; without an offset it is Brussels local time. argparse type."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date and time (use YYYY-MM-DDTHH:MM, local time)"
+        ) from None
+    return to_utc(moment)
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout."""
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")

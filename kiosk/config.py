@@ -1,0 +1,244 @@
+"""Settings: one TOML file plus environment overrides, validated with one clear error.
+
+Where things are looked up, first match wins:
+
+* the file: ``--config FILE``, then ``$KIOSK_CONFIG``, then ``/etc/rehab-kiosk/kiosk.toml``,
+  then ``kiosk.toml`` in the data directory; with none of them, the built-in defaults.
+* the data directory (databases, virtual cards, printed tickets): ``$KIOSK_DATA_DIR``, then the
+  file's ``data_dir``, then ``$XDG_DATA_HOME/rehab-kiosk`` (``~/.local/share/rehab-kiosk``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SYSTEM_CONFIG = Path("/etc/rehab-kiosk/kiosk.toml")
+LANGUAGES = ("nl", "fr", "en", "de")
+
+
+class ConfigError(ValueError):
+    """The configuration is wrong; the message names the file and the key."""
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory used when nothing else is set."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "rehab-kiosk"
+
+
+@dataclass(frozen=True)
+class CheckinWindow:
+    """When a booking can be checked in, relative to its start."""
+
+    opens_before_minutes: int = 45
+    closes_after_minutes: int = 20
+
+
+@dataclass(frozen=True)
+class ParkingSettings:
+    """Parking ticket keys and validity."""
+
+    signing_key: str = ""
+    keys: Mapping[str, bytes] = field(default_factory=dict)
+    grace_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know, validated."""
+
+    source: Path | None
+    data_dir: Path
+    site_id: str = "GENK"
+    kiosk_id: str = "GENK-1"
+    kiosk_number: int = 1
+    """1 to 99, unique within a site: the first digits of this kiosk's parking ticket numbers."""
+    centre_name: str = "Ambulante Revalidatie"
+    local_url: str = ""
+    central_url: str = ""
+    lookup_key: bytes = b""
+    programmes_dir: Path | None = None
+    checkin: CheckinWindow = field(default_factory=CheckinWindow)
+    parking: ParkingSettings = field(default_factory=ParkingSettings)
+    language: str = "nl"
+    result_timeout_seconds: int = 15
+    reception_pin_hash: str = ""
+    reader: str = "simulated"
+    reader_name: str = ""
+    printer: str = "file"
+    printer_target: str = ""
+
+    def require_lookup_key(self) -> bytes:
+        """The key of the national-number hash, or a clear error when none is configured."""
+        if not self.lookup_key:
+            raise ConfigError(
+                f"{self.source or 'the configuration'}: [privacy] lookup_key is not set "
+                "(run `kiosk demo-data` for a demo configuration)"
+            )
+        return self.lookup_key
+
+
+class _Reader:
+    """Typed access to a TOML table that names the file and key in every error."""
+
+    def __init__(self, where: str, table: Mapping[str, Any], prefix: str = "") -> None:
+        self.where, self.table, self.prefix = where, table, prefix
+
+    def _fail(self, key: str, why: str) -> ConfigError:
+        return ConfigError(f"{self.where}: {self.prefix}{key}: {why}")
+
+    def table_of(self, key: str) -> _Reader:
+        value = self.table.get(key, {})
+        if not isinstance(value, dict):
+            raise self._fail(key, "must be a table")
+        return _Reader(self.where, value, f"[{self.prefix}{key}] ")
+
+    def text(self, key: str, default: str, *, choices: tuple[str, ...] = ()) -> str:
+        value = self.table.get(key, default)
+        if not isinstance(value, str):
+            raise self._fail(key, "must be a string")
+        if choices and value not in choices:
+            raise self._fail(key, f"must be one of {', '.join(choices)}")
+        return value
+
+    def whole(self, key: str, default: int, *, low: int = 0, high: int = 10**6) -> int:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self._fail(key, f"must be a whole number from {low} to {high}")
+        return value
+
+    def hex_secret(self, key: str, *, min_bytes: int) -> bytes:
+        value = self.table.get(key, "")
+        if value == "":
+            return b""
+        try:
+            secret = bytes.fromhex(value) if isinstance(value, str) else b""
+        except ValueError:
+            secret = b""
+        if len(secret) < min_bytes:
+            raise self._fail(key, f"must be at least {min_bytes} bytes written in hex")
+        return secret
+
+
+def _find_file(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: no such configuration file")
+        return explicit
+    env = os.environ.get("KIOSK_CONFIG")
+    if env:
+        if not Path(env).is_file():
+            raise ConfigError(f"{env}: no such configuration file (from KIOSK_CONFIG)")
+        return Path(env)
+    if SYSTEM_CONFIG.is_file():
+        return SYSTEM_CONFIG
+    env_dir = os.environ.get("KIOSK_DATA_DIR")
+    candidate = (Path(env_dir) if env_dir else default_data_dir()) / "kiosk.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load(explicit: Path | None = None) -> Settings:
+    """Find, read and validate the configuration (see the module docstring for the order)."""
+    path = _find_file(explicit)
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return from_mapping(raw, path)
+
+
+def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
+    """Validate an already parsed configuration table."""
+    top = _Reader(str(path or "configuration"), raw)
+    env = os.environ
+    data_dir = Path(env.get("KIOSK_DATA_DIR") or top.text("data_dir", "") or default_data_dir())
+    checkin = top.table_of("checkin")
+    parking = top.table_of("parking")
+    keys_table = parking.table_of("keys")
+    keys: dict[str, bytes] = {}
+    for kid in keys_table.table:
+        if not (1 <= len(kid) <= 8 and kid.isascii() and kid.isalnum() and kid.upper() == kid):
+            raise ConfigError(f"{top.where}: [parking.keys] {kid}: a key id is 1 to 8 of A-Z 0-9")
+        keys[kid] = keys_table.hex_secret(kid, min_bytes=32)
+    signing_key = parking.text("signing_key", next(iter(keys), ""))
+    if keys and signing_key not in keys:
+        raise ConfigError(f"{top.where}: [parking] signing_key: names no key in [parking.keys]")
+    ui = top.table_of("ui")
+    devices = top.table_of("devices")
+    programmes_dir = top.text("programmes_dir", "")
+    return Settings(
+        source=path,
+        data_dir=data_dir,
+        site_id=env.get("KIOSK_SITE_ID") or top.text("site_id", "GENK"),
+        kiosk_id=env.get("KIOSK_ID") or top.text("kiosk_id", "GENK-1"),
+        kiosk_number=top.whole("kiosk_number", 1, low=1, high=99),
+        centre_name=top.text("centre_name", "Ambulante Revalidatie"),
+        local_url=env.get("KIOSK_LOCAL_URL")
+        or top.text("local_url", "")
+        or f"sqlite:///{data_dir / 'kiosk.sqlite'}",
+        central_url=env.get("KIOSK_CENTRAL_URL")
+        or top.text("central_url", "")
+        or f"sqlite:///{data_dir / 'central.sqlite'}",
+        lookup_key=top.table_of("privacy").hex_secret("lookup_key", min_bytes=32),
+        programmes_dir=Path(programmes_dir) if programmes_dir else None,
+        checkin=CheckinWindow(
+            opens_before_minutes=checkin.whole("opens_before_minutes", 45, high=24 * 60),
+            closes_after_minutes=checkin.whole("closes_after_minutes", 20, high=24 * 60),
+        ),
+        parking=ParkingSettings(
+            signing_key=signing_key,
+            keys=keys,
+            grace_minutes=parking.whole("grace_minutes", 60, high=24 * 60),
+        ),
+        language=ui.text("language", "nl", choices=LANGUAGES),
+        result_timeout_seconds=ui.whole("result_timeout_seconds", 15, low=3, high=600),
+        reception_pin_hash=top.table_of("reception").text("pin_hash", ""),
+        reader=devices.text("reader", "simulated", choices=("simulated", "pcsc")),
+        reader_name=devices.text("reader_name", ""),
+        printer=devices.text("printer", "file", choices=("none", "file", "escpos")),
+        printer_target=devices.text("printer_target", ""),
+    )
+
+
+def demo_config_text(data_dir: Path) -> str:
+    """A starter configuration with freshly generated secrets (never committed anywhere)."""
+    return f"""# Rehab kiosk configuration (demo). Secrets below were generated on this machine.
+site_id = "GENK"
+kiosk_id = "GENK-1"
+kiosk_number = 1
+centre_name = "Ambulante Revalidatie"
+data_dir = "{data_dir}"
+
+[checkin]
+opens_before_minutes = 45
+closes_after_minutes = 20
+
+[privacy]
+# Key of the hash the kiosk looks patients up by; the same on every kiosk and the centre.
+lookup_key = "{secrets.token_hex(32)}"
+
+[parking]
+signing_key = "K1"
+grace_minutes = 60
+
+[parking.keys]
+K1 = "{secrets.token_hex(32)}"
+
+[ui]
+language = "nl"
+result_timeout_seconds = 15
+
+[devices]
+reader = "simulated"
+printer = "file"
+"""

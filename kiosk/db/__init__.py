@@ -1,0 +1,1 @@
+"""The databases: models shared by the kiosk's SQLite and the centre, engines, migrations."""

@@ -1,0 +1,83 @@
+"""The audit trail and the outbox, written inside the caller's transaction.
+
+Every change the kiosk makes is also an outbox event, committed in the same transaction, so that
+``sync/`` can push it later and nothing is lost when the network is down. Neither carries the
+national register number or a name: ids only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk.db.models import AuditEntry, OutboxEvent
+from kiosk.db.types import new_id
+
+SCHEMA_VERSION = 1
+
+
+def emit(db: Session, kind: str, payload: Mapping[str, object], at: dt.datetime) -> OutboxEvent:
+    """Queue an event for the central database (the caller commits)."""
+    # BEGIN IMMEDIATE (see kiosk.db.engine) makes max+1 safe between processes.
+    last = db.scalar(select(func.max(OutboxEvent.seq)))
+    event = OutboxEvent(
+        id=new_id(),
+        seq=(last or 0) + 1,
+        created_at=at,
+        kind=kind,
+        schema_version=SCHEMA_VERSION,
+        payload=dict(payload),
+        attempts=0,
+        last_error="",
+        set_aside=False,
+    )
+    db.add(event)
+    db.flush()
+    return event
+
+
+def audit(
+    db: Session,
+    *,
+    at: dt.datetime,
+    kiosk_id: str,
+    actor: str,
+    action: str,
+    outcome: str = "",
+    patient_id: str | None = None,
+    booking_id: str | None = None,
+    detail: Mapping[str, object] | None = None,
+) -> AuditEntry:
+    """Record who did what (and queue it for the centre)."""
+    entry = AuditEntry(
+        id=new_id(),
+        at=at,
+        kiosk_id=kiosk_id,
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        patient_id=patient_id,
+        booking_id=booking_id,
+        detail=dict(detail or {}),
+    )
+    db.add(entry)
+    emit(
+        db,
+        "audit",
+        {
+            "id": entry.id,
+            "at": at.isoformat(),
+            "kiosk_id": kiosk_id,
+            "actor": actor,
+            "action": action,
+            "outcome": outcome,
+            "patient_id": patient_id,
+            "booking_id": booking_id,
+            "detail": entry.detail,
+        },
+        at,
+    )
+    return entry

@@ -1,0 +1,109 @@
+"""What a check-in attempt ends in: plain values the screen, the CLI and the tests read.
+
+Texts are not built here: an outcome carries stable codes and numbers, and the screen puts them
+into the patient's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from kiosk.programme.model import Texts
+
+
+class Outcome(enum.StrEnum):
+    """Stable machine words (``kiosk checkin --json`` prints them; scripts rely on them)."""
+
+    CHECKED_IN = "checked_in"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    TOO_EARLY = "too_early"
+    TOO_LATE = "too_late"
+    NO_BOOKING = "no_booking"
+    BOOKING_CANCELLED = "booking_cancelled"
+    UNKNOWN_PATIENT = "unknown_patient"
+    PROGRAMME_STOPPED = "programme_stopped"
+    PROGRAMME_FINISHED = "programme_finished"
+    DEADLINE_PASSED = "deadline_passed"
+    WEEKLY_LIMIT_REACHED = "weekly_limit_reached"
+
+    @property
+    def admitted(self) -> bool:
+        """True when the patient is checked in (now or earlier)."""
+        return self in (Outcome.CHECKED_IN, Outcome.ALREADY_CHECKED_IN)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """The booked session, as the patient needs to see it."""
+
+    kind: str
+    kind_title: Texts
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    room: str
+    programme_title: Texts
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The place of this session in the programme ("group session 12 of 36")."""
+
+    phase: str
+    phase_title: Texts
+    number: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class Special:
+    """What is special today: a test moment, an information session, a follow-up."""
+
+    code: str
+    """``milestone`` or ``info_session``."""
+    title: Texts
+    followed_by: Texts | None = None
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """Something to tell the patient; ``code`` picks the sentence, the rest fills it in."""
+
+    code: str
+    """``register_info_session``, ``deadline_close``, ``absences`` or ``bring``."""
+    title: Texts | None = None
+    count: int = 0
+    limit: int = 0
+    date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ParkingInfo:
+    """The free-exit ticket of this session."""
+
+    payload: str
+    short_code: str
+    expires_at: dt.datetime
+    ticket_id: str
+    printed: bool
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    """The outcome of one tap. ``display_name`` is a first name and initial at most."""
+
+    outcome: Outcome
+    display_name: str = ""
+    session: SessionInfo | None = None
+    progress: Progress | None = None
+    specials: tuple[Special, ...] = ()
+    reminders: tuple[Reminder, ...] = ()
+    parking: ParkingInfo | None = None
+    late: bool = False
+    checked_in_at: dt.datetime | None = None
+    opens_at: dt.datetime | None = None
+    """For ``too_early``: when the check-in window opens."""
+    cancellation_phone: str = ""
+    patient_id: str | None = None
+    booking_id: str | None = None

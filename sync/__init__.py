@@ -1,0 +1,1 @@
+"""Exchange with the central database: pull bookings, push the outbox."""
