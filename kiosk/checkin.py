@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from devices.eid.identity import Identity
 from devices.eid.national_number import validate
 from kiosk import progress
 from kiosk.clock import Clock, local, local_day_bounds
@@ -43,13 +44,24 @@ class IdentityEvidence:
 
     national_number: str
     method: str = "chip"
-    """``chip`` (e-ID read and verified), ``manual`` (reception), ``command`` (headless CLI)."""
+    """``chip`` (e-ID read and verified), ``simulated`` (virtual card), ``manual`` (reception),
+    ``command`` (headless CLI)."""
     card_number: str = ""
     document_type: str = ""
     note: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "national_number", validate(self.national_number))
+
+    @classmethod
+    def from_card(cls, identity: Identity) -> IdentityEvidence:
+        """Evidence from an e-ID read by a reader (its signatures already checked)."""
+        return cls(
+            identity.national_number,
+            method=identity.source,
+            card_number=identity.card_number,
+            document_type=identity.document_type,
+        )
 
     @property
     def actor(self) -> str:

@@ -9,14 +9,17 @@ are attended (or missed), today's and the coming weeks' are booked. Deterministi
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from devices.eid.national_number import make
+from devices.eid.virtual_card import VirtualAddress, VirtualCard
 from kiosk.clock import BRUSSELS
 from kiosk.db.models import (
     Absence,
@@ -423,3 +426,41 @@ def _card_number(index: int) -> str:
     """A 12-digit e-ID card number whose last two digits are the mod-97 check of the first ten."""
     body = 5920000000 + index
     return f"{body:010d}{body % 97 or 97:02d}"
+
+
+CARD_LANGUAGES = ("nl", "nl", "nl", "fr", "de")
+
+
+def write_cards(patients: Iterable[DemoPatient], directory: Path) -> Path:
+    """Write a virtual e-ID card per patient, and ``index.json`` for the simulation panel.
+
+    File names carry a running number only; the index gives each card a label with the first
+    name and initial (what the public screen may show) and the patient's stage.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    index = []
+    for number, patient in enumerate(patients, start=1):
+        name = f"card-{number:04d}.json"
+        VirtualCard(
+            national_number=patient.national_number,
+            last_name=patient.last_name,
+            first_names=patient.first_names,
+            birth_date=patient.birth_date.isoformat(),
+            sex=patient.sex,
+            card_number=patient.card_number,
+            document_type=patient.document_type,
+            nationality="Belg" if patient.document_type == "1" else "Marokkaan",
+            address=VirtualAddress("Stalenstraat 2", "3600", "Genk"),
+            language=CARD_LANGUAGES[number % len(CARD_LANGUAGES)],
+        ).save(directory / name)
+        index.append(
+            {
+                "file": name,
+                "label": f"{patient.first_names.split()[0]} {patient.last_name[0]}.",
+                "programme": patient.programme_code,
+                "stage": patient.stage,
+            }
+        )
+    path = directory / "index.json"
+    path.write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path

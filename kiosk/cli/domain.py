@@ -103,8 +103,10 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
             )
     finally:
         context.close()
+    cards = demo.write_cards(summary.patients, cfg.data_dir / "cards")
     report = {
         "config": str(cfg.source),
+        "cards": str(cards.parent),
         "database": str(db_path or cfg.local_url),
         "patients": len(summary.patients),
         "sessions": summary.sessions,
@@ -351,4 +353,3 @@ def cmd_register(args: argparse.Namespace) -> int:
             f"code {line.nomenclature_code or '-'}  {line.place}  ({line.identity_method})"
         )
     return 0
-
