@@ -11,6 +11,7 @@ Where things are looked up, first match wins:
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -20,6 +21,8 @@ from typing import Any
 
 SYSTEM_CONFIG = Path("/etc/rehab-kiosk/kiosk.toml")
 LANGUAGES = ("nl", "fr", "en", "de")
+LOG_TARGETS = ("stderr", "journal", "file")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(ValueError):
@@ -73,6 +76,15 @@ class Settings:
     reader_name: str = ""
     printer: str = "file"
     printer_target: str = ""
+    log_target: str = "stderr"
+    """Where log events go: stderr, journal (native protocol) or file; see kiosk.logs."""
+    log_level: str = "INFO"
+    log_file: str = ""
+    backup_keep: int = 14
+    """How many backups ``kiosk backup`` keeps in ``backup_dir`` (the oldest go first)."""
+    backup_dir: Path | None = None
+    db_key_credential: str = ""
+    """Name of the systemd credential holding the SQLCipher key; empty: the database is plain."""
 
     def require_lookup_key(self) -> bytes:
         """The key of the national-number hash, or a clear error when none is configured."""
@@ -176,16 +188,19 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
     ui = top.table_of("ui")
     devices = top.table_of("devices")
     programmes_dir = top.text("programmes_dir", "")
+    site_id = env.get("KIOSK_SITE_ID") or top.text("site_id", "GENK")
+    if not re.fullmatch(r"[A-Z0-9-]{1,16}", site_id):
+        raise ConfigError(f"{top.where}: site_id: must be 1 to 16 of A-Z 0-9 -")
     return Settings(
         source=path,
         data_dir=data_dir,
-        site_id=env.get("KIOSK_SITE_ID") or top.text("site_id", "GENK"),
+        site_id=site_id,
         kiosk_id=env.get("KIOSK_ID") or top.text("kiosk_id", "GENK-1"),
         kiosk_number=top.whole("kiosk_number", 1, low=1, high=99),
         centre_name=top.text("centre_name", "Ambulante Revalidatie"),
         local_url=env.get("KIOSK_LOCAL_URL")
         or top.text("local_url", "")
-        or f"sqlite:///{data_dir / 'kiosk.sqlite'}",
+        or _local_sqlite_url(data_dir / "kiosk.sqlite", key_credential, top.where),
         central_url=env.get("KIOSK_CENTRAL_URL")
         or top.text("central_url", "")
         or f"sqlite:///{data_dir / 'central.sqlite'}",
@@ -207,6 +222,14 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
         reader_name=devices.text("reader_name", ""),
         printer=devices.text("printer", "file", choices=("none", "file", "escpos")),
         printer_target=devices.text("printer_target", ""),
+        log_target=env.get("KIOSK_LOG_TARGET")
+        or logs.text("target", "stderr", choices=LOG_TARGETS),
+        log_level=env.get("KIOSK_LOG_LEVEL")
+        or logs.text("level", "INFO", choices=LOG_LEVELS),
+        log_file=logs.text("file", ""),
+        backup_keep=backup.whole("keep", 14, low=1, high=1000),
+        backup_dir=Path(backup_dir) if backup_dir else None,
+        db_key_credential=key_credential,
     )
 
 

@@ -16,7 +16,7 @@ from kiosk.config import ConfigError
 from kiosk.programme import ProgrammeError
 
 # Each module's ``register(subparsers)`` adds its commands with ``set_defaults(handler=...)``.
-COMMAND_MODULES = ("kiosk.cli.domain", "kiosk.cli.parking")
+COMMAND_MODULES = ("kiosk.cli.domain", "kiosk.cli.parking", "kiosk.cli.card")
 
 
 class _Parser(argparse.ArgumentParser):

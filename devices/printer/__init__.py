@@ -1,0 +1,1 @@
+"""Receipt printers for parking tickets: interface, ESC/POS, file printer, simulated faults."""

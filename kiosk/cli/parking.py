@@ -1,0 +1,194 @@
+"""``kiosk parking``: keys, verifying and redeeming codes, reprints, the printer's status."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.cli.common import CommandError, UsageError, parse_time, print_json, settings
+from kiosk.clock import SystemClock, local
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine, session_factory
+from kiosk.db.models import ParkingTicket
+from kiosk.parking.code import MalformedCode, Verdict, is_payload, parse_payload, parse_short_code
+from kiosk.parking.keys import config_line, generate_key
+from kiosk.parking.printing import print_ticket, printer_from_settings
+from kiosk.parking.verify import redeem, verify
+
+
+def register(subparsers: Any) -> None:
+    """Add ``kiosk parking ...``."""
+    parking = subparsers.add_parser("parking", help="parking tickets: keys, verify, redeem")
+    sub = parking.add_subparsers(dest="parking_command", required=True)
+
+    keygen = sub.add_parser("keygen", help='print a new key line `KID = "hex"` for [parking.keys]')
+    keygen.add_argument("--kid", help="key id, 1 to 8 characters A-Z 0-9 (default: random)")
+    keygen.set_defaults(handler=_keygen)
+
+    for name, handler, text in (
+        ("verify", _verify, "check a QR payload (offline) or a short code (database)"),
+        ("redeem", _redeem, "verify a code, then mark its ticket used"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("code", metavar="CODE", help="QR payload RK1:... or short code")
+        command.add_argument(
+            "--at", type=parse_time, help="moment to check at (default now; local time)"
+        )
+        command.add_argument("--json", action="store_true", help="one JSON document on stdout")
+        command.set_defaults(handler=handler)
+
+    reprint = sub.add_parser("reprint", help="print a ticket again (QR payload or short code)")
+    reprint.add_argument("code", metavar="CODE")
+    reprint.set_defaults(handler=_reprint)
+
+    status = sub.add_parser("printer-status", help="ask the configured ticket printer")
+    status.set_defaults(handler=_printer_status)
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    try:
+        kid, secret = generate_key(args.kid)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(config_line(kid, secret))
+    return 0
+
+
+def _local_engine(config: Settings, *, must_exist: bool) -> Engine | None:
+    """An engine on the kiosk's database; None when its SQLite file does not exist yet."""
+    url = make_url(config.local_url)
+    is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if is_file and not Path(str(url.database)).is_file():
+        if must_exist:
+            raise CommandError(f"no local database at {url.database}")
+        return None
+    return make_engine(config.local_url)
+
+
+@contextmanager
+def _local_sessions(
+    config: Settings, *, must_exist: bool
+) -> Iterator[sessionmaker[Session] | None]:
+    """Sessions on the kiosk's database (None when there is none); database errors end the
+    command with one line."""
+    engine = _local_engine(config, must_exist=must_exist)
+    if engine is None:
+        yield None
+        return
+    try:
+        yield session_factory(engine)
+    except SQLAlchemyError as exc:
+        raise CommandError(f"cannot use the local database ({exc.__class__.__name__})") from None
+    finally:
+        engine.dispose()
+
+
+def _show(verdict: Verdict, *, as_json: bool, first_line: str) -> int:
+    ticket = verdict.ticket
+    if as_json:
+        print_json(
+            {
+                "valid": verdict.valid,
+                "reason": None if verdict.reason is None else str(verdict.reason),
+                "site": ticket.site_id if ticket else None,
+                "ticket": ticket.ticket_text if ticket else None,
+                "expires_at": ticket.expires_at.isoformat() if ticket else None,
+                "redeemed_at": verdict.redeemed_at.isoformat() if verdict.redeemed_at else None,
+                "detail": verdict.detail,
+            }
+        )
+    else:
+        print(first_line if verdict.valid else f"invalid: {verdict.reason}")
+        if verdict.detail:
+            print(f"detail: {verdict.detail}")
+        if ticket is not None:
+            print(f"site: {ticket.site_id}")
+            print(f"ticket: {ticket.ticket_text}")
+            print(f"expires: {_when(ticket.expires_at)}")
+        if verdict.redeemed_at is not None:
+            print(f"{'used' if verdict.valid else 'first used'}: {_when(verdict.redeemed_at)}")
+    return 0 if verdict.valid else 1
+
+
+def _when(moment: dt.datetime) -> str:
+    return local(moment).isoformat(timespec="minutes")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    config = settings(args)
+    at = args.at or SystemClock().now()
+    with _local_sessions(config, must_exist=False) as sessions:
+        if sessions is None:
+            verdict = verify(args.code, keys=config.parking.keys, site_id=config.site_id, at=at)
+        else:
+            with sessions() as db:
+                verdict = verify(
+                    args.code, keys=config.parking.keys, site_id=config.site_id, at=at, db=db
+                )
+    return _show(verdict, as_json=args.json, first_line="valid")
+
+
+def _redeem(args: argparse.Namespace) -> int:
+    config = settings(args)
+    at = args.at or SystemClock().now()
+    with _local_sessions(config, must_exist=True) as sessions:
+        assert sessions is not None
+        with sessions() as db, db.begin():
+            verdict = redeem(db, args.code, keys=config.parking.keys, site_id=config.site_id, at=at)
+    return _show(verdict, as_json=args.json, first_line="redeemed")
+
+
+def _reprint(args: argparse.Namespace) -> int:
+    config = settings(args)
+    printer = printer_from_settings(config)
+    if printer is None:
+        raise CommandError('no ticket printer is configured ([devices] printer = "none")')
+    try:
+        number = (
+            parse_payload(args.code)[0].ticket_number
+            if is_payload(args.code)
+            else parse_short_code(args.code)
+        )
+    except MalformedCode as exc:
+        raise UsageError(f"{args.code!r} is not a parking code: {exc}") from None
+    with _local_sessions(config, must_exist=True) as sessions:
+        assert sessions is not None
+        with sessions() as db:
+            ticket_id = db.scalar(
+                select(ParkingTicket.id).where(
+                    ParkingTicket.site_id == config.site_id,
+                    ParkingTicket.ticket_number == number,
+                )
+            )
+        if ticket_id is None:
+            raise CommandError(f"no ticket {number:010d} at site {config.site_id}")
+        outcome = print_ticket(
+            sessions, printer, ticket_id, settings=config, clock=SystemClock(), reprint=True
+        )
+    if not outcome.printed:
+        print(f"not printed: {outcome.error}")
+        return 1
+    print(f"printed ticket {number:010d}")
+    return 0
+
+
+def _printer_status(args: argparse.Namespace) -> int:
+    printer = printer_from_settings(settings(args))
+    if printer is None:
+        print("no printer configured")
+        return 0
+    status = printer.status()
+    if status.fault is not None:
+        print(f"fault: {status.fault}" + (f" ({status.detail})" if status.detail else ""))
+        return 1
+    print("ready" if status.known else "ready (the printer does not report its status)")
+    return 0

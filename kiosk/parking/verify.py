@@ -1,0 +1,101 @@
+"""Verifying and redeeming a code at the car park's exit.
+
+A QR payload is checked offline (:func:`kiosk.parking.code.verify_payload`); with a database it is
+also refused once used. A short code proves nothing by itself: after its check digits it must be
+found among the issued tickets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kiosk.db.models import ParkingTicket
+from kiosk.parking.code import (
+    MalformedCode,
+    Reason,
+    TicketCode,
+    Verdict,
+    is_payload,
+    parse_short_code,
+    verify_payload,
+)
+
+
+def _find(db: Session, site_id: str, ticket_number: int) -> ParkingTicket | None:
+    return db.scalar(
+        select(ParkingTicket).where(
+            ParkingTicket.site_id == site_id, ParkingTicket.ticket_number == ticket_number
+        )
+    )
+
+
+def verify(
+    code: str,
+    *,
+    keys: Mapping[str, bytes],
+    site_id: str,
+    at: dt.datetime,
+    db: Session | None = None,
+) -> Verdict:
+    """Check a QR payload or a short code at ``at`` for the car park of ``site_id``.
+
+    Order of the checks: format, key, tag, site, already used (needs ``db``), expiry. A short
+    code without a database is an unknown ticket.
+    """
+    if is_payload(code):
+        verdict = verify_payload(code, keys=keys, site_id=site_id, at=at)
+        if verdict.reason not in (None, Reason.EXPIRED) or db is None:
+            return verdict
+        assert verdict.ticket is not None
+        row = _find(db, site_id, verdict.ticket.ticket_number)
+        if row is not None and row.redeemed_at is not None:
+            return Verdict(Reason.ALREADY_USED, verdict.ticket, redeemed_at=row.redeemed_at)
+        return verdict
+    try:
+        number = parse_short_code(code)
+    except MalformedCode as exc:
+        return Verdict(Reason.MALFORMED, detail=str(exc))
+    if db is None:
+        return Verdict(Reason.UNKNOWN_TICKET, detail="a short code is checked in the database")
+    row = _find(db, site_id, number)
+    if row is None:
+        return Verdict(Reason.UNKNOWN_TICKET)
+    fields = TicketCode(row.key_id, row.site_id, row.ticket_number, row.expires_at)
+    if row.redeemed_at is not None:
+        return Verdict(Reason.ALREADY_USED, fields, redeemed_at=row.redeemed_at)
+    if at > row.expires_at:
+        return Verdict(Reason.EXPIRED, fields)
+    return Verdict(None, fields)
+
+
+def redeem(
+    db: Session, code: str, *, keys: Mapping[str, bytes], site_id: str, at: dt.datetime
+) -> Verdict:
+    """Verify the code, then mark its ticket used at ``at`` (the caller commits).
+
+    Only tickets in ``db`` can be marked; a valid QR code of a ticket this database does not
+    hold is refused as an unknown ticket. Marking is one conditional UPDATE, so two exits
+    redeeming the same ticket at once cannot both succeed.
+    """
+    verdict = verify(code, keys=keys, site_id=site_id, at=at, db=db)
+    if not verdict.valid:
+        return verdict
+    assert verdict.ticket is not None
+    row = _find(db, site_id, verdict.ticket.ticket_number)
+    if row is None:
+        return Verdict(Reason.UNKNOWN_TICKET, verdict.ticket, detail="not in this database")
+    marked = db.execute(
+        update(ParkingTicket)
+        .where(ParkingTicket.id == row.id, ParkingTicket.redeemed_at.is_(None))
+        .values(redeemed_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(marked, "rowcount", 0) != 1:
+        db.refresh(row)
+        return Verdict(Reason.ALREADY_USED, verdict.ticket, redeemed_at=row.redeemed_at)
+    db.refresh(row)
+    return Verdict(None, verdict.ticket, redeemed_at=at)
