@@ -8,6 +8,7 @@ The number is sensitive: nothing here logs it or puts it in an exception.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ class NationalNumberInfo:
     """What the number itself says about its holder."""
 
     birth_date: dt.date | None
-    """None when the day or month is unknown (00) or the number is a bis number without a date."""
+    """None when the day or month is unknown (00, or a day past the month's end)."""
     century: int
     """1900 or 2000: which check-digit rule matched."""
     bis: bool
@@ -50,10 +51,13 @@ def parse(text: str) -> tuple[str, NationalNumberInfo]:
     Returns the 11 digits and what they encode; raises :class:`InvalidNationalNumber`.
     """
     digits = normalise(text)
-    if _check(digits, "2"):
-        century = 2000
-    elif _check(digits, ""):
+    if int(digits) == 0:
+        raise InvalidNationalNumber("a national register number cannot be all zeros")
+    # The 2000 rule only applies to years that have begun: nobody is born in the future.
+    if _check(digits, ""):
         century = 1900
+    elif 2000 + int(digits[:2]) <= dt.date.today().year and _check(digits, "2"):
+        century = 2000
     else:
         raise InvalidNationalNumber("the check digits of the national register number are wrong")
     yy, mm, dd = int(digits[0:2]), int(digits[2:4]), int(digits[4:6])
@@ -62,16 +66,13 @@ def parse(text: str) -> tuple[str, NationalNumberInfo]:
         mm -= 40
     elif mm >= 20:
         mm -= 20
-    if mm > 12 or dd > 31:
+    if mm > 12:
         raise InvalidNationalNumber("the national register number holds an impossible birth date")
     birth: dt.date | None = None
-    if mm and dd:
-        try:
-            birth = dt.date(century + yy, mm, dd)
-        except ValueError:
-            raise InvalidNationalNumber(
-                "the national register number holds an impossible birth date"
-            ) from None
+    if mm and 0 < dd <= calendar.monthrange(century + yy, mm)[1]:
+        birth = dt.date(century + yy, mm, dd)
+    # A day of 00 or past the month's end is allowed: the day (or the day counter) was unknown
+    # or ran out when the number was given; the birth date is then simply not known.
     sequence = int(digits[6:9])
     sex: str | None
     if bis and int(digits[2:4]) < 40:

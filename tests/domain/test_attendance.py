@@ -1,0 +1,150 @@
+"""Closing the day, cancellations and their fee, excused absences, undoing a check-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from kiosk.attendance import AttendanceError
+from kiosk.db.models import Absence, Alert, Cancellation, CheckIn, Enrolment, OutboxEvent
+from kiosk.today import Status, day_view
+from tests.domain.conftest import MONDAY, Centre, local_time
+
+
+def close(centre: Centre, day: dt.date) -> None:
+    centre.clock.set(local_time(day, "20:00"))
+    centre.context.attendance().close_day(day)
+
+
+def test_closing_a_day_turns_no_shows_into_unexcused_absences(centre: Centre) -> None:
+    came_nn, came = centre.patient(first_name="Jan")
+    _, absent = centre.patient(first_name="Luc")
+    _, cancelled = centre.patient(first_name="Ilse")
+    centre.book(came, local_time(MONDAY, "13:00"))
+    centre.book(absent, local_time(MONDAY, "13:00"))
+    booking = centre.book(cancelled, local_time(MONDAY, "13:00"))
+    centre.clock.set(local_time(MONDAY - dt.timedelta(days=2), "10:00"))
+    centre.context.attendance().cancel(booking)
+    centre.tap(came_nn, local_time(MONDAY, "12:50"))
+    centre.clock.set(local_time(MONDAY, "20:00"))
+    closed = centre.context.attendance().close_day(MONDAY)
+    again = centre.context.attendance().close_day(MONDAY)
+    assert (closed.absences, closed.stopped_enrolments) == (1, 0)
+    assert (again.absences, again.already_closed) == (0, 1)
+    with centre.context.sessions() as db:
+        (absence,) = db.scalars(select(Absence)).all()
+        assert absence.enrolment_id == absent
+        assert not absence.excused
+        assert "absence" in db.scalars(select(OutboxEvent.kind)).all()
+        statuses = {
+            a.first_name: a.status
+            for s in day_view(
+                db,
+                site_id="GENK",
+                day=MONDAY,
+                now=centre.clock.now(),
+                programmes=centre.context.programmes,
+                window=centre.context.settings.checkin,
+            )
+            for a in s.attendees
+        }
+    assert statuses == {"Jan": Status.ARRIVED, "Luc": Status.ABSENT, "Ilse": Status.CANCELLED}
+
+
+def test_the_third_unexcused_absence_stops_the_programme_and_alerts_reception(
+    centre: Centre,
+) -> None:
+    nn, enrolment = centre.patient()
+    days = [MONDAY, MONDAY + dt.timedelta(days=2), MONDAY + dt.timedelta(days=7)]
+    for day in days:
+        centre.book(enrolment, local_time(day, "13:00"))
+    for day in days[:2]:
+        close(centre, day)
+    with centre.context.sessions() as db:
+        kinds = db.scalars(select(Alert.kind)).all()
+    assert kinds == ["absences_warning"]
+    centre.clock.set(local_time(days[2], "20:00"))
+    closed = centre.context.attendance().close_day(days[2])
+    assert closed.stopped_enrolments == 1
+    with centre.context.sessions() as db:
+        row = db.get(Enrolment, enrolment)
+        assert row is not None and row.status == "stopped"
+        assert db.scalars(select(Alert.kind).order_by(Alert.raised_at)).all() == [
+            "absences_warning",
+            "programme_stopped",
+        ]
+    centre.book(enrolment, local_time(days[2] + dt.timedelta(days=2), "13:00"))
+    result = centre.tap(nn, local_time(days[2] + dt.timedelta(days=2), "12:45"))
+    assert result.outcome == "programme_stopped"
+
+
+def test_an_excused_absence_does_not_count(centre: Centre) -> None:
+    _, enrolment = centre.patient()
+    days = [MONDAY + dt.timedelta(days=d) for d in (0, 2, 7)]
+    bookings = [centre.book(enrolment, local_time(day, "13:00")) for day in days]
+    close(centre, days[0])
+    close(centre, days[1])
+    centre.context.attendance().excuse(bookings[0], reason="hospital admission")
+    close(centre, days[2])
+    with centre.context.sessions() as db:
+        row = db.get(Enrolment, enrolment)
+        assert row is not None and row.status == "active"
+    with pytest.raises(AttendanceError, match="needs a reason"):
+        centre.context.attendance().excuse(bookings[1], reason=" ")
+
+
+@pytest.mark.parametrize(
+    ("hours_before", "fee"), [(25, 0), (24, 0), (23, 2900), (1, 2900), (-1, 2900)]
+)
+def test_cancellation_fee_depends_on_the_notice(
+    centre: Centre, hours_before: int, fee: int
+) -> None:
+    _, enrolment = centre.patient()
+    start = local_time(MONDAY, "13:00")
+    booking = centre.book(enrolment, start)
+    centre.clock.set(start - dt.timedelta(hours=hours_before))
+    cancellation = centre.context.attendance().cancel(booking, reason="ill")
+    assert cancellation.fee_cents == fee
+    with pytest.raises(AttendanceError, match="already cancelled"):
+        centre.context.attendance().cancel(booking)
+
+
+def test_the_back_and_neck_programme_charges_no_fee(centre: Centre) -> None:
+    _, enrolment = centre.patient("back-and-neck")
+    start = local_time(MONDAY, "09:00")
+    booking = centre.book(enrolment, start, kind="core1")
+    centre.clock.set(start - dt.timedelta(hours=2))
+    assert centre.context.attendance().cancel(booking).fee_cents == 0
+
+
+def test_a_cancellation_after_closing_replaces_the_absence(centre: Centre) -> None:
+    _, enrolment = centre.patient()
+    booking = centre.book(enrolment, local_time(MONDAY, "13:00"))
+    close(centre, MONDAY)
+    centre.context.attendance().cancel(booking, reason="called in the morning")
+    with centre.context.sessions() as db:
+        assert db.scalars(select(Absence)).all() == []
+        assert db.scalars(select(Cancellation)).one().fee_cents == 2900
+
+
+def test_undo_check_in(centre: Centre) -> None:
+    nn, enrolment = centre.patient()
+    booking = centre.book(enrolment, local_time(MONDAY, "13:00"))
+    centre.tap(nn, local_time(MONDAY, "12:50"))
+    centre.context.attendance().undo_checkin(booking)
+    with centre.context.sessions() as db:
+        assert db.scalars(select(CheckIn)).all() == []
+        assert "checkin_undone" in db.scalars(select(OutboxEvent.kind)).all()
+    with pytest.raises(AttendanceError, match="no check-in"):
+        centre.context.attendance().undo_checkin(booking)
+    assert centre.tap(nn, local_time(MONDAY, "12:55")).outcome == "checked_in"
+
+
+def test_cannot_cancel_after_check_in(centre: Centre) -> None:
+    nn, enrolment = centre.patient()
+    booking = centre.book(enrolment, local_time(MONDAY, "13:00"))
+    centre.tap(nn, local_time(MONDAY, "12:50"))
+    with pytest.raises(AttendanceError, match="already checked in"):
+        centre.context.attendance().cancel(booking)
