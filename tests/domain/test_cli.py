@@ -1,0 +1,132 @@
+"""The headless commands as a person runs them: real processes, a real data directory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def kiosk(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env["KIOSK_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    data_dir = tmp_path_factory.mktemp("demo")
+    done = kiosk(data_dir, "demo-data", "--patients", "60", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["patients"] == 60
+    assert len(list((data_dir / "cards").glob("card-*.json"))) == 60
+    assert (data_dir / "kiosk.toml").stat().st_mode & 0o077 == 0
+    yield data_dir
+
+
+def first_expected(demo_dir: Path) -> tuple[str, str]:
+    done = kiosk(demo_dir, "today", "--date", "2026-11-23", "--json")
+    assert done.returncode == 0, done.stderr
+    for session in json.loads(done.stdout):
+        for patient in session["patients"]:
+            if patient["status"] == "expected":
+                return patient["national_number"], session["start"]
+    raise AssertionError("the demo has nobody expected")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("checkin", "--national-number", "12345678901"), "check digits"),
+        (("checkin", "--national-number", "123"), "11 digits"),
+        (("checkin", "--national-number", "85073003328", "--at", "2026-02-30T10:00"), "not a date"),
+        (("today", "--date", "2026-13-01"), "not a date"),
+        (("close-day", "--date", "yesterday"), "not a date"),
+        (("demo-data", "--patients", "0"), "--patients"),
+        (("frobnicate",), "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_2(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    done = kiosk(tmp_path, *args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert message in lines[0]
+    assert "Traceback" not in done.stderr
+    assert "12345678901" not in done.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "kiosk.toml").write_text('site_id = "GENK"\n', encoding="utf-8")
+    done = kiosk(tmp_path, "today")
+    assert done.returncode == 2
+    assert "no database at" in done.stderr and "kiosk demo-data" in done.stderr
+    assert not (tmp_path / "kiosk.sqlite").exists()
+
+
+def test_broken_config_names_the_key(tmp_path: Path) -> None:
+    (tmp_path / "kiosk.toml").write_text("[checkin]\nopens_before_minutes = -5\n", encoding="utf-8")
+    done = kiosk(tmp_path, "today")
+    assert done.returncode == 2
+    assert "[checkin] opens_before_minutes" in done.stderr
+
+
+def test_broken_programme_file_names_file_and_field(tmp_path: Path) -> None:
+    programmes = tmp_path / "programmes"
+    programmes.mkdir()
+    (programmes / "bad.toml").write_text("[programme]\ncode = 'x'\n", encoding="utf-8")
+    (tmp_path / "kiosk.toml").write_text(f'programmes_dir = "{programmes}"\n', encoding="utf-8")
+    done = kiosk(tmp_path, "demo-data")
+    assert done.returncode == 2
+    assert f"{programmes / 'bad.toml'}: rules: is missing" in done.stderr
+    assert not (tmp_path / "kiosk.sqlite").exists()
+
+
+def test_checkin_json_today_and_register(demo_dir: Path) -> None:
+    nn, start = first_expected(demo_dir)
+    at = start[:16]  # the session's start, in UTC
+    done = kiosk(demo_dir, "checkin", "--national-number", nn, "--at", at + "+00:00", "--json")
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout)
+    assert outcome["outcome"] == "checked_in"
+    assert outcome["session_start"].startswith(at)
+    assert outcome["progress"]["number"] >= 1
+    assert outcome["parking"]["payload"].startswith("RK1:K1:GENK:")
+    again = kiosk(demo_dir, "checkin", "--national-number", nn, "--at", at + "+00:00", "--json")
+    assert json.loads(again.stdout)["outcome"] == "already_checked_in"
+    assert json.loads(again.stdout)["parking"] == outcome["parking"]
+
+    today = json.loads(kiosk(demo_dir, "today", "--date", "2026-11-23", "--json").stdout)
+    statuses = {p["national_number"]: p["status"] for s in today for p in s["patients"]}
+    assert statuses[nn] == "arrived"
+    assert {"start", "kind", "patients"} <= set(today[0])
+
+    register = kiosk(demo_dir, "register", "--date", "2026-11-23", "--csv")
+    rows = list(csv.DictReader(io.StringIO(register.stdout)))
+    (row,) = [r for r in rows if r["national_number"] == nn]
+    assert row["identity_method"] == "command"
+    assert row["nomenclature_code"] in ("558994", "")
+
+
+def test_refusal_exits_1(demo_dir: Path) -> None:
+    done = kiosk(demo_dir, "checkin", "--national-number", "85073003328")
+    assert done.returncode == 1
+    assert "unknown_patient" in done.stdout and "please go to reception" in done.stdout
