@@ -107,7 +107,10 @@ class CheckinEngine:
                     self._audit(db, now, "unknown_patient", None, None, identity)
                     return CheckinResult(Outcome.UNKNOWN_PATIENT)
                 try:
-                    return self._decide(db, patient, now, identity)
+                    # One flush at commit for the audit, outbox and ticket rows; the check-in
+                    # itself is flushed at once so a concurrent one fails here, not at commit.
+                    with db.no_autoflush:
+                        return self._decide(db, patient, now, identity)
                 except IntegrityError:
                     # Another process checked this booking in between our read and our write.
                     if attempt:
@@ -125,7 +128,8 @@ class CheckinEngine:
             if patient is None:
                 return CheckinResult(Outcome.UNKNOWN_PATIENT)
             evidence = _ManualEvidence(actor=actor, note=note)
-            return self._decide(db, patient, now, evidence)
+            with db.no_autoflush:
+                return self._decide(db, patient, now, evidence)
 
     # -- decision ---------------------------------------------------------------------------
 
@@ -163,9 +167,12 @@ class CheckinEngine:
             patient_id=patient.id,
             booking_id=booking.id,
         )
+        history = progress.history_of(db, enrolment.id)
         if booking.checkin is not None:
-            return self._admitted(db, base, booking, programme, Outcome.ALREADY_CHECKED_IN, now)
-        refusal = outcome or self._refusal(db, enrolment, programme, phase, booking, now)
+            return self._admitted(
+                db, base, booking, programme, history, Outcome.ALREADY_CHECKED_IN, now
+            )
+        refusal = outcome or self._refusal(history, enrolment, programme, phase, booking, now)
         if refusal is not None:
             self._audit(db, now, refusal, patient.id, booking.id, identity)
             return replace(base, outcome=refusal)
@@ -203,7 +210,8 @@ class CheckinEngine:
             now,
         )
         self._audit(db, now, Outcome.CHECKED_IN, patient.id, booking.id, identity)
-        return self._admitted(db, base, booking, programme, Outcome.CHECKED_IN, now)
+        history = history.with_attended(session.kind, session.starts_at, booking.id)
+        return self._admitted(db, base, booking, programme, history, Outcome.CHECKED_IN, now)
 
     def _todays_candidates(
         self, db: Session, patient: Patient, now: dt.datetime
@@ -270,7 +278,7 @@ class CheckinEngine:
 
     def _refusal(
         self,
-        db: Session,
+        history: progress.History,
         enrolment: Enrolment,
         programme: Programme,
         phase: Phase,
@@ -281,18 +289,13 @@ class CheckinEngine:
             return Outcome.PROGRAMME_STOPPED
         if enrolment.status == EnrolmentStatus.FINISHED:
             return Outcome.PROGRAMME_FINISHED
-        if (
-            phase.sessions is not None
-            and progress.attended_count(db, enrolment.id, phase) >= phase.sessions
-        ):
+        if phase.sessions is not None and history.attended_count(phase) >= phase.sessions:
             return Outcome.PROGRAMME_FINISHED
-        last_day = progress.deadline(db, enrolment, programme, phase)
+        last_day = progress.deadline(history, enrolment, programme, phase)
         if last_day is not None and local(now).date() > last_day:
             return Outcome.DEADLINE_PASSED
         if phase.max_per_week is not None and (
-            progress.attended_in_week(
-                db, enrolment.id, phase, booking.session.starts_at, booking.id
-            )
+            history.attended_in_week(phase, booking.session.starts_at, booking.id)
             >= phase.max_per_week
         ):
             return Outcome.WEEKLY_LIMIT_REACHED
@@ -304,14 +307,13 @@ class CheckinEngine:
         base: CheckinResult,
         booking: Booking,
         programme: Programme,
+        history: progress.History,
         outcome: Outcome,
         now: dt.datetime,
     ) -> CheckinResult:
         session = booking.session
         phase = programme.phase_of(session.kind)
-        number = (
-            progress.attended_count(db, booking.enrolment_id, phase, before=session.starts_at) + 1
-        )
+        number = history.attended_count(phase, before=session.starts_at) + 1
         checkin = booking.checkin
         assert checkin is not None
         return replace(
@@ -321,7 +323,7 @@ class CheckinEngine:
             progress=progress.progress_of(number, phase),
             specials=progress.specials_of(programme, phase, session.kind, number),
             reminders=progress.reminders_of(
-                db, booking.enrolment, programme, phase, number, local(now).date()
+                history, booking.enrolment, programme, phase, number, local(now).date()
             ),
             parking=self._parking(db, booking, now),
             late=checkin.late,

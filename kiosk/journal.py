@@ -17,15 +17,20 @@ from kiosk.db.models import AuditEntry, OutboxEvent
 from kiosk.db.types import new_id
 
 SCHEMA_VERSION = 1
+_LAST_SEQ = "kiosk.outbox.last_seq"
 
 
 def emit(db: Session, kind: str, payload: Mapping[str, object], at: dt.datetime) -> OutboxEvent:
     """Queue an event for the central database (the caller commits)."""
-    # BEGIN IMMEDIATE (see kiosk.db.engine) makes max+1 safe between processes.
-    last = db.scalar(select(func.max(OutboxEvent.seq)))
+    # BEGIN IMMEDIATE (see kiosk.db.engine) makes max+1 safe between processes; the last number
+    # is remembered for the rest of the transaction (sessions here live for one transaction).
+    last = db.info.get(_LAST_SEQ)
+    if last is None:
+        last = db.scalar(select(func.max(OutboxEvent.seq))) or 0
+    db.info[_LAST_SEQ] = last + 1
     event = OutboxEvent(
         id=new_id(),
-        seq=(last or 0) + 1,
+        seq=last + 1,
         created_at=at,
         kind=kind,
         schema_version=SCHEMA_VERSION,
@@ -35,7 +40,6 @@ def emit(db: Session, kind: str, payload: Mapping[str, object], at: dt.datetime)
         set_aside=False,
     )
     db.add(event)
-    db.flush()
     return event
 
 

@@ -7,8 +7,10 @@ so "group session 12 of 36" is the 12th attended group-phase session.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local
@@ -32,62 +34,73 @@ def add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable: every month has 28 days")
 
 
-def _attended(enrolment_id: str, kinds: tuple[str, ...]) -> Select[tuple[int]]:
-    return (
-        select(func.count(CheckIn.id))
-        .join(Booking, Booking.id == CheckIn.booking_id)
-        .join(SessionRow, SessionRow.id == Booking.session_id)
-        .where(Booking.enrolment_id == enrolment_id, SessionRow.kind.in_(kinds))
-    )
+@dataclass(frozen=True)
+class History:
+    """What an enrolment has done so far, loaded once per decision (a handful of rows)."""
+
+    attended: tuple[tuple[str, dt.datetime, str], ...]
+    """(session kind, session start, booking id) of every checked-in booking."""
+    booked_kinds: Mapping[str, int]
+    """Live (not cancelled) bookings per session kind."""
+    unexcused: int
+
+    def with_attended(self, kind: str, starts_at: dt.datetime, booking_id: str) -> History:
+        """The history after one more check-in."""
+        return replace(self, attended=(*self.attended, (kind, starts_at, booking_id)))
+
+    def attended_count(self, phase: Phase, before: dt.datetime | None = None) -> int:
+        """Attended sessions of ``phase``, optionally only those starting before ``before``."""
+        return sum(
+            1
+            for kind, start, _ in self.attended
+            if kind in phase.kinds and (before is None or start < before)
+        )
+
+    def attended_in_week(self, phase: Phase, moment: dt.datetime, exclude_booking: str) -> int:
+        """Attended sessions of ``phase`` in the local calendar week of ``moment``."""
+        week = local(moment).isocalendar()[:2]
+        return sum(
+            1
+            for kind, start, booking in self.attended
+            if kind in phase.kinds
+            and booking != exclude_booking
+            and local(start).isocalendar()[:2] == week
+        )
+
+    def phase_started_on(self, phase: Phase) -> dt.date | None:
+        """The local date of the first attended session of ``phase``."""
+        starts = [start for kind, start, _ in self.attended if kind in phase.kinds]
+        return local(min(starts)).date() if starts else None
 
 
-def attended_count(
-    db: Session, enrolment_id: str, phase: Phase, before: dt.datetime | None = None
-) -> int:
-    """Attended sessions of ``phase``, optionally only those starting before ``before``."""
-    query = _attended(enrolment_id, phase.kinds)
-    if before is not None:
-        query = query.where(SessionRow.starts_at < before)
-    return db.scalar(query) or 0
-
-
-def attended_in_week(
-    db: Session, enrolment_id: str, phase: Phase, moment: dt.datetime, exclude_booking: str
-) -> int:
-    """Attended sessions of ``phase`` in the local calendar week of ``moment`` (Monday first)."""
-    day = local(moment).date()
-    monday = day - dt.timedelta(days=day.weekday())
-    start = dt.datetime.combine(monday, dt.time(0), tzinfo=local(moment).tzinfo)
-    query = _attended(enrolment_id, phase.kinds).where(
-        SessionRow.starts_at >= start.astimezone(dt.UTC),
-        SessionRow.starts_at < (start + dt.timedelta(days=7)).astimezone(dt.UTC),
-        Booking.id != exclude_booking,
-    )
-    return db.scalar(query) or 0
-
-
-def phase_started_on(db: Session, enrolment_id: str, phase: Phase) -> dt.date | None:
-    """The local date of the first attended session of ``phase``."""
-    first = db.scalar(
-        select(func.min(SessionRow.starts_at))
+def history_of(db: Session, enrolment_id: str) -> History:
+    """Load an enrolment's attended sessions, live bookings per kind and unexcused absences."""
+    attended = db.execute(
+        select(SessionRow.kind, SessionRow.starts_at, Booking.id)
         .join(Booking, Booking.session_id == SessionRow.id)
         .join(CheckIn, CheckIn.booking_id == Booking.id)
-        .where(Booking.enrolment_id == enrolment_id, SessionRow.kind.in_(phase.kinds))
+        .where(Booking.enrolment_id == enrolment_id)
+    ).tuples()
+    booked = db.execute(
+        select(SessionRow.kind, func.count(Booking.id))
+        .join(Booking, Booking.session_id == SessionRow.id)
+        .where(Booking.enrolment_id == enrolment_id, Booking.status == BookingStatus.BOOKED)
+        .group_by(SessionRow.kind)
+    ).tuples()
+    return History(
+        attended=tuple(attended.all()),
+        booked_kinds=dict(booked.all()),
+        unexcused=unexcused_absences(db, enrolment_id),
     )
-    if first is None:
-        return None
-    if first.tzinfo is None:  # aggregates bypass the column type on SQLite
-        first = first.replace(tzinfo=dt.UTC)
-    return local(first).date()
 
 
 def deadline(
-    db: Session, enrolment: Enrolment, programme: Programme, phase: Phase
+    history: History, enrolment: Enrolment, programme: Programme, phase: Phase
 ) -> dt.date | None:
     """The last day the phase (or the whole programme) may be followed, if it has one."""
     limits: list[dt.date] = []
     if phase.deadline_months is not None:
-        started = phase_started_on(db, enrolment.id, phase)
+        started = history.phase_started_on(phase)
         if started is not None:
             limits.append(add_months(started, phase.deadline_months))
     if programme.ends_months_after_start is not None:
@@ -124,7 +137,7 @@ def specials_of(programme: Programme, phase: Phase, kind: str, number: int) -> t
 
 
 def reminders_of(
-    db: Session,
+    history: History,
     enrolment: Enrolment,
     programme: Programme,
     phase: Phase,
@@ -132,25 +145,12 @@ def reminders_of(
     today: dt.date,
 ) -> tuple[Reminder, ...]:
     """What the patient should be reminded of after this check-in."""
-    reminders: list[Reminder] = []
-    for required in phase.required:
-        booked = (
-            db.scalar(
-                select(func.count(Booking.id))
-                .join(SessionRow, SessionRow.id == Booking.session_id)
-                .where(
-                    Booking.enrolment_id == enrolment.id,
-                    Booking.status == BookingStatus.BOOKED,
-                    SessionRow.kind == required.kind,
-                )
-            )
-            or 0
-        )
-        if booked < required.count:
-            reminders.append(
-                Reminder("register_info_session", title=programme.kind(required.kind).title)
-            )
-    last_day = deadline(db, enrolment, programme, phase)
+    reminders: list[Reminder] = [
+        Reminder("register_info_session", title=programme.kind(required.kind).title)
+        for required in phase.required
+        if history.booked_kinds.get(required.kind, 0) < required.count
+    ]
+    last_day = deadline(history, enrolment, programme, phase)
     if last_day is not None and phase.sessions is not None:
         remaining = phase.sessions - number
         weeks_left = max((last_day - today).days, 0) / 7
@@ -159,10 +159,9 @@ def reminders_of(
             (last_day - today).days <= DEADLINE_WARNING_DAYS or remaining > possible
         ):
             reminders.append(Reminder("deadline_close", count=remaining, date=last_day))
-    absences = unexcused_absences(db, enrolment.id)
-    if absences:
+    if history.unexcused:
         reminders.append(
-            Reminder("absences", count=absences, limit=programme.unexcused_absence_limit)
+            Reminder("absences", count=history.unexcused, limit=programme.unexcused_absence_limit)
         )
     if "bring" in programme.reminders:
         reminders.append(Reminder("bring", title=programme.reminders["bring"]))

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from kiosk.config import Settings
 from kiosk.db.models import ParkingTicket
+from kiosk.db.types import new_id
+from kiosk.journal import emit
 from kiosk.parking.code import SITE_ID, TicketCode
 from kiosk.parking.keys import Keyring, ParkingNotConfigured
 
@@ -61,7 +63,7 @@ def issue_ticket(
 ) -> ParkingTicket:
     """The parking ticket of a booking: the existing one, else a new one added to ``db``.
 
-    Runs inside the caller's transaction and only flushes. Raises
+    Runs inside the caller's transaction (adds the ticket and its outbox event; no commit). Raises
     :class:`~kiosk.parking.keys.ParkingNotConfigured` before touching the session when no
     signing key is configured or the site id cannot be written in a code.
     """
@@ -82,6 +84,7 @@ def issue_ticket(
         expires_at=expiry(session_end, settings.parking.grace_minutes),
     )
     ticket = ParkingTicket(
+        id=new_id(),
         site_id=code.site_id,
         ticket_number=number,
         booking_id=booking_id,
@@ -92,5 +95,19 @@ def issue_ticket(
         print_error="",
     )
     db.add(ticket)
-    db.flush()
+    emit(
+        db,
+        "parking_ticket",
+        {
+            "id": ticket.id,
+            "site_id": ticket.site_id,
+            "ticket_number": number,
+            "booking_id": booking_id,
+            "key_id": kid,
+            "issued_at": now.isoformat(),
+            "expires_at": code.expires_at.isoformat(),
+            "payload": ticket.payload,
+        },
+        now,
+    )
     return ticket
