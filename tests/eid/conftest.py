@@ -1,0 +1,156 @@
+"""Fixtures of the e-ID tests: virtual cards, an event recorder, and a real pcscd with vpcd.
+
+The ``pcscd`` fixture uses a running pcscd that shows the vpcd reader, or starts one
+(``pcscd -f``) and stops it at the end. When that cannot be done the pcsc tests FAIL (in CI and
+locally alike); deselect them with ``-m "not pcsc"`` on a machine without pcscd and vpcd.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devices.eid import national_number
+from devices.eid.pcsc import PcscUnavailable, list_readers
+from devices.eid.reader import CardReader, ReaderEvent
+from devices.eid.virtual_card import VirtualAddress, VirtualCard
+
+VPCD_READER = "Virtual PCD 00 00"
+PID_FILE = Path("/run/pcscd/pcscd.pid")
+
+
+def make_card(**changes: object) -> VirtualCard:
+    """A valid card; ``changes`` override fields (birth_date also drives the national number)."""
+    birth = str(changes.pop("birth_date", "1985-07-30"))
+    sequence = int(str(changes.pop("sequence", 33)))
+    number = national_number.make(
+        dt.date.fromisoformat(birth if len(birth) > 4 else "1985-01-01"), sequence
+    )
+    base = VirtualCard(
+        national_number=number,
+        last_name="Dupont-Lefèvre",
+        first_names="Zoë Anaïs",
+        third_initial="M",
+        birth_date=birth,
+        sex="M" if sequence % 2 else "F",
+        birth_place="Liège",
+        issuing_municipality="Genk",
+        address=VirtualAddress("Rue de l'Église 12 bte 3", "4000", "Liège"),
+    )
+    return base.with_changes(**changes)
+
+
+class Events:
+    """Records a reader's events and waits for them."""
+
+    def __init__(self, reader: CardReader) -> None:
+        self.queue: queue.Queue[tuple[float, ReaderEvent]] = queue.Queue()
+        self.seen: list[ReaderEvent] = []
+        reader.subscribe(lambda event: self.queue.put((time.monotonic(), event)))
+
+    def next(self, kind: type, timeout: float = 5.0) -> ReaderEvent:
+        """The next event of ``kind`` (others are kept in ``seen``); fails after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                _, event = self.queue.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                pytest.fail(f"no {kind.__name__} within {timeout} s; saw {self.seen}")
+            self.seen.append(event)
+            if isinstance(event, kind):
+                return event
+
+    def next_timed(self, kind: type, timeout: float = 5.0) -> tuple[float, ReaderEvent]:
+        """Like :meth:`next`, with the monotonic time the event was emitted."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                moment, event = self.queue.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                pytest.fail(f"no {kind.__name__} within {timeout} s; saw {self.seen}")
+            self.seen.append(event)
+            if isinstance(event, kind):
+                return moment, event
+
+
+class Pcscd:
+    """The pcscd the tests use; can be killed and started again."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start pcscd in the foreground as our child."""
+        binary = shutil.which("pcscd") or "/usr/sbin/pcscd"
+        self.process = subprocess.Popen(
+            [binary, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def wait_reader(self, timeout: float = 10.0) -> bool:
+        """True once the vpcd reader is listed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if VPCD_READER in list_readers():
+                    return True
+            except PcscUnavailable:
+                pass
+            time.sleep(0.1)
+        return False
+
+    def kill(self) -> None:
+        """Stop pcscd: ours by its process, one we found by its pid file."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+            return
+        pid = int(PID_FILE.read_text().strip(" \n\x00"))
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+    def restart(self) -> None:
+        """Kill pcscd and start it again (our child from now on)."""
+        self.kill()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def pcscd() -> Iterator[Pcscd]:
+    """A pcscd with the vpcd reader, started here when none is running."""
+    service = Pcscd()
+    try:
+        running = VPCD_READER in list_readers()
+    except PcscUnavailable:
+        running = False
+    if not running:
+        if shutil.which("pcscd") is None and not Path("/usr/sbin/pcscd").exists():
+            pytest.fail(
+                "pcscd is not installed: apt-get install -y pcscd vsmartcard-vpcd "
+                "(or deselect these tests with -m 'not pcsc')"
+            )
+        service.start()
+        if not service.wait_reader():
+            service.kill()
+            pytest.fail(
+                "pcscd started but the vpcd reader did not appear (is vsmartcard-vpcd installed?)"
+            )
+    yield service
+    if service.process is not None:
+        service.kill()
