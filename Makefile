@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := python3-venv python3-dev gcc swig make pcscd libpcsclite-dev \
-	vsmartcard-vpcd python3-virtualsmartcard tmux procps
+	vsmartcard-vpcd python3-virtualsmartcard tmux procps systemd
 
 .PHONY: run test system-packages venv lint typecheck bench fuzz
 

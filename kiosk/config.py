@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import URL
+
 SYSTEM_CONFIG = Path("/etc/rehab-kiosk/kiosk.toml")
 LANGUAGES = ("nl", "fr", "en", "de")
 LOG_TARGETS = ("stderr", "journal", "file")
@@ -166,6 +168,10 @@ def load(explicit: Path | None = None) -> Settings:
             raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        # Files found on their own (the service's $KIOSK_CONFIG, /etc, the data directory) are
+        # what a box runs from; an explicit --config is checked by `kiosk config check`.
+        if explicit is None and holds_secrets(raw):
+            check_private(path)
     return from_mapping(raw, path)
 
 
@@ -188,6 +194,10 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
     ui = top.table_of("ui")
     devices = top.table_of("devices")
     programmes_dir = top.text("programmes_dir", "")
+    logs = top.table_of("logging")
+    backup = top.table_of("backup")
+    key_credential = top.table_of("database").text("key_credential", "")
+    backup_dir = backup.text("dir", "")
     site_id = env.get("KIOSK_SITE_ID") or top.text("site_id", "GENK")
     if not re.fullmatch(r"[A-Z0-9-]{1,16}", site_id):
         raise ConfigError(f"{top.where}: site_id: must be 1 to 16 of A-Z 0-9 -")
@@ -222,15 +232,72 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
         reader_name=devices.text("reader_name", ""),
         printer=devices.text("printer", "file", choices=("none", "file", "escpos")),
         printer_target=devices.text("printer_target", ""),
-        log_target=env.get("KIOSK_LOG_TARGET")
+        log_target=_env_choice("KIOSK_LOG_TARGET", LOG_TARGETS)
         or logs.text("target", "stderr", choices=LOG_TARGETS),
-        log_level=env.get("KIOSK_LOG_LEVEL")
+        log_level=_env_choice("KIOSK_LOG_LEVEL", LOG_LEVELS)
         or logs.text("level", "INFO", choices=LOG_LEVELS),
         log_file=logs.text("file", ""),
         backup_keep=backup.whole("keep", 14, low=1, high=1000),
         backup_dir=Path(backup_dir) if backup_dir else None,
         db_key_credential=key_credential,
     )
+
+
+def _local_sqlite_url(path: Path, key_credential: str, where: str) -> str:
+    """The kiosk database's URL: plain SQLite, or SQLCipher keyed from a systemd credential."""
+    if not key_credential:
+        return f"sqlite:///{path}"
+    key = read_credential(key_credential, f"{where}: [database] key_credential")
+    if len(key) != 64 or any(c not in "0123456789abcdef" for c in key.lower()):
+        raise ConfigError(
+            f"{where}: [database] key_credential: credential {key_credential!r} must hold "
+            "32 bytes written in hex (64 characters)"
+        )
+    # x'...' makes SQLCipher use the raw 256-bit key (no passphrase derivation on every open).
+    return URL.create(
+        "sqlite+pysqlcipher", username="", password=f"x'{key.lower()}'", database=str(path)
+    ).render_as_string(hide_password=False)
+
+
+def read_credential(name: str, what: str) -> str:
+    """A systemd credential's text (``$CREDENTIALS_DIRECTORY/name``), stripped."""
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not folder:
+        raise ConfigError(
+            f"{what}: credential {name!r} needs $CREDENTIALS_DIRECTORY (run under systemd "
+            "with LoadCredential=, or with systemd-run -p LoadCredential=...)"
+        )
+    try:
+        return (Path(folder) / name).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError(f"{what}: credential {name!r} cannot be read in {folder}") from None
+
+
+def _env_choice(name: str, choices: tuple[str, ...]) -> str:
+    """An environment override that must be one of ``choices`` (empty when unset)."""
+    value = os.environ.get(name, "")
+    if value and value not in choices:
+        raise ConfigError(f"environment: {name}: must be one of {', '.join(choices)}")
+    return value
+
+
+def holds_secrets(raw: Mapping[str, Any]) -> bool:
+    """Whether a parsed configuration contains a key (lookup key, parking keys)."""
+    privacy, parking = raw.get("privacy"), raw.get("parking")
+    return bool(
+        (isinstance(privacy, dict) and privacy.get("lookup_key"))
+        or (isinstance(parking, dict) and parking.get("keys"))
+    )
+
+
+def check_private(path: Path) -> None:
+    """Refuse a file holding secrets that its group or other users may read or change."""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise ConfigError(
+            f"{path}: holds secrets but its mode is {mode:04o}; "
+            f"run `chmod 600 {path}` (only the kiosk's user may read it)"
+        )
 
 
 def demo_config_text(data_dir: Path) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from kiosk import config as config_module
 from kiosk.clock import BRUSSELS, to_utc
+from kiosk.logs import setup_logging
 
 
 class UsageError(ValueError):
@@ -25,8 +26,10 @@ class CommandError(RuntimeError):
 
 
 def settings(args: argparse.Namespace) -> config_module.Settings:
-    """The validated settings for this invocation."""
-    return config_module.load(getattr(args, "config", None))
+    """The validated settings for this invocation; logging is set up from them (redacted JSON)."""
+    loaded = config_module.load(getattr(args, "config", None))
+    setup_logging(loaded)
+    return loaded
 
 
 def parse_date(text: str) -> dt.date:

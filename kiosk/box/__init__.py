@@ -1,0 +1,1 @@
+"""The kiosk box: installing it, checking its health, backing it up."""

@@ -1,0 +1,157 @@
+"""Backups of the kiosk's SQLite database while the kiosk runs, restore, and keeping the last N.
+
+The copy is made with SQLite's online backup API: it reads a consistent snapshot page by page
+under SQLite's own locking, so a check-in being written at the same moment is either wholly in
+the copy or wholly not. Each copy is checked (``PRAGMA quick_check``) before the oldest ones are
+removed. An encrypted (SQLCipher) database is copied encrypted with the same key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from kiosk.config import ConfigError, Settings
+
+PREFIX = "kiosk-"
+SUFFIX = ".sqlite"
+
+
+class BackupError(RuntimeError):
+    """A backup or restore could not be made; one sentence, no personal data."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """The kiosk database file and, for SQLCipher, its raw key pragma value."""
+
+    path: Path
+    key: str | None = None
+
+
+def database_of(settings: Settings) -> Database:
+    """The local database named by the settings (it must be a SQLite or SQLCipher file)."""
+    url = make_url(settings.local_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise ConfigError(f"{settings.source or 'configuration'}: local_url: not a SQLite file")
+    key = url.password if url.get_driver_name() == "pysqlcipher" else None
+    # Only the raw-key form kiosk.config writes: it goes into a PRAGMA, so nothing else passes.
+    if key and not re.fullmatch(r"x'[0-9a-f]{64}'", str(key)):
+        raise ConfigError(
+            f"{settings.source or 'configuration'}: local_url: a SQLCipher key must come from "
+            "[database] key_credential"
+        )
+    return Database(Path(url.database), str(key) if key else None)
+
+
+def backup_dir(settings: Settings) -> Path:
+    """Where backups go: ``[backup] dir`` or ``backups/`` in the data directory."""
+    return settings.backup_dir or settings.data_dir / "backups"
+
+
+@contextmanager
+def _connect(path: Path, key: str | None) -> Iterator[Any]:
+    """A DB-API connection (sqlcipher3 when keyed), closed at the end."""
+    module: Any = sqlite3
+    if key is not None:
+        import sqlcipher3.dbapi2 as module  # type: ignore[import-untyped,no-redef]
+    connection = module.connect(str(path), timeout=30)
+    try:
+        if key is not None:
+            # The key is hex inside x'...': nothing to escape.
+            connection.execute(f'PRAGMA key="{key}"')
+        yield connection
+    finally:
+        connection.close()
+
+
+def _check(path: Path, key: str | None) -> None:
+    try:
+        with _connect(path, key) as connection:
+            result = connection.execute("PRAGMA quick_check").fetchone()
+            has_schema = connection.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'"
+            ).fetchone()
+    except Exception as exc:  # the driver's own error class differs per module
+        raise BackupError(f"{path.name} is not a readable kiosk database ({exc})") from None
+    if result is None or result[0] != "ok":
+        raise BackupError(f"{path.name} failed SQLite's integrity check")
+    if not has_schema or has_schema[0] != 1:
+        raise BackupError(f"{path.name} is not a kiosk database (no migration table)")
+
+
+def _copy(source: Path, target: Path, key: str | None) -> None:
+    with _connect(source, key) as src, _connect(target, key) as dst:
+        src.backup(dst)
+
+
+def list_backups(folder: Path) -> list[Path]:
+    """Backups in ``folder``, oldest first (the names sort by time)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(f"{PREFIX}*{SUFFIX}") if p.is_file())
+
+
+def backup(settings: Settings, *, keep: int | None = None, now: dt.datetime | None = None) -> Path:
+    """Copy the live database into the backup folder, check it, keep the newest ``keep``."""
+    database = database_of(settings)
+    if not database.path.is_file():
+        raise BackupError(f"no database at {database.path} to back up")
+    folder = backup_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    target = folder / f"{PREFIX}{moment:%Y%m%dT%H%M%S.%fZ}{SUFFIX}"
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        _copy(database.path, partial, database.key)
+        partial.chmod(0o600)
+        _check(partial, database.key)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(target)
+    prune(folder, keep if keep is not None else settings.backup_keep)
+    return target
+
+
+def prune(folder: Path, keep: int) -> list[Path]:
+    """Remove all but the newest ``keep`` backups; returns what was removed."""
+    if keep < 1:
+        raise BackupError("keep must be at least 1")
+    backups = list_backups(folder)
+    removed = backups[: max(0, len(backups) - keep)]
+    for path in removed:
+        path.unlink()
+    return removed
+
+
+def restore(settings: Settings, source: Path) -> Path | None:
+    """Put a backup back as the live database; returns the safety copy of what it replaced.
+
+    The backup is checked first. The current database is itself backed up (so a wrong restore
+    can be undone), then overwritten through the backup API under SQLite's locks; still, stop
+    the kiosk and sync first (``systemctl stop rehab-kiosk rehab-kiosk-sync``) so no process
+    keeps working on rows that just vanished.
+    """
+    database = database_of(settings)
+    if not source.is_file():
+        raise BackupError(f"no backup file at {source}")
+    _check(source, database.key)
+    # The safety copy does not count against [backup] keep: it must not push out a good backup.
+    safety = (
+        backup(settings, keep=len(list_backups(backup_dir(settings))) + 1)
+        if (database.path.is_file())
+        else None
+    )
+    database.path.parent.mkdir(parents=True, exist_ok=True)
+    _copy(source, database.path, database.key)
+    return safety

@@ -1,0 +1,112 @@
+"""`kiosk install` / `kiosk uninstall` into a --root folder, with the real systemd tools."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from tests.box.conftest import KIOSK, run_kiosk
+
+VPCD_INSTALLED = """Package: vsmartcard-vpcd
+Status: install ok installed
+Architecture: amd64
+Version: 3.3+dfsg-2
+Maintainer: Debian <debian@example.org>
+Description: Smart card reader driver for PCSC-lite
+
+"""
+
+
+def _install(root: Path, *extra: str) -> tuple[int, str, str]:
+    result = run_kiosk(
+        root / "unused-data", "install", "--root", str(root), "--exec", KIOSK, *extra
+    )
+    return result.returncode, result.stdout, result.stderr
+
+
+def _uid_of(root: Path, user: str) -> int:
+    for line in (root / "etc/passwd").read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"{user}:"):
+            return int(line.split(":")[2])
+    raise AssertionError(f"{user} not in passwd")
+
+
+def test_install_puts_user_folders_config_and_enabled_units_in_place(tmp_path: Path) -> None:
+    code, out, err = _install(tmp_path)
+    assert code == 0, err
+    uid = _uid_of(tmp_path, "rehab-kiosk")
+    data = tmp_path / "var/lib/rehab-kiosk"
+    assert data.stat().st_uid == uid
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    config = tmp_path / "etc/rehab-kiosk/kiosk.toml"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert config.stat().st_uid == uid
+    assert 'reader = "pcsc"' in config.read_text(encoding="utf-8")
+    unit = (tmp_path / "etc/systemd/system/rehab-kiosk.service").read_text(encoding="utf-8")
+    assert f"ExecStart={KIOSK} run" in unit
+    wants = tmp_path / "etc/systemd/system/multi-user.target.wants/rehab-kiosk.service"
+    assert wants.is_symlink()
+    assert (
+        tmp_path / "etc/systemd/system/timers.target.wants/rehab-kiosk-daily.timer"
+    ).is_symlink()
+    assert "next: fill in" in out
+
+
+def test_a_second_install_keeps_the_configuration(tmp_path: Path) -> None:
+    assert _install(tmp_path)[0] == 0
+    config = tmp_path / "etc/rehab-kiosk/kiosk.toml"
+    config.write_text("# edited by the technician\n", encoding="utf-8")
+    code, out, _ = _install(tmp_path)
+    assert code == 0
+    assert "keep the existing /etc/rehab-kiosk/kiosk.toml" in out
+    assert config.read_text(encoding="utf-8") == "# edited by the technician\n"
+
+
+def test_dry_run_changes_nothing(tmp_path: Path) -> None:
+    code, out, _ = _install(tmp_path, "--dry-run")
+    assert code == 0
+    assert "would create the system user rehab-kiosk" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_install_refuses_a_box_with_the_virtual_reader_driver(tmp_path: Path) -> None:
+    status = tmp_path / "var/lib/dpkg/status"
+    status.parent.mkdir(parents=True)
+    status.write_text(VPCD_INSTALLED, encoding="utf-8")
+    code, _out, err = _install(tmp_path)
+    assert code == 1
+    assert "vsmartcard-vpcd is installed" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "etc").exists()
+
+
+def test_install_refuses_a_kiosk_under_home(tmp_path: Path) -> None:
+    result = run_kiosk(
+        tmp_path, "install", "--root", str(tmp_path), "--exec", "/home/tech/venv/bin/kiosk"
+    )
+    assert result.returncode == 1
+    assert "ProtectHome" in result.stderr
+
+
+def test_uninstall_removes_units_and_keeps_data_unless_purged(tmp_path: Path) -> None:
+    assert _install(tmp_path)[0] == 0
+    result = run_kiosk(tmp_path / "unused", "uninstall", "--root", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "etc/systemd/system/rehab-kiosk.service").exists()
+    assert not (
+        tmp_path / "etc/systemd/system/multi-user.target.wants/rehab-kiosk.service"
+    ).exists()
+    assert (tmp_path / "etc/rehab-kiosk/kiosk.toml").exists()
+    assert (tmp_path / "var/lib/rehab-kiosk").is_dir()
+    result = run_kiosk(tmp_path / "unused", "uninstall", "--root", str(tmp_path), "--purge")
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "etc/rehab-kiosk").exists()
+    assert not (tmp_path / "var/lib/rehab-kiosk").exists()
+
+
+def test_the_starter_configuration_is_refused_until_the_keys_are_filled_in(tmp_path: Path) -> None:
+    assert _install(tmp_path)[0] == 0
+    config = tmp_path / "etc/rehab-kiosk/kiosk.toml"
+    result = run_kiosk(tmp_path, "--config", str(config), "config", "check")
+    assert result.returncode == 2
+    assert "[privacy] lookup_key is not set" in result.stderr
