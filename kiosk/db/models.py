@@ -12,6 +12,7 @@ import enum
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Enum,
@@ -46,6 +47,12 @@ def _id() -> Mapped[str]:
     return mapped_column(String(36), primary_key=True, default=new_id)
 
 
+def _change_seq() -> Mapped[int | None]:
+    # Stamped by a database trigger (migration 0002) on every insert and update, in commit order;
+    # kiosks pull what changed after the last value they saw. Never set by the application.
+    return mapped_column(BigInteger, index=True)
+
+
 class EnrolmentStatus(enum.StrEnum):
     """Where an enrolment stands."""
 
@@ -65,6 +72,7 @@ class Site(Base):
     """A place where sessions happen (a hospital campus)."""
 
     __tablename__ = "sites"
+    change_seq: Mapped[int | None] = _change_seq()
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
 
@@ -73,6 +81,7 @@ class Patient(Base):
     """A patient, known by a keyed hash of the national register number."""
 
     __tablename__ = "patients"
+    change_seq: Mapped[int | None] = _change_seq()
     id: Mapped[str] = _id()
     nn_hash: Mapped[str] = mapped_column(String(64), unique=True)
     national_number: Mapped[str | None] = mapped_column(String(11))
@@ -88,6 +97,7 @@ class Programme(Base):
     """A programme known to the database; its rules live in the programme's TOML file."""
 
     __tablename__ = "programmes"
+    change_seq: Mapped[int | None] = _change_seq()
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
 
@@ -96,6 +106,7 @@ class Enrolment(Base):
     """A patient following a programme."""
 
     __tablename__ = "enrolments"
+    change_seq: Mapped[int | None] = _change_seq()
     id: Mapped[str] = _id()
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
     programme_code: Mapped[str] = mapped_column(ForeignKey("programmes.code"))
@@ -115,6 +126,7 @@ class Session(Base):
     """A bookable session: one slot of a kind, at a site, in a room."""
 
     __tablename__ = "sessions"
+    change_seq: Mapped[int | None] = _change_seq()
     id: Mapped[str] = _id()
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     programme_code: Mapped[str] = mapped_column(ForeignKey("programmes.code"))
@@ -130,6 +142,7 @@ class Booking(Base):
     """An enrolment booked on a session."""
 
     __tablename__ = "bookings"
+    change_seq: Mapped[int | None] = _change_seq()
     id: Mapped[str] = _id()
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
     enrolment_id: Mapped[str] = mapped_column(ForeignKey("enrolments.id"), index=True)
@@ -156,6 +169,7 @@ class CheckIn(Base):
     """Attendance: at most one per booking (the unique key is what makes a second tap harmless)."""
 
     __tablename__ = "checkins"
+    change_seq: Mapped[int | None] = _change_seq()
     id: Mapped[str] = _id()
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id"), unique=True)
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
@@ -175,6 +189,7 @@ class Absence(Base):
     """A booked session nobody came to and nobody cancelled."""
 
     __tablename__ = "absences"
+    change_seq: Mapped[int | None] = _change_seq()
     id: Mapped[str] = _id()
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id"), unique=True)
     enrolment_id: Mapped[str] = mapped_column(ForeignKey("enrolments.id"), index=True)
@@ -189,6 +204,7 @@ class Cancellation(Base):
     """A booking called off; a late one carries the administration fee."""
 
     __tablename__ = "cancellations"
+    change_seq: Mapped[int | None] = _change_seq()
     id: Mapped[str] = _id()
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id"), unique=True)
     cancelled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -203,6 +219,7 @@ class ParkingTicket(Base):
     """The free-exit ticket issued with a check-in; the ticket number is unique per site."""
 
     __tablename__ = "parking_tickets"
+    change_seq: Mapped[int | None] = _change_seq()
     id: Mapped[str] = _id()
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     ticket_number: Mapped[int] = mapped_column(Integer)
@@ -265,3 +282,71 @@ class OutboxEvent(Base):
     set_aside: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "set_aside", "seq"),)
+
+
+REPLICATED = (
+    "sites",
+    "programmes",
+    "patients",
+    "enrolments",
+    "sessions",
+    "bookings",
+    "checkins",
+    "absences",
+    "cancellations",
+    "parking_tickets",
+)
+"""Tables with a ``change_seq``, parents before children (the order a replica applies them in)."""
+
+
+class SyncCounter(Base):
+    """The one-row counter behind ``change_seq``.
+
+    Writers bump it inside their transaction, so its row lock orders them: a change with a
+    higher number never commits before one with a lower number, and a reader that saw number N
+    has seen everything up to N.
+    """
+
+    __tablename__ = "sync_counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SyncDeletion(Base):
+    """A tombstone written by a trigger when a replicated row is deleted (ids only)."""
+
+    __tablename__ = "sync_deletions"
+    change_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    table_name: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[str] = mapped_column(String(40))
+
+
+class CentralEvent(Base):
+    """Every outbox event the centre received, once (the kiosk's event id is the key)."""
+
+    __tablename__ = "sync_events"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(16), index=True)
+    kiosk_id: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    schema_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class SyncState(Base):
+    """A kiosk's side of the exchange with one central database (the pull checkpoint and health)."""
+
+    __tablename__ = "sync_state"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    checkpoint: Mapped[int] = mapped_column(BigInteger, default=0)
+    window_from: Mapped[dt.date | None] = mapped_column(Date)
+    window_to: Mapped[dt.date | None] = mapped_column(Date)
+    last_pull_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_push_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    failures: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,74 @@
+"""``kiosk central``: the central database's schema, kiosk roles and the scheduling import."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError
+
+from kiosk.cli.common import CommandError, UsageError, settings
+from kiosk.db.engine import make_engine
+from sync import central
+from sync.importer import ImportFailed, import_csv
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``kiosk central``."""
+    p = sub.add_parser("central", help="the central database")
+    actions = p.add_subparsers(dest="central_command", required=True)
+    init = actions.add_parser("init", help="create or upgrade the central schema and security")
+    init.set_defaults(handler=cmd_init)
+    role = actions.add_parser("add-kiosk", help="a PostgreSQL login role for one kiosk")
+    role.add_argument("role", help="role name, e.g. kiosk_genk_1")
+    role.add_argument("--site", required=True, help="the site the kiosk belongs to")
+    role.add_argument("--kiosk-id", required=True, help="the kiosk's id, e.g. GENK-1")
+    role.set_defaults(handler=cmd_add_kiosk)
+    imp = actions.add_parser("import", help="import patients, enrolments and bookings")
+    imp.add_argument("file", type=Path, help="CSV with the documented header (see README)")
+    imp.set_defaults(handler=cmd_import)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Migrate the central database and, on PostgreSQL, set up row-level security."""
+    cfg = settings(args)
+    engine = make_engine(cfg.central_url)
+    try:
+        central.init(engine)
+    except OperationalError as exc:
+        reason = exc.orig.__class__.__name__
+        raise CommandError(f"the central database cannot be reached ({reason})") from None
+    finally:
+        engine.dispose()
+    print("central database ready")
+    return 0
+
+
+def cmd_add_kiosk(args: argparse.Namespace) -> int:
+    """Create a kiosk's role."""
+    cfg = settings(args)
+    engine = make_engine(cfg.central_url)
+    try:
+        central.add_kiosk(engine, args.role, site_id=args.site, kiosk_id=args.kiosk_id)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        engine.dispose()
+    print(f"role {args.role} may sync site {args.site}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a scheduling export (CSV)."""
+    cfg = settings(args)
+    if not args.file.is_file():
+        raise UsageError(f"{args.file}: no such file")
+    engine = make_engine(cfg.central_url)
+    try:
+        report = import_csv(engine, args.file, cfg.require_lookup_key())
+    except ImportFailed as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        engine.dispose()
+    print(f"imported {report.rows} bookings")
+    return 0

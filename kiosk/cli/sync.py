@@ -1,0 +1,78 @@
+"""``kiosk sync``: the exchange with the central database (service, one round, status)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import signal
+import threading
+from types import FrameType
+
+from kiosk.cli.common import CommandError, print_json, settings
+from kiosk.clock import SystemClock, local
+from kiosk.context import open_context
+from sync.service import SyncService
+from sync.status import sync_status
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``kiosk sync``."""
+    p = sub.add_parser("sync", help="exchange with the central database (runs until stopped)")
+    p.add_argument("action", nargs="?", choices=["status"], help="show the exchange's health")
+    p.add_argument("--once", action="store_true", help="one round (push, then pull), then exit")
+    p.add_argument("--json", action="store_true", help="with status: JSON on stdout")
+    p.set_defaults(handler=cmd_sync)
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return f"{local(moment):%Y-%m-%d %H:%M:%S}" if moment else "never"
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Run the service, one round, or print the status."""
+    cfg = settings(args)
+    context = open_context(cfg)
+    try:
+        if args.action == "status":
+            with context.sessions() as db:
+                status = sync_status(db, context.clock.now())
+            if args.json:
+                print_json(status.as_json())
+                return 0
+            age = status.replica_age_seconds
+            print(f"queue: {status.queue} events waiting, {status.set_aside} set aside")
+            print(f"last success: {_when(status.last_success_at)}")
+            print(f"last error: {_when(status.last_error_at)} {status.last_error}".rstrip())
+            print(f"replica age: {'never pulled' if age is None else f'{age} s'}")
+            return 0
+        service = SyncService(
+            context.sessions,
+            cfg.central_url,
+            site_id=cfg.site_id,
+            kiosk_id=cfg.kiosk_id,
+            clock=SystemClock(),
+        )
+        try:
+            if args.once:
+                report = service.run_round()
+                if report.error:
+                    raise CommandError(f"sync failed: {report.error}")
+                pushed = report.push.sent if report.push else 0
+                pulled = report.pull.rows if report.pull else 0
+                print(f"pushed {pushed} events, pulled {pulled} rows")
+                return 0
+            logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+            stop = threading.Event()
+
+            def on_signal(_signum: int, _frame: FrameType | None) -> None:
+                stop.set()
+
+            signal.signal(signal.SIGTERM, on_signal)
+            signal.signal(signal.SIGINT, on_signal)
+            service.run_forever(stop)
+            return 0
+        finally:
+            service.close()
+    finally:
+        context.close()

@@ -1,0 +1,426 @@
+"""The centre's side of a push: store each event once and apply what it means.
+
+An event is new when its id is not yet in ``sync_events``; only new events change the domain
+tables, so a batch sent twice (the acknowledgement was lost) changes nothing the second time.
+Effects are ``INSERT ... ON CONFLICT DO NOTHING``: the same booking checked in at two kiosks
+keeps both events and one attendance. An event the centre cannot take (unknown kind, newer
+schema, a booking it does not know or that belongs to another site) is refused with a reason and
+never stored, so the kiosk can set it aside without blocking the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from kiosk.db.models import (
+    Absence,
+    Alert,
+    AuditEntry,
+    Booking,
+    BookingStatus,
+    Cancellation,
+    CentralEvent,
+    CheckIn,
+    Enrolment,
+    EnrolmentStatus,
+    ParkingTicket,
+    Patient,
+)
+from kiosk.db.models import Session as SessionRow
+
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+# Kinds whose effects are plain inserts: their order within a batch does not matter.
+COMMUTING = frozenset({"checkin", "alert", "audit", "parking_ticket"})
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    """One outbox row as the kiosk sends it."""
+
+    id: str
+    seq: int
+    kind: str
+    schema_version: int
+    created_at: dt.datetime
+    payload: Mapping[str, Any]
+
+
+@dataclass
+class Applied:
+    """What the centre did with a batch."""
+
+    new: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> list[str]:
+        """Ids the kiosk may mark as sent (stored now or before)."""
+        return self.new + self.duplicates
+
+
+class Refused(ValueError):
+    """The centre does not take this event; the message says why (no personal data)."""
+
+
+def _time(payload: Mapping[str, Any], key: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(str(payload[key]))
+    if value.tzinfo is None:
+        raise Refused(f"field {key} has no UTC offset")
+    return value.astimezone(dt.UTC)
+
+
+def _maybe_time(payload: Mapping[str, Any], key: str) -> dt.datetime | None:
+    return _time(payload, key) if payload.get(key) else None
+
+
+def _text(payload: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    value = payload.get(key, default)
+    if not isinstance(value, str):
+        raise Refused(f"field {key} is missing or not text")
+    return value
+
+
+def _opt_text(payload: Mapping[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    event: OutgoingEvent
+    row: dict[str, Any]
+    # (kind of referenced row, id) that must exist at the pushing kiosk's site.
+    refs: tuple[tuple[str, str], ...]
+
+
+def _prepare(event: OutgoingEvent, site_id: str, kiosk_id: str) -> _Prepared:
+    """Turn a payload into the row its effect writes, or raise :class:`Refused`."""
+    if event.schema_version not in SUPPORTED_SCHEMA_VERSIONS:
+        raise Refused(f"schema version {event.schema_version} is not supported by this centre")
+    p = event.payload
+    try:
+        if event.kind == "checkin":
+            row: dict[str, Any] = {
+                "id": _text(p, "id"),
+                "booking_id": _text(p, "booking_id"),
+                "patient_id": _text(p, "patient_id"),
+                "kiosk_id": _text(p, "kiosk_id"),
+                "checked_in_at": _time(p, "checked_in_at"),
+                "late": bool(p.get("late", False)),
+                "identity_method": _text(p, "identity_method"),
+                "card_number": _text(p, "card_number", ""),
+                "document_type": _text(p, "document_type", ""),
+                "identity_note": _text(p, "identity_note", ""),
+            }
+            refs: tuple[tuple[str, str], ...] = (
+                ("booking", row["booking_id"]),
+                ("patient", row["patient_id"]),
+            )
+        elif event.kind == "checkin_undone":
+            row = {"id": _text(p, "id"), "booking_id": _text(p, "booking_id")}
+            refs = (("booking", row["booking_id"]),)
+        elif event.kind == "absence":
+            row = {
+                "id": _text(p, "id"),
+                "booking_id": _text(p, "booking_id"),
+                "enrolment_id": _text(p, "enrolment_id"),
+                "recorded_at": _time(p, "recorded_at"),
+                "excused": bool(p.get("excused", False)),
+                "reason": _text(p, "reason", ""),
+            }
+            refs = (("booking", row["booking_id"]), ("enrolment", row["enrolment_id"]))
+        elif event.kind == "cancellation":
+            row = {
+                "id": _text(p, "id"),
+                "booking_id": _text(p, "booking_id"),
+                "cancelled_at": _time(p, "cancelled_at"),
+                "notice_minutes": int(p["notice_minutes"]),
+                "fee_cents": int(p.get("fee_cents", 0)),
+                "reason": _text(p, "reason", ""),
+            }
+            refs = (("booking", row["booking_id"]),)
+        elif event.kind == "enrolment_stopped":
+            row = {"id": _text(p, "id"), "at": _time(p, "at"), "reason": _text(p, "reason", "")}
+            refs = (("enrolment", row["id"]),)
+        elif event.kind == "alert":
+            row = {
+                "id": _text(p, "id"),
+                "raised_at": _time(p, "raised_at"),
+                "kind": _text(p, "kind"),
+                "site_id": _text(p, "site_id"),
+                "patient_id": _opt_text(p, "patient_id"),
+                "enrolment_id": _opt_text(p, "enrolment_id"),
+                "message": _text(p, "message"),
+            }
+            if row["site_id"] != site_id:
+                raise Refused("the alert is for another site")
+            refs = tuple(
+                (kind, row[key])
+                for kind, key in (("patient", "patient_id"), ("enrolment", "enrolment_id"))
+                if row[key]
+            )
+        elif event.kind == "audit":
+            detail = p.get("detail", {})
+            row = {
+                "id": _text(p, "id"),
+                "at": _time(p, "at"),
+                "kiosk_id": _text(p, "kiosk_id"),
+                "actor": _text(p, "actor"),
+                "action": _text(p, "action"),
+                "outcome": _text(p, "outcome", ""),
+                "patient_id": _opt_text(p, "patient_id"),
+                "booking_id": _opt_text(p, "booking_id"),
+                "detail": detail if isinstance(detail, dict) else {},
+            }
+            if row["kiosk_id"] != kiosk_id:
+                raise Refused("the audit entry is for another kiosk")
+            refs = ()
+        elif event.kind == "parking_ticket":
+            row = {
+                "id": _text(p, "id"),
+                "site_id": _text(p, "site_id"),
+                "ticket_number": int(p["ticket_number"]),
+                "booking_id": _text(p, "booking_id"),
+                "key_id": _text(p, "key_id"),
+                "issued_at": _time(p, "issued_at"),
+                "expires_at": _time(p, "expires_at"),
+                "payload": _text(p, "payload"),
+                "printed_at": _maybe_time(p, "printed_at"),
+                "print_error": _text(p, "print_error", ""),
+            }
+            if row["site_id"] != site_id:
+                raise Refused("the parking ticket is for another site")
+            refs = (("booking", row["booking_id"]),)
+        else:
+            raise Refused(f"unknown event kind {event.kind!r}")
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, Refused):
+            raise
+        raise Refused(f"malformed {event.kind} payload ({exc.__class__.__name__})") from None
+    return _Prepared(event, row, refs)
+
+
+def _chunks(values: Sequence[str], size: int = 1000) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _known(conn: Connection, site_id: str, wanted: Mapping[str, set[str]]) -> set[tuple[str, str]]:
+    """The referenced rows that exist at ``site_id`` (row-level security narrows it further)."""
+    found: set[tuple[str, str]] = set()
+    queries = {
+        "booking": lambda ids: (
+            select(Booking.id)
+            .join(SessionRow, SessionRow.id == Booking.session_id)
+            .where(Booking.id.in_(ids), SessionRow.site_id == site_id)
+        ),
+        "patient": lambda ids: select(Patient.id).where(
+            Patient.id.in_(ids), Patient.site_id == site_id
+        ),
+        "enrolment": lambda ids: select(Enrolment.id).where(
+            Enrolment.id.in_(ids), Enrolment.site_id == site_id
+        ),
+    }
+    for kind, ids in wanted.items():
+        for chunk in _chunks(sorted(ids)):
+            found.update((kind, row_id) for row_id in conn.scalars(queries[kind](chunk)))
+    return found
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    conn.execute(_insert(conn, table).on_conflict_do_nothing(), rows)
+
+
+def _apply_one_kind(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> None:
+    if kind == "checkin":
+        _insert_ignore(conn, CheckIn.__table__, rows)
+    elif kind == "alert":
+        _insert_ignore(conn, Alert.__table__, rows)
+    elif kind == "audit":
+        _insert_ignore(conn, AuditEntry.__table__, rows)
+    elif kind == "parking_ticket":
+        _insert_ignore(conn, ParkingTicket.__table__, rows)
+    elif kind == "checkin_undone":
+        for row in rows:
+            conn.execute(delete(CheckIn).where(CheckIn.id == row["id"]))
+    elif kind == "absence":
+        for row in rows:
+            stmt = _insert(conn, Absence.__table__).on_conflict_do_update(
+                index_elements=["booking_id"],
+                set_={"excused": row["excused"], "reason": row["reason"]},
+            )
+            conn.execute(stmt, row)
+    elif kind == "cancellation":
+        for row in rows:
+            _insert_ignore(conn, Cancellation.__table__, [row])
+            conn.execute(
+                update(Booking)
+                .where(Booking.id == row["booking_id"])
+                .values(status=BookingStatus.CANCELLED)
+            )
+            conn.execute(delete(Absence).where(Absence.booking_id == row["booking_id"]))
+    elif kind == "enrolment_stopped":
+        for row in rows:
+            conn.execute(
+                update(Enrolment)
+                .where(Enrolment.id == row["id"], Enrolment.status == EnrolmentStatus.ACTIVE)
+                .values(
+                    status=EnrolmentStatus.STOPPED, stopped_at=row["at"], stop_reason=row["reason"]
+                )
+            )
+
+
+def _apply_effects(conn: Connection, prepared: Sequence[_Prepared]) -> None:
+    """Effects in kiosk order; runs of commuting kinds go in one statement per kind."""
+    pending: dict[str, list[dict[str, Any]]] = {}
+
+    def flush() -> None:
+        for kind, rows in pending.items():
+            _apply_one_kind(conn, kind, rows)
+        pending.clear()
+
+    for item in prepared:
+        if item.event.kind in COMMUTING:
+            pending.setdefault(item.event.kind, []).append(item.row)
+        else:
+            flush()
+            _apply_one_kind(conn, item.event.kind, [item.row])
+    flush()
+
+
+def _store(
+    conn: Connection,
+    prepared: Sequence[_Prepared],
+    *,
+    site_id: str,
+    kiosk_id: str,
+    now: dt.datetime,
+) -> set[str]:
+    """Insert the events; returns the ids that were not there yet."""
+    if not prepared:
+        return set()
+    rows = [
+        {
+            "id": p.event.id,
+            "site_id": site_id,
+            "kiosk_id": kiosk_id,
+            "seq": p.event.seq,
+            "kind": p.event.kind,
+            "schema_version": p.event.schema_version,
+            "created_at": p.event.created_at,
+            "received_at": now,
+            "payload": dict(p.event.payload),
+        }
+        for p in prepared
+    ]
+    stmt = (
+        _insert(conn, CentralEvent.__table__)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(CentralEvent.id)
+    )
+    return set(conn.scalars(stmt, rows))
+
+
+def _validate(
+    conn: Connection, events: Sequence[OutgoingEvent], site_id: str, kiosk_id: str
+) -> tuple[list[_Prepared], list[str], dict[str, str]]:
+    """Split a batch into events to apply, events already stored, and refusals."""
+    ids = [e.id for e in events]
+    stored: set[str] = set()
+    for chunk in _chunks(ids):
+        stored.update(conn.scalars(select(CentralEvent.id).where(CentralEvent.id.in_(chunk))))
+    refused: dict[str, str] = {}
+    prepared: list[_Prepared] = []
+    for event in events:
+        if event.id in stored:
+            continue
+        try:
+            prepared.append(_prepare(event, site_id, kiosk_id))
+        except Refused as exc:
+            refused[event.id] = str(exc)
+    wanted: dict[str, set[str]] = {}
+    for item in prepared:
+        for kind, row_id in item.refs:
+            wanted.setdefault(kind, set()).add(row_id)
+    known = _known(conn, site_id, wanted)
+    fit: list[_Prepared] = []
+    for item in prepared:
+        missing = [kind for kind, row_id in item.refs if (kind, row_id) not in known]
+        if missing:
+            refused[item.event.id] = f"unknown {missing[0]} for site {site_id}"
+        else:
+            fit.append(item)
+    return fit, [i for i in ids if i in stored], refused
+
+
+def apply_batch(
+    engine: Engine,
+    events: Sequence[OutgoingEvent],
+    *,
+    site_id: str,
+    kiosk_id: str,
+    now: dt.datetime,
+    run: Callable[[Callable[[], Applied]], Applied] = lambda call: call(),
+) -> Applied:
+    """Store and apply one batch in one central transaction.
+
+    ``run`` wraps each database round (the caller's deadline). When the whole-batch path fails
+    on a database error, the batch is redone event by event under savepoints so that one bad
+    event is refused and the others still go in.
+    """
+
+    def whole() -> Applied:
+        with engine.begin() as conn:
+            fit, duplicates, refused = _validate(conn, events, site_id, kiosk_id)
+            new = _store(conn, fit, site_id=site_id, kiosk_id=kiosk_id, now=now)
+            fresh = [p for p in fit if p.event.id in new]
+            _apply_effects(conn, fresh)
+        late_duplicates = [p.event.id for p in fit if p.event.id not in new]
+        return Applied(
+            new=[p.event.id for p in fresh],
+            duplicates=duplicates + late_duplicates,
+            refused=refused,
+        )
+
+    def one_by_one() -> Applied:
+        result = Applied()
+        with engine.begin() as conn:
+            fit, result.duplicates, result.refused = _validate(conn, events, site_id, kiosk_id)
+            for item in fit:
+                savepoint = conn.begin_nested()
+                try:
+                    if _store(conn, [item], site_id=site_id, kiosk_id=kiosk_id, now=now):
+                        _apply_effects(conn, [item])
+                        result.new.append(item.event.id)
+                    else:
+                        result.duplicates.append(item.event.id)
+                    savepoint.commit()
+                except DBAPIError as exc:
+                    savepoint.rollback()
+                    if exc.connection_invalidated or isinstance(exc, OperationalError):
+                        raise
+                    reason = exc.orig.__class__.__name__
+                    result.refused[item.event.id] = f"the centre refused it ({reason})"
+        return result
+
+    try:
+        return run(whole)
+    except DBAPIError as exc:
+        # Network trouble, timeouts and lock waits are retried later as they are; any other
+        # database error comes from an event's content.
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
+            raise
+        return run(one_by_one)

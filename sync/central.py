@@ -1,0 +1,132 @@
+"""The central database: schema, and on PostgreSQL one role per kiosk held to its own site.
+
+Row-level security: every kiosk role belongs to the group role ``kiosk``; the table
+``sync_kiosk_roles`` maps each login role to its site and kiosk id, and each policy compares a
+row's site with ``kiosk_site()``. A kiosk role therefore cannot read another site's patients nor
+write attendance for another site's bookings. The owner (the role running ``kiosk central init``)
+is not subject to the policies: it is the scheduling import and the administrators.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Connection, Engine, text
+
+from kiosk.db import migrate
+
+GROUP_ROLE = "kiosk"
+ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+# Which rows of each table belong to the kiosk's site.
+SITE_OF_ROW = {
+    "sites": "id = kiosk_site()",
+    "patients": "site_id = kiosk_site()",
+    "enrolments": "site_id = kiosk_site()",
+    "sessions": "site_id = kiosk_site()",
+    "bookings": "EXISTS (SELECT 1 FROM sessions s WHERE s.id = session_id "
+    "AND s.site_id = kiosk_site())",
+    "checkins": "EXISTS (SELECT 1 FROM bookings b JOIN sessions s ON s.id = b.session_id "
+    "WHERE b.id = booking_id AND s.site_id = kiosk_site())",
+    "absences": "EXISTS (SELECT 1 FROM bookings b JOIN sessions s ON s.id = b.session_id "
+    "WHERE b.id = booking_id AND s.site_id = kiosk_site())",
+    "cancellations": "EXISTS (SELECT 1 FROM bookings b JOIN sessions s ON s.id = b.session_id "
+    "WHERE b.id = booking_id AND s.site_id = kiosk_site())",
+    "parking_tickets": "site_id = kiosk_site()",
+    "alerts": "site_id = kiosk_site()",
+    "audit": "kiosk_id = kiosk_kiosk_id()",
+    "sync_events": "site_id = kiosk_site() AND kiosk_id = kiosk_kiosk_id()",
+}
+# What a kiosk may do on each table (grants); the policies above narrow it to its site.
+GRANTS = {
+    "sites": "SELECT",
+    "programmes": "SELECT",
+    "patients": "SELECT",
+    "enrolments": "SELECT, UPDATE",
+    "sessions": "SELECT",
+    "bookings": "SELECT, UPDATE",
+    "checkins": "SELECT, INSERT, DELETE",
+    "absences": "SELECT, INSERT, UPDATE, DELETE",
+    "cancellations": "SELECT, INSERT",
+    "parking_tickets": "SELECT, INSERT, UPDATE",
+    "alerts": "SELECT, INSERT",
+    "audit": "INSERT",
+    "sync_events": "SELECT, INSERT",
+    "sync_counter": "SELECT",
+    "sync_deletions": "SELECT",
+    "sync_kiosk_roles": "SELECT",
+}
+
+
+def init(engine: Engine) -> None:
+    """Create or upgrade the schema; on PostgreSQL also the kiosk group role and the policies."""
+    migrate.upgrade(engine)
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        _security(conn)
+
+
+def _security(conn: Connection) -> None:
+    exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": GROUP_ROLE})
+    if not exists:
+        conn.execute(text(f"CREATE ROLE {GROUP_ROLE} NOLOGIN"))
+    conn.execute(
+        text(
+            "CREATE TABLE IF NOT EXISTS sync_kiosk_roles ("
+            "role_name text PRIMARY KEY, site_id varchar(16) NOT NULL, "
+            "kiosk_id varchar(40) NOT NULL)"
+        )
+    )
+    conn.execute(
+        text(
+            "CREATE OR REPLACE FUNCTION kiosk_site() RETURNS text LANGUAGE sql STABLE "
+            "AS $$ SELECT site_id FROM sync_kiosk_roles WHERE role_name = current_user $$"
+        )
+    )
+    conn.execute(
+        text(
+            "CREATE OR REPLACE FUNCTION kiosk_kiosk_id() RETURNS text LANGUAGE sql STABLE "
+            "AS $$ SELECT kiosk_id FROM sync_kiosk_roles WHERE role_name = current_user $$"
+        )
+    )
+    database = conn.scalar(text("SELECT current_database()"))
+    conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO {GROUP_ROLE}'))
+    conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {GROUP_ROLE}"))
+    for table, privileges in GRANTS.items():
+        conn.execute(text(f"GRANT {privileges} ON {table} TO {GROUP_ROLE}"))
+    # The counter is bumped by the triggers, which run as the owner (SECURITY DEFINER).
+    for table, predicate in SITE_OF_ROW.items():
+        conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
+        conn.execute(text(f"DROP POLICY IF EXISTS kiosk_site ON {table}"))
+        conn.execute(
+            text(
+                f"CREATE POLICY kiosk_site ON {table} TO {GROUP_ROLE} "
+                f"USING ({predicate}) WITH CHECK ({predicate})"
+            )
+        )
+
+
+def add_kiosk(engine: Engine, role: str, *, site_id: str, kiosk_id: str) -> None:
+    """Create (or re-point) the login role of one kiosk, held to ``site_id``.
+
+    The role gets no password here: set one with ``ALTER ROLE ... PASSWORD`` or use client
+    certificates (``sslmode=verify-full``), and keep it in the kiosk's configuration only.
+    """
+    if engine.dialect.name != "postgresql":
+        raise ValueError("kiosk roles exist only on a PostgreSQL centre")
+    if not ROLE_NAME.fullmatch(role):
+        raise ValueError("a role name is lower-case letters, digits and _ (at most 63)")
+    with engine.begin() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
+        if not exists:
+            conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(text(f"GRANT {GROUP_ROLE} TO {role}"))
+        conn.execute(
+            text(
+                "INSERT INTO sync_kiosk_roles (role_name, site_id, kiosk_id) "
+                "VALUES (:r, :s, :k) ON CONFLICT (role_name) DO UPDATE "
+                "SET site_id = EXCLUDED.site_id, kiosk_id = EXCLUDED.kiosk_id"
+            ),
+            {"r": role, "s": site_id, "k": kiosk_id},
+        )

@@ -1,0 +1,156 @@
+"""Pull and push against a SQLite centre and a PostgreSQL centre."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import delete, func, select, update
+
+from kiosk.db.engine import make_engine, session_factory
+from kiosk.db.models import (
+    Booking,
+    BookingStatus,
+    CentralEvent,
+    CheckIn,
+    OutboxEvent,
+    Patient,
+)
+from kiosk.db.models import Session as SessionRow
+from kiosk.programme import Programme
+from tests.sync.conftest import NOW, Kiosk, assert_each_checkin_once, fill_centre
+
+TODAY = dt.date(2026, 3, 2)
+
+
+def test_pull_holds_only_what_checkin_needs(
+    central_url: str, programmes: dict[str, Programme], make_kiosk: Callable[..., Kiosk]
+) -> None:
+    fill_centre(central_url, programmes)
+    kiosk = make_kiosk(central_url)
+    report = kiosk.sync.run_round()
+    assert report.error == ""
+    with kiosk.sessions() as db:
+        patients = db.scalars(select(Patient)).all()
+        assert patients and {p.site_id for p in patients} == {"GENK"}
+        assert all(p.national_number is None and p.birth_date is None for p in patients)
+        assert all(len(p.last_name) <= 1 for p in patients)
+        sites = {s for s in db.scalars(select(SessionRow.site_id))}
+        assert sites == {"GENK"}
+    assert kiosk.bookings_on(TODAY)
+
+
+def test_pull_is_incremental_and_deletions_propagate(
+    central_url: str, programmes: dict[str, Programme], make_kiosk: Callable[..., Kiosk]
+) -> None:
+    fill_centre(central_url, programmes)
+    kiosk = make_kiosk(central_url)
+    first = kiosk.sync.run_round().pull
+    assert first is not None and first.rows > 0
+    again = kiosk.sync.run_round().pull
+    assert again is not None and again.rows == 0 and again.checkpoint == first.checkpoint
+    _patient, booking_id, _start = kiosk.bookings_on(TODAY)[0]
+    doomed_patient, doomed, _ = kiosk.bookings_on(TODAY)[1]
+    engine = make_engine(central_url)
+    with session_factory(engine)() as db, db.begin():
+        db.execute(
+            update(Booking).where(Booking.id == booking_id).values(status=BookingStatus.CANCELLED)
+        )
+        db.execute(delete(Booking).where(Booking.id == doomed))
+    engine.dispose()
+    delta = kiosk.sync.run_round().pull
+    assert delta is not None and delta.rows >= 1 and delta.deleted == 1
+    with kiosk.sessions() as db:
+        assert db.get(Booking, booking_id).status == BookingStatus.CANCELLED  # type: ignore[union-attr]
+        assert db.get(Booking, doomed) is None
+    assert doomed_patient
+
+
+def test_pull_resumes_after_an_interrupted_write(
+    central_url: str, programmes: dict[str, Programme], make_kiosk: Callable[..., Kiosk]
+) -> None:
+    fill_centre(central_url, programmes)
+    kiosk = make_kiosk(central_url)
+
+    def broken(_read: object) -> object:
+        raise ConnectionResetError("cut")
+
+    from sync.pull import pull
+
+    with contextlib.suppress(ConnectionResetError):
+        pull(kiosk.sessions, kiosk.sync.central, site_id="GENK", clock=kiosk.clock, run=broken)
+    with kiosk.sessions() as db:
+        assert db.scalar(select(func.count(Booking.id))) == 0
+    assert kiosk.sync.run_round().error == ""
+    assert kiosk.bookings_on(TODAY)
+
+
+def test_push_is_idempotent_and_two_kiosks_give_one_attendance(
+    central_url: str, programmes: dict[str, Programme], make_kiosk: Callable[..., Kiosk]
+) -> None:
+    fill_centre(central_url, programmes)
+    one, two = make_kiosk(central_url, number=1), make_kiosk(central_url, number=2)
+    one.sync.run_round()
+    two.sync.run_round()
+    patient_id, booking_id, starts = one.bookings_on(TODAY)[0]
+    for kiosk in (one, two):
+        kiosk.checkin.check_in_patient(patient_id, actor="t", note="t", at=starts)
+    assert one.check_in_day(TODAY) > 3
+    for kiosk in (one, two):
+        assert kiosk.sync.run_round().error == ""
+    # Send everything again as if no acknowledgement had arrived.
+    with one.sessions() as db, db.begin():
+        db.execute(update(OutboxEvent).values(sent_at=None))
+    again = one.sync.run_round().push
+    assert again is not None and again.sent == 0 and again.duplicates > 0
+    engine = make_engine(central_url)
+    with engine.connect() as conn:
+        events = conn.scalar(
+            select(func.count(CentralEvent.id)).where(
+                CentralEvent.kind == "checkin",
+                CentralEvent.payload["booking_id"].as_string() == booking_id,
+            )
+        )
+        assert events == 2
+        assert (
+            conn.scalar(select(func.count(CheckIn.id)).where(CheckIn.booking_id == booking_id)) == 1
+        )
+    engine.dispose()
+    assert_each_checkin_once(central_url, [one, two])
+
+
+def test_a_refused_event_is_set_aside_and_does_not_block(
+    central_url: str, programmes: dict[str, Programme], make_kiosk: Callable[..., Kiosk]
+) -> None:
+    fill_centre(central_url, programmes)
+    kiosk = make_kiosk(central_url)
+    kiosk.sync.run_round()
+    patient_id, _booking, starts = kiosk.bookings_on(TODAY)[0]
+    with kiosk.sessions() as db, db.begin():
+        db.add(
+            OutboxEvent(
+                id="00000000-0000-4000-8000-000000000001",
+                seq=1,
+                created_at=NOW,
+                kind="teleport",
+                schema_version=1,
+                payload={},
+                attempts=0,
+                last_error="",
+                set_aside=False,
+            )
+        )
+    kiosk.checkin.check_in_patient(patient_id, actor="t", note="t", at=starts)
+    report = kiosk.sync.run_round()
+    assert report.push is not None and list(report.push.refused.values()) == [
+        "unknown event kind 'teleport'"
+    ]
+    with kiosk.sessions() as db:
+        row = db.get(OutboxEvent, "00000000-0000-4000-8000-000000000001")
+        assert row is not None and row.set_aside and "teleport" in row.last_error
+    from sync.status import sync_status
+
+    with kiosk.sessions() as db:
+        assert sync_status(db, NOW).set_aside == 1
+    assert_each_checkin_once(central_url, [kiosk])
