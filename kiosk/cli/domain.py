@@ -8,6 +8,9 @@ import datetime as dt
 import sys
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
 from devices.eid.national_number import InvalidNationalNumber
 from kiosk import demo
 from kiosk.checkin import IdentityEvidence
@@ -21,6 +24,9 @@ from kiosk.cli.common import (
 from kiosk.clock import BRUSSELS, SettableClock, SystemClock, local
 from kiosk.config import demo_config_text, load
 from kiosk.context import KioskContext, open_context, sqlite_path
+from kiosk.db import migrate
+from kiosk.db.engine import make_engine, session_factory
+from kiosk.db.models import Patient
 from kiosk.outcomes import CheckinResult
 from kiosk.programme.model import text_in
 from kiosk.register import COLUMNS, register_for
@@ -34,6 +40,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--if-empty", action="store_true", help="do nothing when a database exists")
     p.add_argument("--force", action="store_true", help="replace an existing database")
+    p.add_argument(
+        "--central", action="store_true", help="fill the central database instead of the kiosk's"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_demo_data)
 
@@ -45,6 +54,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("today", help="the day's sessions and who is expected, arrived, absent")
     p.add_argument("--date", type=parse_date, help="the day (YYYY-MM-DD, default today)")
+    p.add_argument(
+        "--central", action="store_true", help="the day as the centre sees it (every kiosk, site)"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_today)
 
@@ -69,6 +81,38 @@ def _day(args: argparse.Namespace) -> dt.date:
     return day if day is not None else dt.datetime.now(BRUSSELS).date()
 
 
+def _clear_demo_target(url: str, *, if_empty: bool, force: bool) -> bool:
+    """Make room for a demo database at ``url``; False when ``--if-empty`` finds one there."""
+    path = sqlite_path(url)
+    if path is not None:
+        if not path.exists():
+            return True
+        if if_empty:
+            print(f"demo database already there: {path}")
+            return False
+        if not force:
+            raise UsageError(f"{path} exists; add --force to replace it")
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        return True
+    engine = make_engine(url)
+    try:
+        if migrate.current_revision(engine) is None:
+            return True
+        with session_factory(engine)() as db:
+            filled = db.scalar(select(func.count(Patient.id))) or 0
+    finally:
+        engine.dispose()
+    if filled and if_empty:
+        print("the central database already holds patients")
+        return False
+    if filled:
+        raise UsageError(
+            "the central database already holds patients; demo data needs an empty one"
+        )
+    return True
+
+
 def cmd_demo_data(args: argparse.Namespace) -> int:
     """Write a demo configuration (when there is none) and fill a fresh demo database."""
     if args.patients < 1 or args.patients > 100_000:
@@ -80,16 +124,10 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         path.write_text(demo_config_text(cfg.data_dir), encoding="utf-8")
         path.chmod(0o600)
         cfg = load(path)
-    db_path = sqlite_path(cfg.local_url)
-    if db_path is not None and db_path.exists():
-        if args.if_empty:
-            print(f"demo database already there: {db_path}")
-            return 0
-        if not args.force:
-            raise UsageError(f"{db_path} exists; add --force to replace it")
-        for suffix in ("", "-wal", "-shm"):
-            db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
-    context = open_context(cfg, create=True)
+    url = cfg.central_url if args.central else cfg.local_url
+    if not _clear_demo_target(url, if_empty=args.if_empty, force=args.force):
+        return 0
+    context = open_context(cfg, url=url, create=True)
     try:
         with context.sessions() as db, db.begin():
             summary = demo.generate(
@@ -107,7 +145,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     report = {
         "config": str(cfg.source),
         "cards": str(cards.parent),
-        "database": str(db_path or cfg.local_url),
+        "database": str(sqlite_path(url) or make_url(url).render_as_string(hide_password=True)),
         "patients": len(summary.patients),
         "sessions": summary.sessions,
         "bookings": summary.bookings,
@@ -236,12 +274,14 @@ def cmd_checkin(args: argparse.Namespace) -> int:
 
 def cmd_today(args: argparse.Namespace) -> int:
     """Print the day's sessions per start time with each patient's status."""
-    context = _context(args)
+    cfg = settings(args)
+    url = cfg.central_url if args.central else None
+    context = open_context(cfg, url=url)
     try:
         with context.sessions() as db:
             sessions = day_view(
                 db,
-                site_id=context.settings.site_id,
+                site_id=None if args.central else cfg.site_id,
                 day=_day(args),
                 now=context.clock.now(),
                 programmes=context.programmes,

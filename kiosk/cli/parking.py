@@ -43,6 +43,13 @@ def register(subparsers: Any) -> None:
         command.add_argument(
             "--at", type=parse_time, help="moment to check at (default now; local time)"
         )
+        command.add_argument(
+            "--database",
+            choices=("central", "local"),
+            default="central",
+            help="where issued tickets are looked up and marked used: the central database "
+            "(default; every kiosk's tickets reach it through sync) or this kiosk's own",
+        )
         command.add_argument("--json", action="store_true", help="one JSON document on stdout")
         command.set_defaults(handler=handler)
 
@@ -63,31 +70,35 @@ def _keygen(args: argparse.Namespace) -> int:
     return 0
 
 
-def _local_engine(config: Settings, *, must_exist: bool) -> Engine | None:
-    """An engine on the kiosk's database; None when its SQLite file does not exist yet."""
-    url = make_url(config.local_url)
+def _ticket_db_url(config: Settings, which: str) -> str:
+    return config.central_url if which == "central" else config.local_url
+
+
+def _engine(config: Settings, which: str, *, must_exist: bool) -> Engine | None:
+    """An engine on the tickets' database; None when its SQLite file does not exist yet."""
+    url = make_url(_ticket_db_url(config, which))
     is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
     if is_file and not Path(str(url.database)).is_file():
         if must_exist:
-            raise CommandError(f"no local database at {url.database}")
+            raise CommandError(f"no {which} database at {url.database}")
         return None
-    return make_engine(config.local_url)
+    return make_engine(_ticket_db_url(config, which))
 
 
 @contextmanager
-def _local_sessions(
-    config: Settings, *, must_exist: bool
+def _ticket_sessions(
+    config: Settings, which: str, *, must_exist: bool
 ) -> Iterator[sessionmaker[Session] | None]:
-    """Sessions on the kiosk's database (None when there is none); database errors end the
+    """Sessions on the tickets' database (None when there is none); database errors end the
     command with one line."""
-    engine = _local_engine(config, must_exist=must_exist)
+    engine = _engine(config, which, must_exist=must_exist)
     if engine is None:
         yield None
         return
     try:
         yield session_factory(engine)
     except SQLAlchemyError as exc:
-        raise CommandError(f"cannot use the local database ({exc.__class__.__name__})") from None
+        raise CommandError(f"cannot use the {which} database ({exc.__class__.__name__})") from None
     finally:
         engine.dispose()
 
@@ -126,7 +137,7 @@ def _when(moment: dt.datetime) -> str:
 def _verify(args: argparse.Namespace) -> int:
     config = settings(args)
     at = args.at or SystemClock().now()
-    with _local_sessions(config, must_exist=False) as sessions:
+    with _ticket_sessions(config, args.database, must_exist=False) as sessions:
         if sessions is None:
             verdict = verify(args.code, keys=config.parking.keys, site_id=config.site_id, at=at)
         else:
@@ -140,7 +151,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _redeem(args: argparse.Namespace) -> int:
     config = settings(args)
     at = args.at or SystemClock().now()
-    with _local_sessions(config, must_exist=True) as sessions:
+    with _ticket_sessions(config, args.database, must_exist=True) as sessions:
         assert sessions is not None
         with sessions() as db, db.begin():
             verdict = redeem(db, args.code, keys=config.parking.keys, site_id=config.site_id, at=at)
@@ -160,7 +171,7 @@ def _reprint(args: argparse.Namespace) -> int:
         )
     except MalformedCode as exc:
         raise UsageError(f"{args.code!r} is not a parking code: {exc}") from None
-    with _local_sessions(config, must_exist=True) as sessions:
+    with _ticket_sessions(config, "local", must_exist=True) as sessions:
         assert sessions is not None
         with sessions() as db:
             ticket_id = db.scalar(

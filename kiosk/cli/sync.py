@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import signal
 import threading
 from types import FrameType
@@ -32,7 +31,8 @@ def _when(moment: dt.datetime | None) -> str:
 def cmd_sync(args: argparse.Namespace) -> int:
     """Run the service, one round, or print the status."""
     cfg = settings(args)
-    context = open_context(cfg)
+    # The local database is the replica: a new kiosk's first round creates it.
+    context = open_context(cfg, create=True)
     try:
         if args.action == "status":
             with context.sessions() as db:
@@ -62,7 +62,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 pulled = report.pull.rows if report.pull else 0
                 print(f"pushed {pushed} events, pulled {pulled} rows")
                 return 0
-            logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
             stop = threading.Event()
 
             def on_signal(_signum: int, _frame: FrameType | None) -> None:

@@ -21,13 +21,27 @@ VECTOR_PAYLOAD = "RK1:K1:GENK:0100000001:202603021100:ZWD4LN7OFUY2AN7R"
 
 
 @pytest.fixture
-def config(tmp_path: Path, settings: Settings) -> Path:
+def where() -> str:
+    """Which database holds the issued tickets (the redeem tests try both)."""
+    return "local"
+
+
+BOTH = pytest.mark.parametrize("where", ["central", "local"])
+
+
+@pytest.fixture
+def config(tmp_path: Path, settings: Settings, where: str) -> Path:
+    # The tickets live in kiosk.sqlite (the fixtures' database); point the chosen role at it.
+    tickets = f"sqlite:///{tmp_path / 'kiosk.sqlite'}"
+    other = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
     path = tmp_path / "kiosk.toml"
     path.write_text(
         f"""site_id = "GENK"
 kiosk_id = "GENK-1"
 kiosk_number = 1
 data_dir = "{tmp_path}"
+central_url = "{tickets if where == "central" else other}"
+local_url = "{tickets if where == "local" else other}"
 
 [parking]
 signing_key = "K1"
@@ -51,6 +65,10 @@ def ticket(
 
 def run(config: Path, *args: str) -> int:
     return main(["--config", str(config), "parking", *args])
+
+
+def run_on(config: Path, where: str, command: str, *args: str) -> int:
+    return run(config, command, *args, "--database", where)
 
 
 def test_keygen(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,29 +133,34 @@ def test_verify_bad_time_is_a_usage_error(config: Path, capsys: pytest.CaptureFi
     assert exited.value.code == 2 and "not a date and time" in capsys.readouterr().err
 
 
+@BOTH
 def test_short_code_and_redeem_twice(
-    config: Path, ticket: ParkingTicket, capsys: pytest.CaptureFixture[str]
+    config: Path, where: str, ticket: ParkingTicket, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert ticket.payload == VECTOR_PAYLOAD
     code = short_code(ticket.ticket_number)
-    assert run(config, "verify", code, "--at", "2026-03-02T11:30") == 0
+    assert run_on(config, where, "verify", code, "--at", "2026-03-02T11:30") == 0
     assert capsys.readouterr().out.startswith("valid\nsite: GENK\nticket: 0100000001\n")
-    assert run(config, "verify", "010-0000-002-14", "--at", "2026-03-02T11:30") == 1
+    assert run_on(config, where, "verify", "010-0000-002-14", "--at", "2026-03-02T11:30") == 1
     assert capsys.readouterr().out == "invalid: unknown ticket\n"
 
-    assert run(config, "redeem", VECTOR_PAYLOAD, "--at", "2026-03-02T11:40") == 0
+    assert run_on(config, where, "redeem", VECTOR_PAYLOAD, "--at", "2026-03-02T11:40") == 0
     assert capsys.readouterr().out.splitlines()[0] == "redeemed"
-    assert run(config, "redeem", code, "--at", "2026-03-02T11:45") == 1
+    assert run_on(config, where, "redeem", code, "--at", "2026-03-02T11:45") == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "invalid: already used"
     assert out[-1] == "first used: 2026-03-02T11:40+01:00"
-    assert run(config, "verify", VECTOR_PAYLOAD, "--at", "2026-03-02T11:50") == 1
+    assert run_on(config, where, "verify", VECTOR_PAYLOAD, "--at", "2026-03-02T11:50") == 1
     assert capsys.readouterr().out.startswith("invalid: already used\n")
 
 
-def test_redeem_without_database(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(config, "redeem", VECTOR_PAYLOAD) == 1
-    assert "no local database" in capsys.readouterr().err
+@BOTH
+def test_redeem_without_database(
+    tmp_path: Path, config: Path, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert not (tmp_path / "kiosk.sqlite").exists()
+    assert run_on(config, where, "redeem", VECTOR_PAYLOAD) == 1
+    assert f"no {where} database" in capsys.readouterr().err
 
 
 def test_reprint_and_printer_status(

@@ -1,0 +1,51 @@
+"""The embedded set-up as a technician runs it: a demo centre in the central database, a kiosk
+that pulls its replica, checks a patient in, pushes, and an exit that redeems the ticket."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.domain.test_cli import kiosk
+
+
+def test_demo_centre_sync_checkin_and_redeem_at_the_exit(tmp_path: Path) -> None:
+    filled = kiosk(tmp_path, "demo-data", "--central", "--patients", "40", "--json")
+    assert filled.returncode == 0, filled.stderr
+    assert json.loads(filled.stdout)["database"].endswith("central.sqlite")
+    assert not (tmp_path / "kiosk.sqlite").exists()
+
+    first = kiosk(tmp_path, "sync", "--once")
+    assert first.returncode == 0, first.stderr
+    centre_day = json.loads(
+        kiosk(tmp_path, "today", "--central", "--date", "2026-11-23", "--json").stdout
+    )
+    kiosk_day = json.loads(kiosk(tmp_path, "today", "--date", "2026-11-23", "--json").stdout)
+    assert [s["start"] for s in kiosk_day] == [s["start"] for s in centre_day]
+    # The replica holds what check-in needs, never the national register number.
+    assert {p["national_number"] for s in kiosk_day for p in s["patients"]} == {""}
+
+    nn, start = next(
+        (p["national_number"], s["start"][:16])
+        for s in centre_day
+        for p in s["patients"]
+        if p["status"] == "expected"
+    )
+    checked = kiosk(
+        tmp_path, "checkin", "--national-number", nn, "--at", f"{start}+00:00", "--json"
+    )
+    assert checked.returncode == 0, checked.stderr
+    payload = json.loads(checked.stdout)["parking"]["payload"]
+    assert kiosk(tmp_path, "sync", "--once").returncode == 0
+
+    centre_day = json.loads(
+        kiosk(tmp_path, "today", "--central", "--date", "2026-11-23", "--json").stdout
+    )
+    statuses = {p["national_number"]: p["status"] for s in centre_day for p in s["patients"]}
+    assert statuses[nn] == "arrived"
+
+    redeemed = kiosk(tmp_path, "parking", "redeem", payload, "--at", start)
+    assert redeemed.returncode == 0, redeemed.stdout + redeemed.stderr
+    again = kiosk(tmp_path, "parking", "redeem", payload, "--at", start)
+    assert again.returncode == 1
+    assert again.stdout.startswith("invalid: already used")
