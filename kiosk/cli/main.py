@@ -16,7 +16,15 @@ from kiosk.config import ConfigError
 from kiosk.programme import ProgrammeError
 
 # Each module's ``register(subparsers)`` adds its commands with ``set_defaults(handler=...)``.
-COMMAND_MODULES = ("kiosk.cli.domain", "kiosk.cli.parking", "kiosk.cli.card")
+COMMAND_MODULES = (
+    "kiosk.cli.domain",
+    "kiosk.cli.parking",
+    "kiosk.cli.card",
+    "kiosk.cli.box",
+    "kiosk.cli.ui",
+    "kiosk.cli.sync",
+    "kiosk.cli.central",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,248 @@
+"""Kiosk screen speed with Pilot on the demo database (200 patients, a frozen Monday).
+
+1. Card event to result screen painted: an ``IdentityRead`` event is posted the way the reader
+   thread posts it; the clock stands ten minutes before the patient's session; the time runs
+   until the result screen is shown and the app is idle (painted). Target: median <= 150 ms.
+2. Cold start of ``kiosk run --simulate`` to the home screen, in a fresh interpreter, against
+   a bare Textual app (one label) started the same way in the same run. Target: <= 2x.
+3. Memory (resident set) after 1 000 simulated check-ins within 10 % of after 10.
+
+    .venv/bin/python bench/bench_ui.py [--taps 40] [--memory-taps 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from devices.eid.identity import Identity
+from devices.eid.reader import CardInserted, CardRemoved, IdentityRead, ReaderEvent
+from devices.eid.simulated import SimulatedReader
+from devices.printer.file_printer import FileTicketPrinter
+from kiosk import demo
+from kiosk.clock import BRUSSELS, SettableClock
+from kiosk.config import ParkingSettings, Settings
+from kiosk.context import KioskContext, open_context
+from kiosk.today import Status, day_view
+from kiosk.ui.app import KioskApp
+from kiosk.ui.messages import CardEvent
+from kiosk.ui.screens.patient import PatientScreen
+from kiosk.ui.services import KioskServices
+
+NOW = dt.datetime(2026, 3, 16, 7, 0, tzinfo=BRUSSELS)
+READER = "bench"
+
+
+def rss_kib() -> int:
+    """This process's resident set size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def build(folder: Path) -> tuple[Settings, list[tuple[Identity, dt.datetime]]]:
+    """The demo centre, and the identity of every patient expected today with the session start."""
+    settings = Settings(
+        source=None,
+        data_dir=folder,
+        local_url=f"sqlite:///{folder / 'kiosk.sqlite'}",
+        lookup_key=bytes(range(32)),
+        parking=ParkingSettings(signing_key="K1", keys={"K1": bytes(range(32, 64))}),
+    )
+    context = open_context(settings, clock=SettableClock(NOW, running=False), create=True)
+    with context.sessions() as db, db.begin():
+        summary = demo.generate(
+            db, context.programmes, lookup_key=settings.lookup_key, now=NOW, patients=200
+        )
+    with context.sessions() as db:
+        sessions = day_view(
+            db,
+            site_id=settings.site_id,
+            day=NOW.date(),
+            now=NOW,
+            programmes=context.programmes,
+            window=settings.checkin,
+        )
+    context.close()
+    cards = demo.write_cards(summary.patients, folder / "cards").parent
+    card_of = {
+        p.patient_id: cards / f"card-{n:04d}.json" for n, p in enumerate(summary.patients, 1)
+    }
+    expected = [
+        (a.patient_id, s.starts_at)
+        for s in sessions
+        for a in s.attendees
+        if a.status == Status.EXPECTED
+    ]
+    return settings, [(read_card(card_of[pid]), start) for pid, start in expected]
+
+
+def read_card(path: Path) -> Identity:
+    """Read a virtual card once through the simulated reader (the bench times the UI only)."""
+    reader = SimulatedReader()
+    got: list[ReaderEvent] = []
+    reader.subscribe(got.append)
+    reader.start()
+    reader.insert(path)
+    deadline = time.monotonic() + 10
+    while not any(isinstance(e, IdentityRead) for e in got) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    reader.stop()
+    return next(e.identity for e in got if isinstance(e, IdentityRead))
+
+
+async def tap(app: KioskApp, screen: PatientScreen, identity: Identity) -> float:
+    """Post one card's events; seconds from the identity event to the painted result."""
+    from textual.pilot import Pilot
+
+    pilot: Pilot[None] = Pilot(app)
+    app.post_message(CardEvent(CardInserted(READER)))
+    await pilot.pause()
+    started = time.perf_counter()
+    app.post_message(CardEvent(IdentityRead(READER, identity)))
+    while screen.state != "result":
+        await asyncio.sleep(0.001)
+    await pilot.pause()  # idle again: the result is on screen
+    elapsed = time.perf_counter() - started
+    app.post_message(CardEvent(CardRemoved(READER)))
+    await pilot.pause()
+    return elapsed
+
+
+async def latency(
+    context: KioskContext, people: list[tuple[Identity, dt.datetime]], n: int
+) -> list[float]:
+    clock = context.clock
+    assert isinstance(clock, SettableClock)
+    services = KioskServices(context, printer=FileTicketPrinter(context.settings.data_dir / "t"))
+    app = KioskApp(services, cursor_blink=False)
+    times = []
+    async with app.run_test(size=(80, 24)):
+        screen = app.screen
+        assert isinstance(screen, PatientScreen)
+        for identity, start in people[:n]:
+            clock.set(start - dt.timedelta(minutes=10))
+            times.append(await tap(app, screen, identity))
+    return times
+
+
+async def memory(
+    context: KioskContext, people: list[tuple[Identity, dt.datetime]], taps: int
+) -> tuple[int, int]:
+    clock = context.clock
+    assert isinstance(clock, SettableClock)
+    app = KioskApp(KioskServices(context), cursor_blink=False)
+    after_10 = 0
+    async with app.run_test(size=(80, 24)):
+        screen = app.screen
+        assert isinstance(screen, PatientScreen)
+        for number in range(1, taps + 1):
+            identity, start = people[number % len(people)]
+            clock.set(start - dt.timedelta(minutes=10))
+            await tap(app, screen, identity)
+            if number == 10:
+                gc.collect()
+                after_10 = rss_kib()
+        gc.collect()
+        return after_10, rss_kib()
+
+
+COLD_KIOSK = textwrap.dedent(
+    """
+    from kiosk.ui import app as ui_app
+    from kiosk.cli.main import main
+
+    async def home(pilot):
+        await pilot.pause()
+        pilot.app.exit()
+
+    run = ui_app.KioskApp.run
+    ui_app.KioskApp.run = lambda self, **kw: run(self, headless=True, auto_pilot=home)
+    main(["run", "--simulate"])
+    """
+)
+COLD_BARE = textwrap.dedent(
+    """
+    from textual.app import App
+    from textual.widgets import Static
+
+    class Bare(App):
+        def compose(self):
+            yield Static("Please insert your e-ID")
+
+    async def home(pilot):
+        await pilot.pause()
+        pilot.app.exit()
+
+    Bare().run(headless=True, auto_pilot=home)
+    """
+)
+
+
+def cold(code: str, env: dict[str, str], runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--taps", type=int, default=40)
+    parser.add_argument("--memory-taps", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        settings, people = build(folder)
+        print(f"demo: 200 patients, {len(people)} expected today")
+
+        context = open_context(settings, clock=SettableClock(NOW, running=False))
+        times = asyncio.run(latency(context, people, args.taps))
+        context.close()
+        median = statistics.median(times) * 1000
+        print(
+            f"card event -> result painted: median {median:.1f} ms, "
+            f"max {max(times) * 1000:.1f} ms over {len(times)} taps (target <= 150 ms)"
+        )
+
+        cold_dir = folder / "cold"
+        env = {k: v for k, v in os.environ.items() if k != "KIOSK_CONFIG"}
+        env["KIOSK_DATA_DIR"] = str(cold_dir)
+        subprocess.run(
+            [sys.executable, "-m", "kiosk.cli.main", "demo-data", "--patients", "200"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        bare = cold(COLD_BARE, env)
+        kiosk = cold(COLD_KIOSK, env)
+        print(
+            f"cold start to home screen: kiosk run --simulate {kiosk * 1000:.0f} ms, "
+            f"bare Textual app {bare * 1000:.0f} ms, ratio {kiosk / bare:.2f} (target <= 2)"
+        )
+
+        context = open_context(settings, clock=SettableClock(NOW, running=False))
+        after_10, after_n = asyncio.run(memory(context, people, args.memory_taps))
+        context.close()
+        growth = (after_n - after_10) / after_10 * 100
+        print(
+            f"memory: {after_10 / 1024:.1f} MiB after 10 check-ins, {after_n / 1024:.1f} MiB "
+            f"after {args.memory_taps} ({growth:+.1f} %, target within 10 %)"
+        )
+
+
+if __name__ == "__main__":
+    main()

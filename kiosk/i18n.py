@@ -1,0 +1,86 @@
+"""Texts and dates in the patient's language: gettext catalogues read from the ``.po`` files.
+
+The catalogues live in ``kiosk/locale/<lang>/LC_MESSAGES/kiosk.po`` and are read with Babel at
+run time, so a fresh ``pip install -e .`` needs no compile step. Source texts are English; a
+missing translation falls back on the English text (and ``tests/ui`` fails on it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.messages.pofile import read_po
+
+from kiosk.clock import local
+
+LANGUAGES = ("nl", "fr", "en", "de")
+LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English", "de": "Deutsch"}
+"""Each language in itself: what the language buttons show."""
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "kiosk"
+# Belgian forms of each language (date order, 24-hour clock); English as in the UK.
+_BABEL_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB", "de": "de_BE"}
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction; it is translated where it is shown."""
+    return message
+
+
+def catalogue_path(language: str) -> Path:
+    """Where the ``.po`` file of ``language`` is."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@functools.cache
+def catalogue(language: str) -> dict[str, str]:
+    """The translated, non-fuzzy messages of ``language`` (source text -> translation)."""
+    with catalogue_path(language).open("rb") as handle:
+        po = read_po(handle, locale=_BABEL_LOCALES[language], domain=DOMAIN)
+    return {
+        message.id: message.string
+        for message in po
+        if isinstance(message.id, str)
+        and message.id
+        and isinstance(message.string, str)
+        and message.string
+        and not message.fuzzy
+    }
+
+
+class Translator:
+    """Texts, times and dates in one language."""
+
+    def __init__(self, language: str) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}")
+        self.language = language
+        self.locale = Locale.parse(_BABEL_LOCALES[language])
+        self._texts = catalogue(language)
+
+    def __call__(self, message: str, **values: object) -> str:
+        """``message`` translated, with ``{name}`` placeholders filled from ``values``."""
+        text = self._texts.get(message, message)
+        return text.format(**values) if values else text
+
+    def time(self, moment: dt.datetime) -> str:
+        """A local clock time (``14:05``)."""
+        return format_time(local(moment), "HH:mm", locale=self.locale)
+
+    def date(self, day: dt.date) -> str:
+        """A date with its weekday (``maandag 23 november 2026``)."""
+        return format_date(day, "full", locale=self.locale)
+
+    def short_date(self, day: dt.date) -> str:
+        """A date in the locale's short numeric form."""
+        return format_date(day, "short", locale=self.locale)
+
+
+@functools.cache
+def translator(language: str) -> Translator:
+    """The (shared) translator of ``language``."""
+    return Translator(language)

@@ -1,0 +1,37 @@
+"""When the next session's check-in window opens: the simulation clock jumps there."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.config import CheckinWindow
+from kiosk.db.models import Booking, BookingStatus
+from kiosk.db.models import Session as SessionRow
+
+ARRIVAL_BEFORE_START = dt.timedelta(minutes=10)
+"""Where in the window the jump lands: a patient arriving ten minutes early."""
+
+
+def next_checkin_moment(
+    db: Session, *, site_id: str, after: dt.datetime, window: CheckinWindow
+) -> dt.datetime | None:
+    """A moment inside the check-in window of the next booked session that starts after
+    ``after`` plus the window's opening, or None when nothing is booked any more."""
+    opens_before = dt.timedelta(minutes=window.opens_before_minutes)
+    starts_at = db.scalar(
+        select(SessionRow.starts_at)
+        .join(Booking, Booking.session_id == SessionRow.id)
+        .where(
+            SessionRow.site_id == site_id,
+            SessionRow.starts_at > after + opens_before,
+            Booking.status == BookingStatus.BOOKED,
+        )
+        .order_by(SessionRow.starts_at)
+        .limit(1)
+    )
+    if starts_at is None:
+        return None
+    return max(starts_at - opens_before, starts_at - ARRIVAL_BEFORE_START)

@@ -1,0 +1,115 @@
+"""The reception PIN: stored as an scrypt hash, and locked for a while after too many wrong tries.
+
+Plain Python (no screen): the kiosk's PIN screen asks a :class:`PinGate` whether a PIN opens
+reception. Log lines say that a lockout happened, never the PIN or who typed it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+
+from kiosk.clock import Clock
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+LOCK_MINUTES = 5
+PIN_LENGTHS = range(4, 9)
+_SCHEME = "scrypt"
+# scrypt cost: about 50 ms on a small kiosk box; enough against a stolen configuration file
+# when combined with the salt, cheap enough not to delay the PIN screen.
+_N, _R, _P = 2**14, 8, 1
+
+
+class PinFormatError(ValueError):
+    """The PIN is not 4 to 8 digits, or a stored hash is malformed."""
+
+
+def check_format(pin: str) -> str:
+    """``pin`` when it is 4 to 8 digits, else :class:`PinFormatError`."""
+    if not (pin.isascii() and pin.isdigit() and len(pin) in PIN_LENGTHS):
+        raise PinFormatError("a PIN is 4 to 8 digits")
+    return pin
+
+
+def _derive(pin: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+
+
+def hash_pin(pin: str) -> str:
+    """A storable hash of ``pin``: ``scrypt$n$r$p$salt$hash`` (hex), salted afresh each time."""
+    salt = secrets.token_bytes(16)
+    digest = _derive(check_format(pin), salt, _N, _R, _P)
+    return f"{_SCHEME}${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    """True when ``pin`` matches ``stored`` (a :func:`hash_pin` value); constant-time compare."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != _SCHEME:
+        raise PinFormatError("the stored PIN hash is not an scrypt hash from `kiosk pin-hash`")
+    try:
+        n, r, p = (int(x) for x in parts[1:4])
+        salt, expected = bytes.fromhex(parts[4]), bytes.fromhex(parts[5])
+    except ValueError:
+        raise PinFormatError("the stored PIN hash is damaged") from None
+    if not (pin.isascii() and pin.isdigit()):
+        return False
+    return hmac.compare_digest(_derive(pin, salt, n, r, p), expected)
+
+
+@dataclass(frozen=True)
+class PinAnswer:
+    """What the gate says to one try."""
+
+    accepted: bool
+    locked_until: dt.datetime | None = None
+    """Set while the gate is locked (the try was not even checked)."""
+    attempts_left: int = MAX_ATTEMPTS
+
+
+class PinGate:
+    """Checks PINs against one stored hash; ``MAX_ATTEMPTS`` wrong ones lock it ``LOCK_MINUTES``."""
+
+    def __init__(self, stored_hash: str, clock: Clock) -> None:
+        self._stored = stored_hash
+        self._clock = clock
+        self._failures = 0
+        self._locked_until: dt.datetime | None = None
+
+    @property
+    def configured(self) -> bool:
+        """False when no PIN hash is configured (reception cannot be opened from the kiosk)."""
+        return bool(self._stored)
+
+    def locked_until(self) -> dt.datetime | None:
+        """The end of the current lockout, or None when the gate is open for tries."""
+        if self._locked_until is not None and self._clock.now() >= self._locked_until:
+            self._locked_until = None
+            self._failures = 0
+        return self._locked_until
+
+    def attempt(self, pin: str) -> PinAnswer:
+        """Try ``pin``; a correct PIN resets the count of wrong ones."""
+        locked = self.locked_until()
+        if locked is not None:
+            return PinAnswer(False, locked_until=locked, attempts_left=0)
+        if self._stored and verify_pin(pin, self._stored):
+            self._failures = 0
+            return PinAnswer(True)
+        self._failures += 1
+        left = MAX_ATTEMPTS - self._failures
+        if left <= 0:
+            self._locked_until = self._clock.now() + dt.timedelta(minutes=LOCK_MINUTES)
+            logger.warning(
+                "reception PIN locked for %d minutes after %d wrong PINs",
+                LOCK_MINUTES,
+                MAX_ATTEMPTS,
+            )
+            return PinAnswer(False, locked_until=self._locked_until, attempts_left=0)
+        return PinAnswer(False, attempts_left=left)

@@ -1,0 +1,1 @@
+"""The full-screen Textual app: the patient's kiosk screen, reception and the technician."""

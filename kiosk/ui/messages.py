@@ -1,0 +1,19 @@
+"""Messages that reach the app from other threads or travel between screens."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from devices.eid.reader import ReaderEvent
+
+
+class CardEvent(Message):
+    """An event from the card reader's thread (posted with the thread-safe ``post_message``)."""
+
+    def __init__(self, event: ReaderEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class AttendanceChanged(Message):
+    """Today's attendance changed in this process (a check-in, a reception action)."""

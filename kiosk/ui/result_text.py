@@ -1,0 +1,191 @@
+"""What the result screen says for a check-in outcome or a card problem, in one language.
+
+Plain Python (no Textual): turns the domain's codes and numbers into sentences, so that every
+outcome reads as plain words with what to do next, never as an error code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from devices.eid.errors import CardRemovedError, NotAnEidCard
+from kiosk.i18n import N_, Translator
+from kiosk.outcomes import CheckinResult, Outcome, Reminder, Special
+from kiosk.programme.model import text_in
+
+GO_TO_RECEPTION = N_("Please go to reception.")
+
+# For each refusal: what happened, and what to do next.
+REFUSALS: dict[Outcome, tuple[str, str]] = {
+    Outcome.TOO_LATE: (
+        N_("Your session started at {start}; check-in has closed."),
+        GO_TO_RECEPTION,
+    ),
+    Outcome.NO_BOOKING: (N_("We find no session for you today."), GO_TO_RECEPTION),
+    Outcome.BOOKING_CANCELLED: (
+        N_("Your session of today was cancelled."),
+        N_("Please go to reception if you think this is not right."),
+    ),
+    Outcome.UNKNOWN_PATIENT: (N_("We do not know this card."), GO_TO_RECEPTION),
+    Outcome.PROGRAMME_STOPPED: (
+        N_("Your programme has been stopped."),
+        N_("Please go to reception: the physician will discuss what comes next."),
+    ),
+    Outcome.PROGRAMME_FINISHED: (
+        N_("Your programme is complete."),
+        N_("Please go to reception if you have an appointment today."),
+    ),
+    Outcome.DEADLINE_PASSED: (
+        N_("The period for your programme has ended."),
+        GO_TO_RECEPTION,
+    ),
+    Outcome.WEEKLY_LIMIT_REACHED: (
+        N_("You have already had the most sessions allowed this week."),
+        GO_TO_RECEPTION,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ResultText:
+    """The result screen's content: a title, detail lines, the next step, and the ticket."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+    next_step: str = ""
+    admitted: bool = False
+    qr_payload: str = ""
+    short_code: str = ""
+    extras: tuple[str, ...] = ()
+    reminders: tuple[str, ...] = ()
+
+
+def for_result(result: CheckinResult, tr: Translator) -> ResultText:
+    """The sentences for one check-in outcome."""
+    name = result.display_name
+    session = result.session
+    start = tr.time(session.starts_at) if session else ""
+    if result.outcome.admitted and session is not None:
+        title = (
+            tr("Welcome, {name}! You are checked in.", name=name)
+            if result.outcome == Outcome.CHECKED_IN
+            else tr("{name}, you were already checked in.", name=name)
+        )
+        lines = [
+            tr(
+                "{kind}, {start} to {end}",
+                kind=text_in(session.kind_title, tr.language),
+                start=start,
+                end=tr.time(session.ends_at),
+            ),
+            tr("Room: {room}", room=session.room),
+        ]
+        if result.progress is not None:
+            phase = text_in(result.progress.phase_title, tr.language)
+            lines.append(
+                tr(
+                    "{phase}: session {number} of {total}",
+                    phase=phase,
+                    number=result.progress.number,
+                    total=result.progress.total,
+                )
+                if result.progress.total
+                else tr("{phase}: session {number}", phase=phase, number=result.progress.number)
+            )
+        lines.extend(_special(s, tr) for s in result.specials)
+        next_step = (
+            tr("Your session has started: please go in now.")
+            if result.late
+            else tr("Please take a seat; you will be called.")
+        )
+        parking = result.parking
+        extras = (
+            (tr("Parking: free exit until {time}", time=tr.time(parking.expires_at)),)
+            if parking
+            else ()
+        )
+        return ResultText(
+            title,
+            tuple(lines),
+            next_step,
+            admitted=True,
+            qr_payload=parking.payload if parking else "",
+            short_code=parking.short_code if parking else "",
+            extras=extras,
+            reminders=tuple(_reminder(r, tr) for r in result.reminders),
+        )
+    if result.outcome == Outcome.TOO_EARLY and result.opens_at is not None:
+        return ResultText(
+            tr("{name}, your session starts at {start}.", name=name, start=start),
+            next_step=tr(
+                "You can check in from {opens}. Please take a seat until then.",
+                opens=tr.time(result.opens_at),
+            ),
+        )
+    happened, todo = REFUSALS.get(result.outcome, (N_("We cannot check you in."), GO_TO_RECEPTION))
+    greeting = (tr("Hello, {name}", name=name),) if name else ()
+    return ResultText(tr(happened, start=start), greeting, tr(todo))
+
+
+def _special(special: Special, tr: Translator) -> str:
+    title = text_in(special.title, tr.language)
+    if special.followed_by:
+        return tr(
+            "Today: {title}, followed by {after}",
+            title=title,
+            after=text_in(special.followed_by, tr.language),
+        )
+    return tr("Today: {title}", title=title)
+
+
+def _reminder(reminder: Reminder, tr: Translator) -> str:
+    title = text_in(reminder.title, tr.language) if reminder.title else ""
+    if reminder.code == "register_info_session":
+        return tr("Please register for the information session: {title}", title=title)
+    if reminder.code == "deadline_close":
+        day = reminder.date or dt.date.today()
+        return tr("Your programme must be completed by {date}.", date=tr.date(day))
+    if reminder.code == "absences":
+        return tr(
+            "You have {count} absences without a valid reason; at {limit} the programme stops.",
+            count=reminder.count,
+            limit=reminder.limit,
+        )
+    if reminder.code == "bring" and title:
+        return tr("Bring: {items}", items=title)
+    return title
+
+
+def for_card_failure(reason: str, tr: Translator) -> ResultText:
+    """The sentences for a card that could not be read (``reason`` comes from the reader)."""
+    if reason == NotAnEidCard.reason:
+        return ResultText(
+            tr("This is not an e-ID card."),
+            next_step=tr("Please insert your Belgian identity card (e-ID)."),
+        )
+    if reason == CardRemovedError.reason:
+        return ResultText(
+            tr("The card was taken out too soon."),
+            next_step=tr("Insert it again and leave it in until you see your result."),
+        )
+    return ResultText(
+        tr("We could not read your card."),
+        next_step=tr("Take it out and insert it again. If it still fails, please go to reception."),
+    )
+
+
+def for_reader_down(tr: Translator) -> ResultText:
+    """The calm screen while the card reader is away."""
+    return ResultText(
+        tr("Check-in at this kiosk is not possible right now."),
+        next_step=tr(GO_TO_RECEPTION),
+    )
+
+
+def for_system_fault(tr: Translator) -> ResultText:
+    """The calm screen when the check-in could not be recorded (database busy or broken)."""
+    return ResultText(
+        tr("Check-in is not possible right now."),
+        next_step=tr("Please go to reception. We are sorry for the wait."),
+    )

@@ -1,0 +1,359 @@
+"""The kiosk screen the patient sees: home, reading, result; and the simulation panel beside it.
+
+The result goes back home after ``result_timeout_seconds`` or when the card comes out, whichever
+comes first. The timeout is a timestamp compared on a short tick (exact to the tick), not a timer
+re-armed on every event. Check-ins and printing run in thread workers; a worker's result only
+counts if the tap it belongs to is still the current one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, ContentSwitcher
+
+from devices.eid.identity import Identity
+from devices.eid.reader import (
+    CardInserted,
+    CardReadFailed,
+    CardRemoved,
+    IdentityRead,
+    ReaderAttached,
+    ReaderDetached,
+    ReaderEvent,
+)
+from devices.printer.interface import FaultKind
+from kiosk import logs
+from kiosk.checkin import IdentityEvidence
+from kiosk.clock import local
+from kiosk.i18n import LANGUAGES, Translator, translator
+from kiosk.next_session import next_checkin_moment
+from kiosk.outcomes import CheckinResult
+from kiosk.parking.printing import print_ticket
+from kiosk.ui import result_text
+from kiosk.ui.messages import AttendanceChanged
+from kiosk.ui.result_text import ResultText
+from kiosk.ui.screens.pin import PinScreen
+from kiosk.ui.widgets.home_view import HomeView
+from kiosk.ui.widgets.reading_view import ReadingView
+from kiosk.ui.widgets.result_view import ResultView
+from kiosk.ui.widgets.simulation_panel import SimulationPanel, load_cards
+from kiosk.ui.widgets.top_bar import TopBar
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+logger = logging.getLogger(__name__)
+
+State = Literal["home", "reading", "checking", "result", "reader_down"]
+TICK_SECONDS = 0.1
+
+
+class PatientScreen(Screen[None]):
+    """The public screen. Its keys are hidden; none of them quits."""
+
+    CSS_PATH = "patient.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "next_language", show=False),
+        Binding("f9", "staff('reception')", show=False),
+        Binding("f10", "staff('technician')", show=False),
+        Binding("f8", "toggle_panel", show=False),
+    ]
+
+    def __init__(self, *, simulate: bool = False) -> None:
+        super().__init__()
+        self.simulate = simulate
+        self.state: State = "home"
+        self.language = "nl"
+        self._tap = 0
+        """Counts card insertions: a worker's answer for an older tap is dropped."""
+        self._result_since: float | None = None
+        self._card_in = False
+        self._clock_text = ""
+        self.last_result: CheckinResult | None = None
+
+    @property
+    def kiosk(self) -> KioskApp:
+        """The app, typed."""
+        return cast("KioskApp", self.app)
+
+    @property
+    def tr(self) -> Translator:
+        """Texts in the language currently chosen on the screen."""
+        return translator(self.language)
+
+    def compose(self) -> ComposeResult:
+        """Top bar and the three views; the simulation panel in simulate mode."""
+        services = self.kiosk.services
+        with Horizontal(id="kiosk-body"):
+            with Vertical(id="kiosk-main"):
+                yield TopBar()
+                with ContentSwitcher(initial="home", id="views"):
+                    yield HomeView(id="home")
+                    yield ReadingView(id="reading")
+                    yield ResultView(console_safe=self.kiosk.console_safe, id="result")
+            if self.simulate:
+                yield SimulationPanel(load_cards(services.cards_dir), self.kiosk.staff_tr, id="sim")
+
+    def on_mount(self) -> None:
+        """Start in the configured language and start the tick."""
+        self.language = self.kiosk.services.settings.language
+        self._show_home()
+        self._refresh_clock(force=True)
+        self.set_interval(TICK_SECONDS, self._tick)
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        if self._result_since is not None and self.state == "result":
+            timeout = self.kiosk.services.settings.result_timeout_seconds
+            if self.kiosk.services.monotonic() - self._result_since >= timeout:
+                self._show_home()
+        self._refresh_clock()
+
+    def _refresh_clock(self, *, force: bool = False) -> None:
+        now = self.kiosk.services.clock.now()
+        text = self.tr.time(now)
+        if text == self._clock_text and not force:
+            return
+        self._clock_text = text
+        self.query_one(TopBar).show(self.kiosk.services.settings.centre_name, text)
+        if self.state == "home":
+            self.query_one(HomeView).show(self.tr, self.tr.date(local(now).date()))
+        if self.simulate:
+            self.query_one(SimulationPanel).show_clock(
+                f"{self.kiosk.staff_tr.date(local(now).date())} {text}"
+            )
+
+    # -- views --------------------------------------------------------------------------------
+
+    def _switch(self, view: str) -> None:
+        self.query_one("#views", ContentSwitcher).current = view
+
+    def _show_home(self) -> None:
+        """Back to the start: default language, nothing personal left on screen."""
+        self.state = "home"
+        self._result_since = None
+        self.last_result = None
+        self.language = self.kiosk.services.settings.language
+        self.query_one(ResultView).show(ResultText(""))
+        self._switch("home")
+        self._refresh_clock(force=True)
+
+    def _show_reading(self, *, checking: bool) -> None:
+        self.state = "checking" if checking else "reading"
+        self._result_since = None
+        self.query_one(ReadingView).show(self.tr, checking)
+        self._switch("reading")
+
+    def _show_result(self, text: ResultText) -> None:
+        self.state = "result"
+        self.query_one(ResultView).show(text)
+        self._switch("result")
+        self._result_since = self.kiosk.services.monotonic()
+
+    def _show_reader_down(self) -> None:
+        self.state = "reader_down"
+        self._result_since = None
+        self.query_one(ResultView).show(result_text.for_reader_down(self.tr))
+        self._switch("result")
+
+    # -- card events --------------------------------------------------------------------------
+
+    def handle_card(self, event: ReaderEvent) -> None:
+        """React to one reader event (called by the app on the UI thread)."""
+        if isinstance(event, ReaderDetached):
+            self._card_in = False
+            self._tap += 1
+            self._show_reader_down()
+        elif isinstance(event, ReaderAttached):
+            if self.state == "reader_down":
+                self._show_home()
+        elif isinstance(event, CardInserted):
+            self._card_in = True
+            self._tap += 1
+            self._show_reading(checking=False)
+        elif isinstance(event, IdentityRead):
+            self._show_reading(checking=True)
+            self._check_in(event.identity, self._tap)
+        elif isinstance(event, CardReadFailed):
+            self._show_result(result_text.for_card_failure(event.reason, self.tr))
+        elif isinstance(event, CardRemoved):
+            self._card_in = False
+            if self.state in ("reading", "result"):
+                self._show_home()
+
+    @work(thread=True, exclusive=True, group="checkin")
+    def _check_in(self, identity: Identity, tap: int) -> None:
+        """Record the check-in off the UI thread, then show it; print the ticket after."""
+        with logs.tap():
+            # Every log line of this tap carries one correlation id; the card holder's names
+            # are scrubbed from any line that might quote them.
+            logs.remember_sensitive(identity.first_names, identity.last_name)
+            self._record(identity, tap)
+
+    def _record(self, identity: Identity, tap: int) -> None:
+        services = self.kiosk.services
+        try:
+            result = services.context.checkin_engine().check_in(
+                IdentityEvidence.from_card(identity)
+            )
+        except Exception as exc:  # a database fault must end in a calm screen, not a traceback
+            logger.error("check-in failed: %s", type(exc).__name__)
+            self.app.call_from_thread(self._answer_failed, tap)
+            return
+        logger.info("check-in outcome %s", result.outcome)
+        self.app.call_from_thread(self._answer, result, tap)
+        parking = result.parking
+        if parking is None or services.printer is None or parking.printed:
+            return
+        try:
+            outcome = print_ticket(
+                services.context.sessions,
+                services.printer,
+                parking.ticket_id,
+                settings=services.settings,
+                clock=services.clock,
+            )
+        except Exception as exc:
+            logger.error("printing the parking ticket failed: %s", type(exc).__name__)
+            self.app.call_from_thread(self._printed, tap, FaultKind.ERROR)
+            return
+        self.app.call_from_thread(self._printed, tap, None if outcome.printed else outcome.fault)
+
+    def _answer(self, result: CheckinResult, tap: int) -> None:
+        self.kiosk.post_message(AttendanceChanged())
+        if tap != self._tap:
+            return
+        self.show_result(result)
+        parking = result.parking
+        if parking is not None and self.kiosk.services.printer is not None:
+            note = (
+                self.tr("Your parking ticket was printed before; use that one or this code.")
+                if parking.printed
+                else self.tr("Your parking ticket is being printed...")
+            )
+            self.query_one(ResultView).show_print_note(note, fault=False)
+
+    def show_result(self, result: CheckinResult) -> None:
+        """Show the outcome of a check-in in the screen's language."""
+        self.last_result = result
+        self._show_result(result_text.for_result(result, self.tr))
+
+    def _answer_failed(self, tap: int) -> None:
+        if tap == self._tap:
+            self._show_result(result_text.for_system_fault(self.tr))
+
+    def _printed(self, tap: int, fault: FaultKind | None) -> None:
+        if tap != self._tap or self.state != "result":
+            return
+        view = self.query_one(ResultView)
+        if fault is None:
+            view.show_print_note(self.tr("Please take your parking ticket."), fault=False)
+        else:
+            view.show_print_note(
+                self.tr("The printer is not working: ask reception for a printed ticket."),
+                fault=True,
+            )
+
+    # -- keys and buttons ---------------------------------------------------------------------
+
+    def action_next_language(self) -> None:
+        """Cycle through the four languages (home screen only)."""
+        if self.state == "home":
+            index = LANGUAGES.index(self.language)
+            self.set_language(LANGUAGES[(index + 1) % len(LANGUAGES)])
+
+    def set_language(self, language: str) -> None:
+        """Show the home screen in ``language``."""
+        self.language = language
+        self._refresh_clock(force=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Language buttons of the home view."""
+        button_id = event.button.id or ""
+        if button_id.startswith("lang-"):
+            self.set_language(button_id.removeprefix("lang-"))
+
+    def action_staff(self, target: str) -> None:
+        """Reception or technician, behind the PIN."""
+        if self.state in ("reading", "checking"):
+            return
+        self.app.push_screen(PinScreen(target))
+
+    def action_toggle_panel(self) -> None:
+        """Hide or show the simulation panel (simulate mode)."""
+        if self.simulate:
+            panel = self.query_one(SimulationPanel)
+            panel.display = not panel.display
+
+    # -- simulation panel ---------------------------------------------------------------------
+
+    def on_simulation_panel_action(self, message: SimulationPanel.Action) -> None:
+        """Carry out a panel button on the simulated devices and clock."""
+        services = self.kiosk.services
+        reader = services.simulated_reader
+        printer = services.faulty_printer
+        clock = services.settable_clock
+        panel = self.query_one(SimulationPanel)
+        tr = self.kiosk.staff_tr
+        action = message.action
+        if action == "insert" and reader and message.card:
+            reader.insert(message.card)
+        elif action == "remove" and reader:
+            reader.remove()
+        elif action == "unreadable" and reader:
+            reader.insert_unreadable()
+        elif action == "bank" and reader:
+            reader.insert_bank_card()
+        elif action == "unplug" and reader:
+            reader.unplug()
+        elif action == "plug" and reader:
+            reader.plug()
+        elif action == "paper-out" and printer:
+            printer.set_fault(FaultKind.OUT_OF_PAPER)
+            panel.show_status(tr("Printer out of paper"))
+        elif action == "paper-ok" and printer:
+            printer.set_fault(None)
+            panel.show_status(tr("Printer repaired"))
+        elif action == "clock-15" and clock:
+            clock.advance(dt.timedelta(minutes=15))
+            self._refresh_clock(force=True)
+        elif action == "clock-next" and clock:
+            self._jump_to_next_session()
+        elif action in ("reception", "technician"):
+            self.kiosk.open_staff_screen(action)
+        elif action == "quit":
+            self.app.exit()
+
+    @work(thread=True, exclusive=True, group="sim-clock")
+    def _jump_to_next_session(self) -> None:
+        services = self.kiosk.services
+        clock = services.settable_clock
+        if clock is None:
+            return
+        with services.context.sessions() as db:
+            moment = next_checkin_moment(
+                db,
+                site_id=services.settings.site_id,
+                after=clock.now(),
+                window=services.settings.checkin,
+            )
+        self.app.call_from_thread(self._jumped, moment)
+
+    def _jumped(self, moment: dt.datetime | None) -> None:
+        clock = self.kiosk.services.settable_clock
+        panel = self.query_one(SimulationPanel)
+        if moment is None or clock is None:
+            panel.show_status(self.kiosk.staff_tr("No more booked sessions."))
+            return
+        clock.set(moment)
+        self._refresh_clock(force=True)
+        panel.show_status(self.kiosk.staff_tr("Clock set to a check-in window."))

@@ -1,0 +1,408 @@
+"""Reception: today's sessions by start time, who is expected, here, late or absent, live.
+
+Actions: manual check-in (forgotten card), undo a check-in, cancellation (fee from the notice),
+excused absence, close the day, export the day as CSV. Every database call runs in a thread
+worker; the list reloads every :data:`RELOAD_SECONDS` and at once after a change in this process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from babel.numbers import format_currency
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.events import Key
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from kiosk.alerts import AlertView, open_alerts
+from kiosk.attendance import AttendanceError
+from kiosk.clock import local
+from kiosk.day_csv import attendance_csv
+from kiosk.i18n import N_, Translator
+from kiosk.programme.model import text_in
+from kiosk.today import DaySession, Status, day_view
+from kiosk.ui import result_text
+from kiosk.ui.messages import AttendanceChanged
+from kiosk.ui.screens.confirm import ConfirmScreen
+from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
+from kiosk.ui.screens.reason_prompt import ReasonPrompt
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+logger = logging.getLogger(__name__)
+
+RELOAD_SECONDS = 2.0
+IDLE_SECONDS = 120.0
+"""On the kiosk, reception closes itself after this long without a key."""
+
+STATUS_LABELS = {
+    Status.EXPECTED: N_("expected"),
+    Status.ARRIVED: N_("arrived"),
+    Status.LATE: N_("late"),
+    Status.ABSENT: N_("absent"),
+    Status.EXCUSED: N_("excused"),
+    Status.CANCELLED: N_("cancelled"),
+}
+ALERT_LABELS = {
+    "programme_stopped": N_("Programme stopped (absence limit)"),
+    "absences_warning": N_("Two absences"),
+    "printer_fault": N_("Printer fault"),
+}
+SESSION_ROW = "session:"
+
+
+class ReceptionScreen(Screen[None]):
+    """The day at a glance, with reception's actions on the selected booking."""
+
+    CSS_PATH = "reception.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "manual", show=False),
+        Binding("u", "undo", show=False),
+        Binding("c", "cancel_booking", show=False),
+        Binding("e", "excuse", show=False),
+        Binding("d", "close_day", show=False),
+        Binding("x", "export", show=False),
+        Binding("r", "reload", show=False),
+        Binding("escape", "leave", show=False),
+        Binding("q", "leave", show=False),
+    ]
+
+    def __init__(self, *, standalone: bool) -> None:
+        super().__init__()
+        self.standalone = standalone
+        self.sessions: list[DaySession] = []
+        self.alerts: list[AlertView] = []
+        self._rows: list[tuple[str, tuple[str, ...]]] = []
+        self._since = 0.0
+
+    @property
+    def kiosk(self) -> KioskApp:
+        """The app, typed."""
+        return cast("KioskApp", self.app)
+
+    @property
+    def tr(self) -> Translator:
+        """Staff texts."""
+        return self.kiosk.staff_tr
+
+    @property
+    def day(self) -> dt.date:
+        """Today, by the kiosk's clock."""
+        return local(self.kiosk.services.clock.now()).date()
+
+    def compose(self) -> ComposeResult:
+        """Title, the day's table, alerts and the key line."""
+        tr = self.tr
+        yield Static(id="reception-title")
+        table: DataTable[str] = DataTable(id="day", cursor_type="row", zebra_stripes=True)
+        table.add_columns(tr("Time"), tr("Patient"), tr("Born"), tr("Status"), tr("In"))
+        yield table
+        yield Static(id="alerts")
+        keys = tr("m manual check-in  u undo  c cancel  e excuse  d close day  x export  r reload")
+        back = tr("q quit") if self.standalone else tr("Esc back")
+        yield Static(f"{keys}  {back}", id="reception-keys")
+
+    def on_mount(self) -> None:
+        """Load now and then every few seconds."""
+        self._since = self.kiosk.services.monotonic()
+        self.reload()
+        self.set_interval(RELOAD_SECONDS, self.reload)
+        if not self.standalone:
+            self.set_interval(1.0, self._idle_check)
+
+    def on_key(self, event: Key) -> None:
+        """Any key keeps reception open."""
+        self._since = self.kiosk.services.monotonic()
+
+    def _idle_check(self) -> None:
+        if (
+            self.app.screen is self
+            and self.kiosk.services.monotonic() - self._since >= IDLE_SECONDS
+        ):
+            self.app.pop_screen()
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the day again (in a worker)."""
+        self._load()
+
+    def action_reload(self) -> None:
+        """Key ``r``."""
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="reception-load")
+    def _load(self) -> None:
+        services = self.kiosk.services
+        settings = services.settings
+        try:
+            with services.context.sessions() as db:
+                sessions = day_view(
+                    db,
+                    site_id=settings.site_id,
+                    day=self.day,
+                    now=services.clock.now(),
+                    programmes=services.context.programmes,
+                    window=settings.checkin,
+                )
+                alerts = open_alerts(db, site_id=settings.site_id)
+        except Exception as exc:  # a busy database must not end reception
+            logger.error("reception could not read the day: %s", type(exc).__name__)
+            self.app.call_from_thread(
+                self.notify, self.tr("The database did not answer; retrying."), severity="error"
+            )
+            return
+        self.app.call_from_thread(self._fill, sessions, alerts)
+
+    def _fill(self, sessions: list[DaySession], alerts: list[AlertView]) -> None:
+        tr = self.tr
+        self.sessions, self.alerts = sessions, alerts
+        rows: list[tuple[str, tuple[str, ...]]] = []
+        for session in sessions:
+            here = session.count(Status.ARRIVED) + session.count(Status.LATE)
+            live = len(session.attendees) - session.count(Status.CANCELLED)
+            rows.append(
+                (
+                    SESSION_ROW + session.session_id,
+                    (
+                        f"{tr.time(session.starts_at)}-{tr.time(session.ends_at)}",
+                        f"{text_in(session.kind_title, tr.language)[:18]}, {session.room}"[:28],
+                        "",
+                        tr(
+                            "{here}/{total} here, {absent} absent",
+                            here=here,
+                            total=live,
+                            absent=session.count(Status.ABSENT),
+                        ),
+                        "",
+                    ),
+                )
+            )
+            for person in session.attendees:
+                rows.append(
+                    (
+                        person.booking_id,
+                        (
+                            "",
+                            f"  {person.last_name}, {person.first_name}"[:28],
+                            tr.short_date(person.birth_date) if person.birth_date else "",
+                            tr(STATUS_LABELS[person.status]),
+                            tr.time(person.checked_in_at) if person.checked_in_at else "",
+                        ),
+                    )
+                )
+        self._show_title()
+        self._show_alerts()
+        if rows == self._rows:
+            return
+        self._rows = rows
+        table = self.query_one("#day", DataTable)
+        selected = self.selected_key()
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        keys = [key for key, _ in rows]
+        if selected in keys:
+            table.move_cursor(row=keys.index(selected), animate=False)
+
+    def _show_title(self) -> None:
+        tr = self.tr
+        everyone = [a for s in self.sessions for a in s.attendees]
+        here = sum(1 for a in everyone if a.status in (Status.ARRIVED, Status.LATE))
+        expected = sum(1 for a in everyone if a.status == Status.EXPECTED)
+        absent = sum(1 for a in everyone if a.status == Status.ABSENT)
+        self.query_one("#reception-title", Static).update(
+            tr(
+                "Reception, {date}: {sessions} sessions, {here} here, {expected} expected, "
+                "{absent} absent",
+                date=tr.date(self.day),
+                sessions=len(self.sessions),
+                here=here,
+                expected=expected,
+                absent=absent,
+            )
+        )
+
+    def _show_alerts(self) -> None:
+        tr = self.tr
+        lines = []
+        devices = self.kiosk.services.devices
+        if devices.reader_attached is False:
+            lines.append(tr("Card reader: not available"))
+        for alert in self.alerts[:4]:
+            label = ALERT_LABELS.get(alert.kind)
+            what = tr(label) if label else alert.kind
+            about = alert.patient_name or alert.message
+            lines.append(f"{tr.short_date(local(alert.raised_at).date())} {what}: {about}")
+        if not lines:
+            lines.append(tr("No alerts."))
+        self.query_one("#alerts", Static).update("\n".join(lines))
+
+    # -- selection ----------------------------------------------------------------------------
+
+    def selected_key(self) -> str | None:
+        """The row key under the cursor (a booking id, or a session header)."""
+        table = self.query_one("#day", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return str(key) if key is not None else None
+
+    def _selected_booking(self) -> str | None:
+        key = self.selected_key()
+        if key is None or key.startswith(SESSION_ROW):
+            self.notify(self.tr("Select a patient first."), severity="warning")
+            return None
+        return key
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _run(self, job: Callable[[], str]) -> None:
+        """Run a database action in a worker, report its result, reload."""
+        self._job(job)
+
+    @work(thread=True, group="reception-action")
+    def _job(self, job: Callable[[], str]) -> None:
+        try:
+            text = job()
+        except AttendanceError as exc:
+            self.app.call_from_thread(
+                self.notify, self.tr("Not done: {reason}", reason=str(exc)), severity="warning"
+            )
+            return
+        except Exception as exc:
+            logger.error("a reception action failed: %s", type(exc).__name__)
+            self.app.call_from_thread(
+                self.notify, self.tr("The database did not answer; try again."), severity="error"
+            )
+            return
+        self.app.call_from_thread(self.notify, text)
+        self.app.call_from_thread(self.kiosk.post_message, AttendanceChanged())
+
+    def action_manual(self) -> None:
+        """Check in a patient who forgot the card."""
+        self.app.push_screen(ManualCheckinScreen(), self._manual_chosen)
+
+    def _manual_chosen(self, patient_id: str | None) -> None:
+        if patient_id is None:
+            return
+        engine = self.kiosk.services.context.checkin_engine()
+        tr = self.tr
+
+        def job() -> str:
+            result = engine.check_in_patient(patient_id, actor="reception", note="card forgotten")
+            return result_text.for_result(result, tr).title
+
+        self._run(job)
+
+    def action_undo(self) -> None:
+        """Take back the selected check-in."""
+        booking = self._selected_booking()
+        if booking is None:
+            return
+        attendance = self.kiosk.services.context.attendance()
+        tr = self.tr
+
+        def job() -> str:
+            attendance.undo_checkin(booking)
+            return tr("Check-in undone.")
+
+        self._confirm(tr("Undo this check-in?"), lambda: self._run(job))
+
+    def action_cancel_booking(self) -> None:
+        """Record the selected booking as cancelled; the fee follows from the notice."""
+        booking = self._selected_booking()
+        if booking is None:
+            return
+        attendance = self.kiosk.services.context.attendance()
+        tr = self.tr
+
+        def chosen(reason: str | None) -> None:
+            if reason is None:
+                return
+
+            def job() -> str:
+                cancellation = attendance.cancel(booking, reason=reason)
+                if cancellation.fee_cents:
+                    fee = format_currency(cancellation.fee_cents / 100, "EUR", locale=tr.locale)
+                    return tr("Cancelled late: administration fee {fee}.", fee=fee)
+                return tr("Cancelled in time: no fee.")
+
+            self._run(job)
+
+        self.app.push_screen(
+            ReasonPrompt(tr("Cancellation: reason (optional)"), required=False), chosen
+        )
+
+    def action_excuse(self) -> None:
+        """Mark the selected absence as excused."""
+        booking = self._selected_booking()
+        if booking is None:
+            return
+        attendance = self.kiosk.services.context.attendance()
+        tr = self.tr
+
+        def chosen(reason: str | None) -> None:
+            if reason is None:
+                return
+
+            def job() -> str:
+                attendance.excuse(booking, reason=reason)
+                return tr("Absence excused.")
+
+            self._run(job)
+
+        self.app.push_screen(ReasonPrompt(tr("Excused absence: reason"), required=True), chosen)
+
+    def action_close_day(self) -> None:
+        """Turn the day's no-shows into absences."""
+        attendance = self.kiosk.services.context.attendance()
+        tr = self.tr
+        day = self.day
+
+        def job() -> str:
+            closed = attendance.close_day(day)
+            return tr(
+                "Day closed: {absences} absences, {stopped} programmes stopped.",
+                absences=closed.absences,
+                stopped=closed.stopped_enrolments,
+            )
+
+        self._confirm(tr("Close the day? No-shows become absences."), lambda: self._run(job))
+
+    def action_export(self) -> None:
+        """Write the day as CSV into the data directory."""
+        settings = self.kiosk.services.settings
+        sessions = list(self.sessions)
+        tr = self.tr
+        folder = settings.data_dir / "exports"
+        path = folder / f"attendance-{settings.site_id}-{self.day.isoformat()}.csv"
+
+        def job() -> str:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600, exist_ok=True)  # names and birth dates: staff only
+            path.write_text(attendance_csv(sessions, language=tr.language), encoding="utf-8")
+            return tr("Exported to {path}", path=str(path))
+
+        self._run(job)
+
+    def _confirm(self, question: str, then: Callable[[], None]) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    def action_leave(self) -> None:
+        """Back to the kiosk screen; the stand-alone program quits."""
+        if self.standalone:
+            self.app.exit()
+        else:
+            self.app.pop_screen()

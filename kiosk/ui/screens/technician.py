@@ -1,0 +1,129 @@
+"""The technician's view: reader, printer, database and sync state, version, recent errors."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from sqlalchemy.engine import make_url
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Static
+
+from devices.printer.interface import PrinterStatus
+from kiosk import __version__
+from kiosk.health import DatabaseHealth, database_health
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+logger = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 2.0
+
+
+class TechnicianScreen(Screen[None]):
+    """State of the box, refreshed every few seconds. ``x`` stops the kiosk program."""
+
+    CSS_PATH = "technician.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", show=False),
+        Binding("x", "quit_kiosk", show=False),
+    ]
+
+    @property
+    def kiosk(self) -> KioskApp:
+        """The app, typed."""
+        return cast("KioskApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        """Title, the state lines, the key line."""
+        tr = self.kiosk.staff_tr
+        yield Static(tr("Technician"), id="tech-title")
+        yield Static(id="tech-state")
+        yield Static(tr("Esc back  x stop the kiosk program"), id="tech-keys")
+
+    def on_mount(self) -> None:
+        """Read the state now and then every few seconds."""
+        self.refresh_state()
+        self.set_interval(REFRESH_SECONDS, self.refresh_state)
+
+    def refresh_state(self) -> None:
+        """Ask the printer and the database (in a worker: either may be slow)."""
+        self._probe()
+
+    @work(thread=True, exclusive=True, group="tech-probe")
+    def _probe(self) -> None:
+        services = self.kiosk.services
+        printer = services.printer.status() if services.printer is not None else None
+        health = database_health(services.context.sessions)
+        self.app.call_from_thread(self._show, printer, health)
+
+    def _show(self, printer: PrinterStatus | None, health: DatabaseHealth) -> None:
+        tr = self.kiosk.staff_tr
+        services = self.kiosk.services
+        devices = services.devices
+        lines = [
+            tr("Version: rehab-kiosk {version}", version=__version__),
+            tr("Mode: simulation") if self.kiosk.simulate else tr("Mode: production"),
+            tr(
+                "Kiosk: {kiosk} at site {site}",
+                kiosk=services.settings.kiosk_id,
+                site=services.settings.site_id,
+            ),
+        ]
+        if services.reader is None:
+            lines.append(tr("Card reader: none in this program"))
+        elif devices.reader_attached:
+            lines.append(tr("Card reader: {name}, connected", name=devices.reader_name))
+        elif devices.reader_attached is False:
+            lines.append(tr("Card reader: not connected ({reason})", reason=devices.reader_reason))
+        else:
+            lines.append(tr("Card reader: waiting for the reader"))
+        lines.append(
+            tr("Last card read: {time}", time=tr.time(devices.last_card_at))
+            if devices.last_card_at
+            else tr("Last card read: none yet")
+        )
+        if printer is None:
+            lines.append(tr("Printer: none configured"))
+        elif printer.ready:
+            lines.append(tr("Printer: ready"))
+        else:
+            lines.append(tr("Printer: fault ({fault})", fault=str(printer.fault)))
+        url = make_url(services.context.settings.local_url)
+        # A SQLite file by its name (the folder is in the configuration); others without password.
+        database = (
+            f"SQLite {Path(url.database).name}"
+            if url.get_backend_name() == "sqlite" and url.database
+            else url.render_as_string(hide_password=True)
+        )
+        if health.reachable:
+            lines.append(tr("Database: {url}, answering", url=database))
+            lines.append(
+                tr(
+                    "Sync: {count} events waiting; last sent {time}",
+                    count=health.pending_events,
+                    time=tr.time(health.last_sent_at) if health.last_sent_at else "-",
+                )
+            )
+        else:
+            lines.append(tr("Database: not answering ({error})", error=health.error))
+        lines.append("")
+        lines.append(tr("Recent errors:"))
+        errors = list(devices.recent_errors)
+        lines.extend(f"  {tr.time(at)} {text}" for at, text in errors[-6:])
+        if not errors:
+            lines.append(tr("  none"))
+        self.query_one("#tech-state", Static).update("\n".join(lines))
+
+    def action_back(self) -> None:
+        """Back to the kiosk screen."""
+        self.app.pop_screen()
+
+    def action_quit_kiosk(self) -> None:
+        """Stop the program (systemd starts it again unless it was stopped on purpose)."""
+        self.app.exit()

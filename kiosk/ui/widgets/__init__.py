@@ -1,0 +1,1 @@
+"""Small widgets the screens are built from, each with its stylesheet beside it."""

@@ -1,0 +1,218 @@
+"""The patient's flow on a real demo database, the real simulated reader and the file printer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from devices.printer.interface import FaultKind
+from kiosk.outcomes import Outcome
+from kiosk.ui.screens.patient import PatientScreen
+from kiosk.ui.screens.pin import PinScreen
+from tests.ui.conftest import NOW, Kiosk
+from tests.ui.waiting import label, screen_text, until
+
+
+def patient_screen(app: object) -> PatientScreen:
+    screen = app.screen  # type: ignore[attr-defined]
+    assert isinstance(screen, PatientScreen)
+    return screen
+
+
+async def test_home_screen_in_dutch_then_every_language(kiosk: Kiosk) -> None:
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = screen_text(pilot)
+        assert "Steek uw e-ID in de kaartlezer" in text
+        assert "Ambulante Revalidatie" in text
+        assert "07:30" in text  # the frozen clock, Brussels time
+        assert "maandag 16 maart 2026" in text
+        await pilot.press("l")
+        assert "Insérez votre eID dans le lecteur" in screen_text(pilot)
+        assert "lundi 16 mars 2026" in screen_text(pilot)
+        await pilot.press("l")
+        assert "Please insert your e-ID in the reader" in screen_text(pilot)
+        await pilot.click("#lang-de")
+        assert "Bitte stecken Sie Ihre eID in den Leser" in screen_text(pilot)
+        assert "Montag, 16. März 2026" in screen_text(pilot)
+
+
+async def test_card_checks_in_and_prints_the_ticket(kiosk: Kiosk) -> None:
+    patient, start = kiosk.expected_patient()
+    kiosk.clock.set(start - dt.timedelta(minutes=10))
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = patient_screen(app)
+        kiosk.reader.insert(kiosk.card(patient))
+        await until(pilot, lambda: screen.state in ("reading", "checking", "result"))
+        await until(pilot, lambda: screen.state == "result")
+        result = screen.last_result
+        assert result is not None and result.outcome == Outcome.CHECKED_IN
+        assert result.parking is not None
+        await until(pilot, lambda: "Neem uw parkeerticket." in label(pilot, "#result-print"))
+        text = screen_text(pilot)
+        assert f"Welkom, {result.display_name}!" in text
+        assert "Groepsprogramma: sessie" in text
+        assert "█" in text  # the QR code
+        printed = list(kiosk.tickets.glob("*"))
+        assert printed, "the file printer wrote no ticket"
+
+
+async def test_printer_out_of_paper_sends_the_patient_to_reception(kiosk: Kiosk) -> None:
+    patient, start = kiosk.expected_patient()
+    kiosk.clock.set(start - dt.timedelta(minutes=5))
+    kiosk.printer.set_fault(FaultKind.OUT_OF_PAPER)
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = patient_screen(app)
+        kiosk.reader.insert(kiosk.card(patient))
+        await until(
+            pilot, lambda: "De printer werkt niet" in label(pilot, "#result-print"), seconds=8
+        )
+        assert screen.last_result is not None and screen.last_result.parking is not None
+
+
+async def test_result_goes_home_after_the_exact_timeout(kiosk: Kiosk) -> None:
+    patient, start = kiosk.expected_patient()
+    kiosk.clock.set(start - dt.timedelta(minutes=10))
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = patient_screen(app)
+        kiosk.reader.insert(kiosk.card(patient))
+        await until(pilot, lambda: screen.state == "result")
+        name = screen.last_result.display_name if screen.last_result else "?"
+        shown = kiosk.ticks[0]
+        kiosk.ticks[0] = shown + kiosk.settings.result_timeout_seconds - 0.01
+        await pilot.pause(0.3)
+        assert screen.state == "result"
+        kiosk.ticks[0] = shown + kiosk.settings.result_timeout_seconds
+        await until(pilot, lambda: screen.state == "home")
+        assert screen.last_result is None
+        assert name not in screen_text(pilot)
+
+
+async def test_removing_the_card_goes_home(kiosk: Kiosk) -> None:
+    patient, start = kiosk.expected_patient()
+    kiosk.clock.set(start - dt.timedelta(minutes=10))
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = patient_screen(app)
+        kiosk.reader.insert(kiosk.card(patient))
+        await until(pilot, lambda: screen.state == "result")
+        kiosk.reader.remove()
+        await until(pilot, lambda: screen.state == "home")
+
+
+async def test_too_early_says_when_check_in_opens(kiosk: Kiosk) -> None:
+    patient, start = kiosk.expected_patient()
+    kiosk.clock.set(start - dt.timedelta(hours=3))
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = patient_screen(app)
+        kiosk.reader.insert(kiosk.card(patient))
+        await until(pilot, lambda: screen.state == "result")
+        assert screen.last_result is not None
+        assert screen.last_result.outcome == Outcome.TOO_EARLY
+        assert "U kunt zich aanmelden vanaf" in screen_text(pilot)
+
+
+async def test_bank_card_and_unreadable_card_are_plain_words(kiosk: Kiosk) -> None:
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = patient_screen(app)
+        kiosk.reader.insert_bank_card()
+        await until(pilot, lambda: "Dit is geen e-ID." in screen_text(pilot))
+        kiosk.reader.remove()
+        await until(pilot, lambda: screen.state == "home")
+        kiosk.reader.insert_unreadable()
+        await until(pilot, lambda: "We konden uw kaart niet lezen." in screen_text(pilot))
+
+
+async def test_unknown_card_is_sent_to_reception(kiosk: Kiosk) -> None:
+    from devices.eid.virtual_card import load
+
+    card = load(kiosk.cards / "card-0001.json")
+    stranger = card.__class__(
+        **{**card.__dict__, "national_number": "85073003328", "first_names": "Zoë"}
+    )
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = patient_screen(app)
+        kiosk.reader.insert(stranger)
+        await until(pilot, lambda: screen.state == "result")
+        text = screen_text(pilot)
+        assert "We kennen deze kaart niet." in text
+        assert "Ga naar de balie" in text
+
+
+async def test_unplugged_reader_is_a_calm_screen_until_plugged_in(kiosk: Kiosk) -> None:
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = patient_screen(app)
+        kiosk.reader.unplug()
+        await until(pilot, lambda: screen.state == "reader_down")
+        assert "Aanmelden aan deze kiosk kan nu niet." in screen_text(pilot)
+        kiosk.ticks[0] += 3600  # no timeout leaves this screen
+        await pilot.pause(0.3)
+        assert screen.state == "reader_down"
+        kiosk.reader.plug()
+        await until(pilot, lambda: screen.state == "home")
+
+
+async def test_database_failure_is_a_calm_screen(kiosk: Kiosk) -> None:
+    patient, start = kiosk.expected_patient()
+    kiosk.clock.set(start - dt.timedelta(minutes=10))
+    kiosk.context.engine.dispose()
+    (kiosk.settings.data_dir / "kiosk.sqlite").unlink()
+    (kiosk.settings.data_dir / "kiosk.sqlite").mkdir()  # no database can open here now
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = patient_screen(app)
+        kiosk.reader.insert(kiosk.card(patient))
+        await until(pilot, lambda: screen.state == "result")
+        assert "Aanmelden kan nu niet." in screen_text(pilot)
+        assert app.is_running
+
+
+async def test_the_patient_cannot_quit_or_open_the_palette(kiosk: Kiosk) -> None:
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in ("ctrl+q", "ctrl+c", "ctrl+p", "escape", "q", "f1"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert app.is_running
+        assert isinstance(app.screen, PatientScreen)
+        assert not app.screen.query("CommandPalette")
+        # Every binding of the patient screen is hidden from any footer.
+        assert all(not b.show for _, b in app.screen._bindings)
+
+
+async def test_staff_key_asks_for_the_pin_and_locks_after_five_wrong(kiosk: Kiosk) -> None:
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f9")
+        assert isinstance(app.screen, PinScreen)
+        for _ in range(5):
+            await pilot.press("1", "1", "1", "1", "enter")
+            await pilot.pause(0.3)
+        await until(pilot, lambda: "vergrendeld tot" in label(pilot, "#pin-message"))
+        await pilot.press(*"4321", "enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, PinScreen)  # still locked, even with the right PIN
+        kiosk.clock.advance(dt.timedelta(minutes=5))
+        await pilot.press(*"4321", "enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "ReceptionScreen")
+        await pilot.press("escape")
+        assert isinstance(app.screen, PatientScreen)
+
+
+async def test_pin_screen_closes_by_itself(kiosk: Kiosk) -> None:
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f10")
+        assert isinstance(app.screen, PinScreen)
+        kiosk.ticks[0] += 31
+        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+
+
+def test_now_is_a_monday() -> None:
+    assert NOW.weekday() == 0

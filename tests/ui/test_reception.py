@@ -1,0 +1,139 @@
+"""Reception on the real demo database: the day, live updates, and every action."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from kiosk.today import Status
+from kiosk.ui.screens.reception import ReceptionScreen
+from tests.ui.conftest import Kiosk
+from tests.ui.waiting import label, screen_text, until
+
+
+def reception(app: object) -> ReceptionScreen:
+    for screen in app.screen_stack:  # type: ignore[attr-defined]
+        if isinstance(screen, ReceptionScreen):
+            return screen
+    raise AssertionError("no reception screen")
+
+
+def status_of(screen: ReceptionScreen, booking_id: str) -> Status:
+    for session in screen.sessions:
+        for person in session.attendees:
+            if person.booking_id == booking_id:
+                return person.status
+    raise AssertionError("booking not on screen")
+
+
+def select(screen: ReceptionScreen, key: str) -> None:
+    table = screen.query_one("#day")
+    table.move_cursor(row=table.get_row_index(key))  # type: ignore[attr-defined]
+
+
+def booking_of(screen: ReceptionScreen, status: Status) -> tuple[str, str]:
+    """A booking with ``status`` and the patient's last name."""
+    for session in screen.sessions:
+        for person in session.attendees:
+            if person.status == status and person.enrolment_status == "active":
+                return person.booking_id, person.last_name
+    raise AssertionError(f"nobody {status}")
+
+
+async def test_day_by_start_time_with_counts_and_alerts(kiosk: Kiosk) -> None:
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        starts = [s.starts_at for s in screen.sessions]
+        assert starts == sorted(starts)
+        assert "maandag 16 maart 2026" in label(pilot, "#reception-title")
+        assert " aanwezig, " in screen_text(pilot)
+        assert label(pilot, "#alerts")
+
+
+async def test_kiosk_check_in_shows_up_live(kiosk: Kiosk) -> None:
+    patient, start = kiosk.expected_patient()
+    kiosk.clock.set(start - dt.timedelta(minutes=10))
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        ids = [
+            p.booking_id for s in screen.sessions for p in s.attendees if p.patient_id == patient
+        ]
+        assert status_of(screen, ids[0]) == Status.EXPECTED
+        # Another process (the kiosk) checks the patient in through the shared database.
+        from devices.eid.virtual_card import load
+        from kiosk.checkin import IdentityEvidence
+
+        card = load(kiosk.card(patient))
+        kiosk.context.checkin_engine().check_in(
+            IdentityEvidence(card.national_number, method="simulated")
+        )
+        await until(pilot, lambda: status_of(screen, ids[0]) == Status.ARRIVED, seconds=6)
+
+
+async def test_manual_check_in_then_undo(kiosk: Kiosk) -> None:
+    patient, start = kiosk.expected_patient()
+    kiosk.clock.set(start - dt.timedelta(minutes=10))
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        person = next(p for s in screen.sessions for p in s.attendees if p.patient_id == patient)
+        await pilot.press("m")
+        await pilot.press(*person.last_name)
+        await pilot.press("tab", *person.birth_date.strftime("%d/%m/%Y"), "enter")
+        await until(pilot, lambda: "gevonden" in label(pilot, "#manual-hint"))
+        await pilot.press("enter")
+        await until(pilot, lambda: status_of(screen, person.booking_id) == Status.ARRIVED)
+        select(screen, person.booking_id)
+        await pilot.press("u", "y")
+        await until(pilot, lambda: status_of(screen, person.booking_id) == Status.EXPECTED)
+
+
+async def test_cancel_with_fee_and_excuse_after_close_day(kiosk: Kiosk) -> None:
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        booking, _ = booking_of(screen, Status.EXPECTED)
+        select(screen, booking)
+        await pilot.press("c", *"ziek", "enter")
+        await until(pilot, lambda: status_of(screen, booking) == Status.CANCELLED)
+        # Less than 24 hours' notice: the fee shows in the notification.
+        await until(pilot, lambda: any("29" in str(n.message) for n in app._notifications))
+        kiosk.clock.set(kiosk.clock.now() + dt.timedelta(hours=14))
+        await pilot.press("d", "y")
+        await until(
+            pilot,
+            lambda: any(p.status == Status.ABSENT for s in screen.sessions for p in s.attendees),
+        )
+        absent, _ = booking_of(screen, Status.ABSENT)
+        select(screen, absent)
+        await pilot.press("e", "enter")  # an empty reason is refused
+        await pilot.press(*"doktersbriefje", "enter")
+        await until(pilot, lambda: status_of(screen, absent) == Status.EXCUSED)
+
+
+async def test_export_writes_the_day_as_csv(kiosk: Kiosk) -> None:
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        await pilot.press("x")
+        path = kiosk.settings.data_dir / "exports" / "attendance-GENK-2026-03-16.csv"
+        await until(pilot, path.exists)
+        await until(pilot, lambda: path.stat().st_size > 0)
+        rows = list(csv.DictReader(path.open(encoding="utf-8")))
+        assert len(rows) == sum(len(s.attendees) for s in screen.sessions)
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+async def test_standalone_reception_quits_with_q(kiosk: Kiosk) -> None:
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running

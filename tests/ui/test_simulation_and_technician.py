@@ -1,0 +1,63 @@
+"""The simulation panel drives the simulated devices and clock; the technician screen reports."""
+
+from __future__ import annotations
+
+from kiosk.ui.screens.patient import PatientScreen
+from kiosk.ui.screens.technician import TechnicianScreen
+from kiosk.ui.widgets.simulation_panel import SimulationPanel
+from tests.ui.conftest import NOW, Kiosk
+from tests.ui.waiting import label, screen_text, until
+
+
+async def test_panel_inserts_cards_and_breaks_devices(kiosk: Kiosk) -> None:
+    app = kiosk.app(simulate=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, PatientScreen)
+        panel = screen.query_one(SimulationPanel)
+        assert panel.display
+        await pilot.click("#sim-insert")
+        await until(pilot, lambda: screen.state == "result")
+        await pilot.click("#sim-remove")
+        await until(pilot, lambda: screen.state == "home")
+        await pilot.click("#sim-bank")
+        await until(pilot, lambda: "Dit is geen e-ID." in screen_text(pilot))
+        await pilot.click("#sim-unplug")
+        await until(pilot, lambda: screen.state == "reader_down")
+        await pilot.click("#sim-plug")
+        await until(pilot, lambda: screen.state == "home")
+        await pilot.click("#sim-paper-out")
+        assert kiosk.printer.fault is not None
+        await pilot.click("#sim-paper-ok")
+        assert kiosk.printer.fault is None
+        await pilot.press("f8")
+        assert not panel.display
+
+
+async def test_panel_clock_jumps_to_the_next_check_in_window(kiosk: Kiosk) -> None:
+    app = kiosk.app(simulate=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.click("#sim-clock-next")
+        await until(pilot, lambda: kiosk.clock.now() > NOW)
+        assert "Klok gezet" in label(pilot, "#sim-status")
+        before = kiosk.clock.now()
+        await pilot.click("#sim-clock-15")
+        assert (kiosk.clock.now() - before).total_seconds() == 15 * 60
+
+
+async def test_technician_screen_reports_devices_and_errors(kiosk: Kiosk) -> None:
+    app = kiosk.app(simulate=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.click("#sim-unreadable")
+        await until(pilot, lambda: kiosk.reader.name in app.services.devices.reader_name)
+        await until(pilot, lambda: app.services.devices.last_card_at is not None)
+        await pilot.click("#sim-technician")
+        assert isinstance(app.screen, TechnicianScreen)
+        await until(pilot, lambda: "Databank:" in screen_text(pilot))
+        text = screen_text(pilot)
+        assert "Simulated e-ID reader, verbonden" in text
+        assert "Printer: klaar" in text
+        assert "Laatst gelezen kaart: 07:30" in text
+        assert "rehab-kiosk" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, PatientScreen)

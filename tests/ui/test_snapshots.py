@@ -1,0 +1,126 @@
+"""Screenshots of every screen in every language (80x24), plus the console theme and the panel.
+
+Plain test functions (pytest-textual-snapshot runs the app); frozen clock, cursor blink off.
+Update after a deliberate change: ``pytest tests/ui/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from kiosk.clock import BRUSSELS
+from kiosk.i18n import LANGUAGES
+from kiosk.outcomes import CheckinResult, Outcome, ParkingInfo, Progress, SessionInfo, Special
+from kiosk.ui.screens.patient import PatientScreen
+from kiosk.ui.screens.technician import TechnicianScreen
+from tests.ui.conftest import Kiosk, with_language
+
+SnapCompare = Callable[..., bool]
+START = dt.datetime(2026, 3, 16, 8, 30, tzinfo=BRUSSELS)
+TITLE = {
+    "nl": "Groepssessie",
+    "fr": "Séance de groupe",
+    "en": "Group session",
+    "de": "Gruppensitzung",
+}
+PHASE = {
+    "nl": "Groepsprogramma",
+    "fr": "Programme de groupe",
+    "en": "Group programme",
+    "de": "Gruppenprogramm",
+}
+TEST = {"nl": "Testmoment 2", "fr": "Test 2", "en": "Test moment 2", "de": "Testtermin 2"}
+SESSION = SessionInfo("group", TITLE, START, START + dt.timedelta(hours=2), "Zaal 1", TITLE)
+CHECKED_IN = CheckinResult(
+    Outcome.CHECKED_IN,
+    display_name="Lieve D.",
+    session=SESSION,
+    progress=Progress("group", PHASE, 18, 36),
+    specials=(Special("milestone", TEST),),
+    parking=ParkingInfo(
+        payload="RK1:K1:GENK:0100000001:202603161130:QH4S72NBXVEAFL3X",
+        short_code="010-0000-001-15",
+        expires_at=START + dt.timedelta(hours=3),
+        ticket_id="t",
+        printed=False,
+    ),
+)
+TOO_EARLY = CheckinResult(
+    Outcome.TOO_EARLY,
+    display_name="Lieve D.",
+    session=SESSION,
+    opens_at=START - dt.timedelta(minutes=45),
+)
+
+
+def showing(result: CheckinResult) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, PatientScreen)
+        screen.show_result(result)
+        await pilot.pause()
+
+    return run_before
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let the workers fill the screen."""
+    await pilot.pause(0.5)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_home(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> None:
+    app = with_language(kiosk, language).app()
+    assert snap_compare(app, terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_result_checked_in(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> None:
+    app = with_language(kiosk, language).app()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=showing(CHECKED_IN))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_result_refused(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> None:
+    app = with_language(kiosk, language).app()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=showing(TOO_EARLY))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_pin(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> None:
+    app = with_language(kiosk, language).app()
+    assert snap_compare(app, terminal_size=(80, 24), press=["f9", "1", "2"])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_reception(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> None:
+    app = with_language(kiosk, language).app(mode="reception")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_technician(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> None:
+    app = with_language(kiosk, language).app()
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.pause(0.3)  # the reader announces itself
+        pilot.app.push_screen(TechnicianScreen())
+        await pilot.pause(0.5)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_console_theme_result(kiosk: Kiosk, snap_compare: SnapCompare) -> None:
+    app = kiosk.app(console_safe=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=showing(CHECKED_IN))
+
+
+def test_simulation_panel(kiosk: Kiosk, snap_compare: SnapCompare) -> None:
+    app = kiosk.app(simulate=True)
+    assert snap_compare(app, terminal_size=(110, 30))

@@ -1,0 +1,62 @@
+"""Every text of the screens is translated in all four catalogues, placeholders intact."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+
+from kiosk import i18n
+
+UI = Path(i18n.__file__).parent / "ui"
+KEYWORDS = {"tr": None, "staff_tr": None, "N_": None}
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def source_texts() -> set[str]:
+    found = extract_from_dir(str(UI), keywords=KEYWORDS, method_map=[("**.py", "python")])
+    return {message for _, _, message, _, _ in found if isinstance(message, str)}
+
+
+def test_the_screens_have_texts_to_translate() -> None:
+    assert len(source_texts()) > 100
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_catalogue_is_complete(language: str) -> None:
+    catalogue = i18n.catalogue(language)
+    missing = sorted(source_texts() - catalogue.keys())
+    assert not missing, f"{language} lacks translations for: {missing}"
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_translations_keep_their_placeholders(language: str) -> None:
+    for source, translated in i18n.catalogue(language).items():
+        assert set(PLACEHOLDER.findall(source)) == set(PLACEHOLDER.findall(translated)), source
+
+
+def test_catalogues_carry_no_stale_texts() -> None:
+    current = source_texts()
+    for language in i18n.LANGUAGES:
+        stale = sorted(i18n.catalogue(language).keys() - current)
+        assert not stale, f"{language} has texts no screen uses: {stale}"
+
+
+def test_dates_and_times_in_each_language() -> None:
+    import datetime as dt
+
+    from kiosk.clock import BRUSSELS
+
+    moment = dt.datetime(2026, 3, 16, 14, 5, tzinfo=BRUSSELS)
+    expected = {
+        "nl": "maandag 16 maart 2026",
+        "fr": "lundi 16 mars 2026",
+        "en": "Monday, 16 March 2026",
+        "de": "Montag, 16. März 2026",
+    }
+    for language, day in expected.items():
+        tr = i18n.translator(language)
+        assert tr.date(moment.date()) == day
+        assert tr.time(moment) == "14:05"
