@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy import URL
 
+from devices.eid.trust import TrustedRoots, TrustRootsError
+
 SYSTEM_CONFIG = Path("/etc/rehab-kiosk/kiosk.toml")
 LANGUAGES = ("nl", "fr", "en", "de")
 LOG_TARGETS = ("stderr", "journal", "file")
@@ -76,6 +78,9 @@ class Settings:
     reception_pin_hash: str = ""
     reader: str = "simulated"
     reader_name: str = ""
+    trusted_roots: Path | None = None
+    """PEM bundle of the Belgium Root CA certificates the e-ID's RRN certificate must chain to;
+    None: the PC/SC reader cannot tell a forged card (``kiosk doctor`` warns)."""
     printer: str = "file"
     printer_target: str = ""
     log_target: str = "stderr"
@@ -87,6 +92,16 @@ class Settings:
     backup_dir: Path | None = None
     db_key_credential: str = ""
     """Name of the systemd credential holding the SQLCipher key; empty: the database is plain."""
+
+    def load_trusted_roots(self) -> TrustedRoots | None:
+        """The ``[devices] trusted_roots`` bundle, loaded for a card reader; None when not set."""
+        if self.trusted_roots is None:
+            return None
+        try:
+            return TrustedRoots.load(self.trusted_roots)
+        except TrustRootsError as exc:  # the file changed since the settings were loaded
+            where = self.source or "configuration"
+            raise ConfigError(f"{where}: [devices] trusted_roots: {exc}") from None
 
     def require_lookup_key(self) -> bytes:
         """The key of the national-number hash, or a clear error when none is configured."""
@@ -230,6 +245,7 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
         reception_pin_hash=top.table_of("reception").text("pin_hash", ""),
         reader=devices.text("reader", "simulated", choices=("simulated", "pcsc")),
         reader_name=devices.text("reader_name", ""),
+        trusted_roots=_trusted_roots(devices),
         printer=devices.text("printer", "file", choices=("none", "file", "escpos")),
         printer_target=devices.text("printer_target", ""),
         log_target=_env_choice("KIOSK_LOG_TARGET", LOG_TARGETS)
@@ -241,6 +257,19 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
         backup_dir=Path(backup_dir) if backup_dir else None,
         db_key_credential=key_credential,
     )
+
+
+def _trusted_roots(devices: _Reader) -> Path | None:
+    """``[devices] trusted_roots``: a readable PEM bundle of at least one CA certificate."""
+    value = devices.text("trusted_roots", "")
+    if not value:
+        return None
+    path = Path(value)
+    try:
+        TrustedRoots.load(path)
+    except TrustRootsError as exc:
+        raise devices._fail("trusted_roots", str(exc)) from None
+    return path
 
 
 def _local_sqlite_url(path: Path, key_credential: str, where: str) -> str:

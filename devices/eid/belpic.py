@@ -2,19 +2,21 @@
 
 :func:`read_identity` is what the kiosk does at check-in: the identity file, its signature and the
 RRN certificate (plus the address file and its signature only when asked), each selected once
-and read in 256-byte chunks, then checked and parsed. :func:`read_everything` reads every file an
+and read in 256-byte chunks, then checked (signatures, and the RRN certificate's chain to a trusted
+root when the reader has roots) and parsed. :func:`read_everything` reads every file an
 identity viewer reads (photo and all certificates included); it exists so the benchmark can show
 what the kiosk saves.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from devices.eid.apdu import SW_OK, CardChannel, FileNotFound, Transport
 from devices.eid.errors import NotAnEidCard
 from devices.eid.identity import Identity, parse_address_file, parse_identity_file
 from devices.eid.signature import verify_files
+from devices.eid.trust import TrustedRoots
 
 BELPIC_AID = bytes.fromhex("A0 00 00 00 30 29 05 70 00 AD 13 10 01 01 FF")
 
@@ -84,9 +86,20 @@ def read_files(transport: Transport, *, with_address: bool) -> tuple[CardFiles, 
     return files, channel.apdu_count
 
 
-def identity_from_files(files: CardFiles, *, source: str, reader: str = "") -> Identity:
-    """Verify the signatures and parse the files; a forged file raises ``SignatureError``."""
-    verify_files(
+def identity_from_files(
+    files: CardFiles,
+    *,
+    source: str,
+    reader: str = "",
+    trusted_roots: TrustedRoots | None = None,
+) -> Identity:
+    """Verify the signatures and the RRN certificate's chain, then parse the files.
+
+    A forged file raises ``SignatureError``; an RRN certificate no trusted root issued raises
+    ``UntrustedCardError``. Without ``trusted_roots`` the chain is not checked and the identity's
+    ``chain_trusted`` is None.
+    """
+    rrn_certificate = verify_files(
         files.identity,
         files.identity_signature,
         files.rrn_certificate,
@@ -94,20 +107,31 @@ def identity_from_files(files: CardFiles, *, source: str, reader: str = "") -> I
         files.address_signature,
     )
     address = parse_address_file(files.address) if files.address is not None else None
-    return parse_identity_file(
+    identity = parse_identity_file(
         files.identity, address=address, signature_valid=True, source=source, reader=reader
     )
+    if trusted_roots is None:
+        return identity
+    # The validity start is trustworthy here: the signature over it was checked above.
+    trusted_roots.verify(rrn_certificate, issued_on=identity.valid_from)
+    return replace(identity, chain_trusted=True)
 
 
 def read_identity(
-    transport: Transport, *, with_address: bool, source: str, reader: str = ""
+    transport: Transport,
+    *,
+    with_address: bool,
+    source: str,
+    reader: str = "",
+    trusted_roots: TrustedRoots | None = None,
 ) -> tuple[Identity, int]:
-    """Read, verify and parse the card; returns the identity and the APDU count.
+    """Read, verify (the chain too, given roots) and parse the card; returns identity and APDUs.
 
     Raises only :class:`~devices.eid.errors.CardReadError` subclasses.
     """
     files, count = read_files(transport, with_address=with_address)
-    return identity_from_files(files, source=source, reader=reader), count
+    identity = identity_from_files(files, source=source, reader=reader, trusted_roots=trusted_roots)
+    return identity, count
 
 
 def read_everything(transport: Transport) -> tuple[dict[bytes, bytes], int]:

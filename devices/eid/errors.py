@@ -52,3 +52,9 @@ class CardCommunicationError(CardReadError):
     """The card or reader answered something the protocol does not allow."""
 
     reason = "the card did not answer properly; take it out and insert it again"
+
+
+class UntrustedCardError(SignatureError):
+    """The card's RRN certificate was not issued by a trusted Belgium Root CA: a forged card."""
+
+    reason = "the card's signature does not come from the Belgian National Register"

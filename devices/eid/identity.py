@@ -114,12 +114,17 @@ class Identity:
     """How the identity was established: :data:`SOURCE_CHIP` or :data:`SOURCE_SIMULATED`."""
     reader: str = ""
     """The name of the reader the card was in."""
+    chain_trusted: bool | None = None
+    """True when the RRN certificate that signed the files was issued by a trusted Belgium Root
+    CA; None when the reader had no trusted roots and could not tell. (A card that fails the
+    check is never read, so False does not occur on a read identity.)"""
 
     def __repr__(self) -> str:
         return (
             f"Identity(document_type={self.document_type!r}, "
             f"card_number='…{self.card_number[-3:]}', source={self.source!r}, "
-            f"signature_valid={self.signature_valid!r}, address={self.address is not None})"
+            f"signature_valid={self.signature_valid!r}, chain_trusted={self.chain_trusted!r}, "
+            f"address={self.address is not None})"
         )
 
     __str__ = __repr__

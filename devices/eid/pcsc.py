@@ -31,6 +31,7 @@ from devices.eid.reader import (
     ReaderAttached,
     ReaderDetached,
 )
+from devices.eid.trust import TrustedRoots
 
 logger = logging.getLogger(__name__)
 
@@ -107,12 +108,23 @@ class PcscTransport:
 
 
 class PcscReader(CardReader):
-    """Watches the PC/SC readers whose name contains ``reader_filter`` (all when empty)."""
+    """Watches the PC/SC readers whose name contains ``reader_filter`` (all when empty).
 
-    def __init__(self, reader_filter: str = "", *, with_address: bool = False) -> None:
+    Cards whose RRN certificate no root of ``trusted_roots`` issued are refused; without roots
+    the chain is not checked (``Identity.chain_trusted`` is None), which production must avoid.
+    """
+
+    def __init__(
+        self,
+        reader_filter: str = "",
+        *,
+        with_address: bool = False,
+        trusted_roots: TrustedRoots | None = None,
+    ) -> None:
         super().__init__()
         self.reader_filter = reader_filter
         self.with_address = with_address
+        self.trusted_roots = trusted_roots
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._context: Any = None
@@ -287,7 +299,11 @@ class PcscReader(CardReader):
                     card, protocol, self._stopping, lambda: self._still_present(name)
                 )
                 identity, count = belpic.read_identity(
-                    transport, with_address=self.with_address, source=SOURCE_CHIP, reader=name
+                    transport,
+                    with_address=self.with_address,
+                    source=SOURCE_CHIP,
+                    reader=name,
+                    trusted_roots=self.trusted_roots,
                 )
             finally:
                 scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)

@@ -4,7 +4,8 @@ EF(SGN#ID) signs EF(ID#RN); EF(SGN#Address) signs the address file without its t
 bytes followed by the whole EF(SGN#ID). Both are made with the key of the RRN certificate
 (EF(Cert#8), 3F00/DF00/503C): RSA PKCS#1 v1.5 with SHA-1 or SHA-256 on older cards, ECDSA P-384
 with SHA-384 on applet 1.8 cards, whose signature files are zero padded after the DER value.
-Every failure raises :class:`~devices.eid.errors.SignatureError`, nothing else.
+Every failure raises :class:`~devices.eid.errors.SignatureError`, nothing else. Whether the RRN
+certificate itself comes from the National Register is :mod:`devices.eid.trust`'s question.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def load_certificate(data: bytes) -> x509.Certificate:
     """The RRN certificate from the card file (any padding after it ignored)."""
     try:
         return x509.load_der_x509_certificate(data[: der_length(data)])
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion):
+        # InvalidVersion is no ValueError; a damaged version field raises it (found by fuzzing).
         raise SignatureError() from None
 
 
@@ -81,8 +83,12 @@ def verify_files(
     rrn_certificate: bytes,
     address_file: bytes | None = None,
     address_signature: bytes | None = None,
-) -> None:
-    """Verify the identity file, and the address file when given; raises :class:`SignatureError`."""
+) -> x509.Certificate:
+    """Verify the identity file, and the address file when given; raises :class:`SignatureError`.
+
+    Returns the RRN certificate that made the signatures, whose own chain is still to be checked
+    (:mod:`devices.eid.trust`).
+    """
     certificate = load_certificate(rrn_certificate)
     verify(identity_file, identity_signature, certificate)
     if address_file is not None:
@@ -91,3 +97,4 @@ def verify_files(
         verify(
             address_signed_data(address_file, identity_signature), address_signature, certificate
         )
+    return certificate

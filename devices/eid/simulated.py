@@ -28,6 +28,8 @@ from devices.eid.reader import (
     ReaderAttached,
     ReaderDetached,
 )
+from devices.eid.rrn_test_key import TEST_ROOTS
+from devices.eid.trust import TrustedRoots
 from devices.eid.virtual_card import VirtualCard, VirtualCardError, build_image, load
 
 logger = logging.getLogger(__name__)
@@ -74,12 +76,23 @@ class _Command:
 
 
 class SimulatedReader(CardReader):
-    """A reader with virtual cards; every method returns at once and the thread does the work."""
+    """A reader with virtual cards; every method returns at once and the thread does the work.
 
-    def __init__(self, name: str = SIMULATED_READER_NAME, *, with_address: bool = False) -> None:
+    Like the real reader it checks the RRN certificate's chain, by default against the TEST roots
+    that issue the virtual cards' certificate; ``trusted_roots=None`` skips the check.
+    """
+
+    def __init__(
+        self,
+        name: str = SIMULATED_READER_NAME,
+        *,
+        with_address: bool = False,
+        trusted_roots: TrustedRoots | None = TEST_ROOTS,
+    ) -> None:
         super().__init__()
         self._name = name
         self.with_address = with_address
+        self.trusted_roots = trusted_roots
         self._commands: queue.Queue[_Insert | _Command] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -202,6 +215,7 @@ class SimulatedReader(CardReader):
                 with_address=self.with_address,
                 source=SOURCE_SIMULATED,
                 reader=self._name,
+                trusted_roots=self.trusted_roots,
             )
         except CardReadError as exc:
             self.emit(CardReadFailed(self._name, exc.reason))

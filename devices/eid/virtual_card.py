@@ -5,7 +5,8 @@ card itself (its language for the birth-date spelling, its applet generation and
 kind, optionally its ATR). :meth:`VirtualCard.save`/:func:`load` use a small JSON format of our
 own; :func:`load` also reads the XML ``.eid`` file the official eID Viewer saves.
 :func:`build_image` encodes the files exactly as a card holds them and signs them with the test
-RRN key (:mod:`devices.eid.rrn_test_key`), so the simulator and the emulator serve verifiable cards.
+RRN key (:mod:`devices.eid.rrn_test_key`, whose certificate a TEST root issued), so the simulator
+and the emulator serve cards that verify, chain included.
 """
 
 from __future__ import annotations

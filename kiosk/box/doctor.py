@@ -137,6 +137,12 @@ def check_reader(settings: Settings) -> Check:
         return _fail(name, "pcscd runs but reports no reader (plugged in?)")
     if settings.reader_name and not any(settings.reader_name in r for r in found):
         return _fail(name, f"no reader named {settings.reader_name!r}; found {', '.join(found)}")
+    if settings.trusted_roots is None:
+        return _warn(
+            name,
+            f"{', '.join(found)}; [devices] trusted_roots is not set: "
+            "a forged card would not be recognised",
+        )
     return _ok(name, ", ".join(found))
 
 

@@ -24,10 +24,12 @@ from devices.eid.reader import (
     ReaderDetached,
     ReaderEvent,
 )
+from devices.eid.rrn_test_key import TEST_ROOTS
 from devices.eid.simulated import SimulatedReader
+from devices.eid.trust import TrustedRoots, TrustRootsError
 from devices.eid.virtual_card import VirtualCardError, load_image
 from devices.eid.vpcd import VPCD_PORT, VpcdCard
-from kiosk.cli.common import CommandError, UsageError, print_json
+from kiosk.cli.common import CommandError, UsageError, print_json, settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     read.add_argument(
         "--virtual", type=Path, metavar="CARD_FILE", help="read a virtual card file instead"
     )
+    _roots_option(read)
     read.set_defaults(handler=cmd_read)
 
     watch = sub.add_parser("watch", help="print reader and card events as they happen")
@@ -52,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     watch.add_argument(
         "--duration", type=_seconds, default=0.0, help="stop after SECONDS (default: Ctrl-C)"
     )
+    _roots_option(watch)
     watch.set_defaults(handler=cmd_watch)
 
     emulate = sub.add_parser("emulate", help="put a virtual card into the virtual reader (vpcd)")
@@ -60,6 +64,31 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     emulate.add_argument("--port", type=int, default=VPCD_PORT, help=f"vpcd port ({VPCD_PORT})")
     emulate.add_argument("--host", default="127.0.0.1", help="vpcd host (127.0.0.1)")
     emulate.set_defaults(handler=cmd_emulate)
+
+
+def _roots_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--roots",
+        type=Path,
+        metavar="PEM",
+        help="trust these Belgium Root CA certificates (default: [devices] trusted_roots)",
+    )
+
+
+def _load_roots(path: Path) -> TrustedRoots:
+    try:
+        return TrustedRoots.load(path)
+    except TrustRootsError as exc:
+        raise UsageError(f"trusted roots: {exc}") from None
+
+
+def _pcsc_reader(args: argparse.Namespace, *, with_address: bool) -> PcscReader:
+    """A PC/SC reader checking cards against ``--roots``, else ``[devices] trusted_roots``."""
+    if args.roots is not None:
+        roots: TrustedRoots | None = _load_roots(args.roots)
+    else:
+        roots = settings(args).load_trusted_roots()
+    return PcscReader(args.reader, with_address=with_address, trusted_roots=roots)
 
 
 def _seconds(text: str) -> float:
@@ -112,6 +141,7 @@ def identity_json(identity: Identity) -> dict[str, Any]:
             "municipality": address.municipality if address else "",
         },
         "signature_valid": identity.signature_valid,
+        "chain_trusted": identity.chain_trusted,
     }
 
 
@@ -138,14 +168,20 @@ def _wait_for_card(reader: CardReader, timeout: float) -> Identity:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    """Wait for one card; print its identity (and address)."""
+    """Wait for one card; print its identity (and address).
+
+    A virtual card is checked against ``--roots``, else the TEST roots that issue virtual cards;
+    a PC/SC read against ``--roots``, else ``[devices] trusted_roots``, else not at all (then
+    ``chain_trusted`` is None).
+    """
     reader: CardReader
     if args.virtual is not None:
         try:
             image = load_image(args.virtual)
         except VirtualCardError as exc:
             raise UsageError(str(exc)) from None
-        simulated = SimulatedReader(with_address=True)
+        roots = TEST_ROOTS if args.roots is None else _load_roots(args.roots)
+        simulated = SimulatedReader(with_address=True, trusted_roots=roots)
         simulated.insert(image)
         reader = simulated
     else:
@@ -153,7 +189,7 @@ def cmd_read(args: argparse.Namespace) -> int:
             list_readers()
         except PcscUnavailable as exc:
             raise CommandError(exc.reason) from None
-        reader = PcscReader(args.reader, with_address=True)
+        reader = _pcsc_reader(args, with_address=True)
     identity = _wait_for_card(reader, args.timeout)
     if args.json:
         print_json(identity_json(identity))
@@ -181,7 +217,7 @@ def describe(event: ReaderEvent) -> str:
         return (
             f"identity read: {event.reader}: national number {identity.masked_national_number}, "
             f"document type {identity.document_type}, signature valid {identity.signature_valid}, "
-            f"{event.apdu_count} APDUs"
+            f"chain trusted {identity.chain_trusted}, {event.apdu_count} APDUs"
         )
     if isinstance(event, CardReadFailed):
         return f"read failed: {event.reader}: {event.reason}"
@@ -202,7 +238,7 @@ def _until_signalled(duration: float) -> None:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """Print events until interrupted."""
-    reader = PcscReader(args.reader)
+    reader = _pcsc_reader(args, with_address=False)
     reader.subscribe(lambda event: print(describe(event), flush=True))
     reader.start()
     try:

@@ -18,11 +18,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import NameOID
 
-from devices.eid import national_number
+from devices.eid import belpic, national_number
+from devices.eid.card_os import CardImage
 from devices.eid.pcsc import PcscUnavailable, list_readers
 from devices.eid.reader import CardReader, ReaderEvent
-from devices.eid.virtual_card import VirtualAddress, VirtualCard
+from devices.eid.virtual_card import (
+    EC_SIGNATURE_FILE_SIZE,
+    VirtualAddress,
+    VirtualCard,
+    build_image,
+)
 
 VPCD_READER = "Virtual PCD 00 00"
 PID_FILE = Path("/run/pcscd/pcscd.pid")
@@ -47,6 +57,64 @@ def make_card(**changes: object) -> VirtualCard:
         address=VirtualAddress("Rue de l'Église 12 bte 3", "4000", "Liège"),
     )
     return base.with_changes(**changes)
+
+
+Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+def make_certificate(
+    name: x509.Name | str,
+    key: Key,
+    *,
+    issuer: x509.Certificate | None = None,
+    issuer_key: Key | None = None,
+    ca: bool = False,
+    valid: tuple[dt.date, dt.date] = (dt.date(2000, 1, 1), dt.date(2099, 12, 31)),
+    algorithm: hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None = None,
+) -> x509.Certificate:
+    """A certificate for ``key``, self-signed unless ``issuer`` and ``issuer_key`` are given."""
+    if isinstance(name, str):
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "BE"),
+                x509.NameAttribute(NameOID.COMMON_NAME, name),
+            ]
+        )
+    signer = issuer_key or key
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.subject if issuer is not None else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(dt.datetime.combine(valid[0], dt.time(), tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime.combine(valid[1], dt.time(23, 59), tzinfo=dt.UTC))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(signer, algorithm or hashes.SHA256())
+    )
+
+
+def _card_signature(key: Key, data: bytes) -> bytes:
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    signature = key.sign(data, ec.ECDSA(hashes.SHA384()))
+    return signature + bytes(EC_SIGNATURE_FILE_SIZE - len(signature))
+
+
+def forge_image(card: VirtualCard, key: Key, certificate: x509.Certificate) -> CardImage:
+    """The card signed consistently by ``key``, carrying ``certificate`` as its RRN certificate.
+
+    What a forger with their own key writes: every signature matches, only the chain can tell.
+    """
+    image = build_image(card)
+    files = dict(image.files)
+    identity_signature = _card_signature(key, files[belpic.IDENTITY])
+    files[belpic.IDENTITY_SIGNATURE] = identity_signature
+    files[belpic.ADDRESS_SIGNATURE] = _card_signature(
+        key, files[belpic.ADDRESS].rstrip(b"\0") + identity_signature
+    )
+    files[belpic.CERT_RRN] = certificate.public_bytes(serialization.Encoding.DER)
+    return CardImage(image.atr, files, image.has_applet, image.applet_version)
 
 
 class Events:

@@ -16,6 +16,7 @@ from devices.eid import belpic, tlv
 from devices.eid.card_os import BelpicCardOS, CardImage
 from devices.eid.errors import CardReadError
 from devices.eid.identity import parse_address_file, parse_identity_file
+from devices.eid.rrn_test_key import TEST_ROOTS
 from devices.eid.simulated import MemoryTransport
 from devices.eid.virtual_card import build_image
 from tests.eid.conftest import make_card
@@ -134,7 +135,10 @@ def test_full_read_of_mutated_cards(data: st.DataObject) -> None:
     card = BelpicCardOS(CardImage(image.atr, files))
     try:
         identity, _ = belpic.read_identity(
-            MemoryTransport(card, pull_after), with_address=True, source="fuzz"
+            MemoryTransport(card, pull_after),
+            with_address=True,
+            source="fuzz",
+            trusted_roots=TEST_ROOTS,
         )
     except CardReadError:
         return
@@ -142,3 +146,4 @@ def test_full_read_of_mutated_cards(data: st.DataObject) -> None:
     assert files[belpic.IDENTITY] == image.files[belpic.IDENTITY]
     assert files[belpic.ADDRESS].rstrip(b"\0") == image.files[belpic.ADDRESS].rstrip(b"\0")
     assert identity.signature_valid is True
+    assert identity.chain_trusted is True

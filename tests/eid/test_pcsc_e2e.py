@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from smartcard import scard
 
 from devices.eid import belpic
 from devices.eid.card_os import ATR_T1, BelpicCardOS, CardImage, bank_card
+from devices.eid.errors import UntrustedCardError
 from devices.eid.identity import SOURCE_CHIP, Identity
 from devices.eid.pcsc import REASON_BUSY, REASON_SERVICE, PcscReader
 from devices.eid.reader import (
@@ -26,9 +28,17 @@ from devices.eid.reader import (
     ReaderAttached,
     ReaderDetached,
 )
+from devices.eid.rrn_test_key import TEST_ROOTS, root_certificate
 from devices.eid.virtual_card import VirtualCard, build_image
 from devices.eid.vpcd import VpcdCard
-from tests.eid.conftest import VPCD_READER, Events, Pcscd, make_card
+from tests.eid.conftest import (
+    VPCD_READER,
+    Events,
+    Pcscd,
+    forge_image,
+    make_card,
+    make_certificate,
+)
 
 pytestmark = pytest.mark.pcsc
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,8 +46,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def reader(pcscd: Pcscd) -> Iterator[tuple[PcscReader, Events]]:
-    """A started PC/SC reader on the vpcd slot, with its event recorder."""
-    card_reader = PcscReader(VPCD_READER, with_address=True)
+    """A started PC/SC reader on the vpcd slot trusting the TEST roots, with its event recorder."""
+    card_reader = PcscReader(VPCD_READER, with_address=True, trusted_roots=TEST_ROOTS)
     events = Events(card_reader)
     card_reader.start()
     events.next(ReaderAttached)
@@ -83,6 +93,7 @@ def test_cards_read_through_pcscd(reader: tuple[PcscReader, Events], name: str) 
     assert identity.source == SOURCE_CHIP
     assert identity.reader == VPCD_READER
     assert identity.signature_valid is True
+    assert identity.chain_trusted is True
     assert identity.national_number == card.national_number
     assert identity.last_name == card.last_name
     assert identity.first_names == card.first_names
@@ -145,6 +156,23 @@ def test_forged_address_is_refused(reader: tuple[PcscReader, Events]) -> None:
     events.next(CardRemoved)
 
 
+def test_card_signed_by_a_rogue_root_of_the_same_name_is_refused(
+    reader: tuple[PcscReader, Events],
+) -> None:
+    _, events = reader
+    rogue_root_key = ec.generate_private_key(ec.SECP384R1())
+    rogue_root = make_certificate(root_certificate("ec").subject, rogue_root_key, ca=True)
+    key = ec.generate_private_key(ec.SECP384R1())
+    rrn = make_certificate("RRN", key, issuer=rogue_root, issuer_key=rogue_root_key)
+    card = VpcdCard(BelpicCardOS(forge_image(make_card(), key, rrn)))
+    card.insert()
+    events.next(CardInserted)
+    failed = events.next(CardReadFailed)
+    assert isinstance(failed, CardReadFailed) and failed.reason == UntrustedCardError.reason
+    card.remove()
+    events.next(CardRemoved)
+
+
 def test_card_pulled_mid_read_then_next_card_reads(reader: tuple[PcscReader, Events]) -> None:
     _, events = reader
     card = VpcdCard(BelpicCardOS(build_image(make_card())), pull_after=5)
@@ -192,7 +220,9 @@ def test_busy_reader_fails_plainly_then_recovers(pcscd: Pcscd) -> None:
         scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
         card.remove()
         events.next(CardRemoved)
-        assert _read(events, build_image(make_card())).signature_valid
+        identity = _read(events, build_image(make_card()))
+        # This reader was built without roots: signatures checked, the chain not.
+        assert identity.signature_valid and identity.chain_trusted is None
     finally:
         card_reader.stop()
         card.remove()
@@ -226,14 +256,18 @@ def _kiosk(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_cli_readers_and_read_json(pcscd: Pcscd) -> None:
+def test_cli_readers_and_read_json(pcscd: Pcscd, tmp_path: Path) -> None:
+    roots = tmp_path / "belgium-roots.pem"
+    roots.write_bytes(TEST_ROOTS.to_pem())
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[devices]\nreader = "pcsc"\ntrusted_roots = "{roots}"\n')
     listed = _kiosk("card", "readers")
     assert listed.returncode == 0 and VPCD_READER in listed.stdout
     card = make_card(document_type="06", birth_date="2016-03-14", sequence=122)
     virtual = VpcdCard(BelpicCardOS(build_image(card)))
     virtual.insert()
     try:
-        result = _kiosk("card", "read", "--reader", VPCD_READER, "--json", "--timeout", "10")
+        result = _kiosk("--config", str(config), "card", "read", "--reader", VPCD_READER, "--json")
     finally:
         virtual.remove()
     assert result.returncode == 0, result.stderr
@@ -242,7 +276,7 @@ def test_cli_readers_and_read_json(pcscd: Pcscd) -> None:
         "national_number", "card_number", "chip_number", "valid_from", "valid_until",
         "issuing_municipality", "last_name", "first_names", "third_initial", "nationality",
         "birth_place", "birth_date", "sex", "noble_condition", "document_type", "special_status",
-        "address", "signature_valid",
+        "address", "signature_valid", "chain_trusted",
     ]  # fmt: skip
     assert data["national_number"] == card.national_number
     assert data["birth_date"] == "2016-03-14"
@@ -254,6 +288,7 @@ def test_cli_readers_and_read_json(pcscd: Pcscd) -> None:
         "municipality": "Liège",
     }
     assert data["signature_valid"] is True
+    assert data["chain_trusted"] is True
 
 
 def test_cli_read_without_card_fails_in_one_line(pcscd: Pcscd) -> None:
