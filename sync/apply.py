@@ -11,11 +11,11 @@ never stored, so the kiosk can set it aside without blocking the queue.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -34,10 +34,16 @@ from kiosk.db.models import (
     Patient,
 )
 from kiosk.db.models import Session as SessionRow
+from sync.id_sets import one_of
+from sync.staging import RawJSON, copy_insert
 
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
 # Kinds whose effects are plain inserts: their order within a batch does not matter.
 COMMUTING = frozenset({"checkin", "alert", "audit", "parking_ticket"})
+# Their flush order: tables without a change number first. The first stamped row takes the
+# change counter's row lock until commit (migration 0003), so it comes as late as possible and
+# the other kiosks' pushes wait on it for as short a time as possible.
+FLUSH_ORDER = ("audit", "alert", "checkin", "parking_ticket")
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,8 @@ class OutgoingEvent:
     schema_version: int
     created_at: dt.datetime
     payload: Mapping[str, Any]
+    # The payload as the kiosk stored it, when at hand: the centre keeps it without re-encoding.
+    payload_json: str | None = None
 
 
 @dataclass
@@ -208,11 +216,6 @@ def _prepare(event: OutgoingEvent, site_id: str, kiosk_id: str) -> _Prepared:
     return _Prepared(event, row, refs)
 
 
-def _chunks(values: Sequence[str], size: int = 1000) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _known(conn: Connection, site_id: str, wanted: Mapping[str, set[str]]) -> set[tuple[str, str]]:
     """The referenced rows that exist at ``site_id`` (row-level security narrows it further)."""
     found: set[tuple[str, str]] = set()
@@ -220,18 +223,17 @@ def _known(conn: Connection, site_id: str, wanted: Mapping[str, set[str]]) -> se
         "booking": lambda ids: (
             select(Booking.id)
             .join(SessionRow, SessionRow.id == Booking.session_id)
-            .where(Booking.id.in_(ids), SessionRow.site_id == site_id)
+            .where(one_of(conn, Booking.id, ids), SessionRow.site_id == site_id)
         ),
         "patient": lambda ids: select(Patient.id).where(
-            Patient.id.in_(ids), Patient.site_id == site_id
+            one_of(conn, Patient.id, ids), Patient.site_id == site_id
         ),
         "enrolment": lambda ids: select(Enrolment.id).where(
-            Enrolment.id.in_(ids), Enrolment.site_id == site_id
+            one_of(conn, Enrolment.id, ids), Enrolment.site_id == site_id
         ),
     }
     for kind, ids in wanted.items():
-        for chunk in _chunks(sorted(ids)):
-            found.update((kind, row_id) for row_id in conn.scalars(queries[kind](chunk)))
+        found.update((kind, row_id) for row_id in conn.scalars(queries[kind](sorted(ids))))
     return found
 
 
@@ -241,7 +243,10 @@ def _insert(conn: Connection, table: Any) -> Any:
 
 
 def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    conn.execute(_insert(conn, table).on_conflict_do_nothing(), rows)
+    if conn.dialect.name == "postgresql":
+        copy_insert(conn, table, rows)
+    else:
+        conn.execute(_insert(conn, table).on_conflict_do_nothing(), rows)
 
 
 def _apply_one_kind(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> None:
@@ -288,8 +293,9 @@ def _apply_effects(conn: Connection, prepared: Sequence[_Prepared]) -> None:
     pending: dict[str, list[dict[str, Any]]] = {}
 
     def flush() -> None:
-        for kind, rows in pending.items():
-            _apply_one_kind(conn, kind, rows)
+        for kind in FLUSH_ORDER:
+            if kind in pending:
+                _apply_one_kind(conn, kind, pending[kind])
         pending.clear()
 
     for item in prepared:
@@ -312,6 +318,7 @@ def _store(
     """Insert the events; returns the ids that were not there yet."""
     if not prepared:
         return set()
+    postgres = conn.dialect.name == "postgresql"
     rows = [
         {
             "id": p.event.id,
@@ -322,12 +329,20 @@ def _store(
             "schema_version": p.event.schema_version,
             "created_at": p.event.created_at,
             "received_at": now,
-            "payload": dict(p.event.payload),
+            "payload": (
+                RawJSON(p.event.payload_json)
+                if postgres and p.event.payload_json is not None
+                else dict(p.event.payload)
+            ),
         }
         for p in prepared
     ]
+    table = CentralEvent.__table__
+    assert isinstance(table, Table)
+    if postgres:
+        return set(copy_insert(conn, table, rows, conflict=["id"], returning="id"))
     stmt = (
-        _insert(conn, CentralEvent.__table__)
+        _insert(conn, table)
         .on_conflict_do_nothing(index_elements=["id"])
         .returning(CentralEvent.id)
     )
@@ -339,9 +354,7 @@ def _validate(
 ) -> tuple[list[_Prepared], list[str], dict[str, str]]:
     """Split a batch into events to apply, events already stored, and refusals."""
     ids = [e.id for e in events]
-    stored: set[str] = set()
-    for chunk in _chunks(ids):
-        stored.update(conn.scalars(select(CentralEvent.id).where(CentralEvent.id.in_(chunk))))
+    stored = set(conn.scalars(select(CentralEvent.id).where(one_of(conn, CentralEvent.id, ids))))
     refused: dict[str, str] = {}
     prepared: list[_Prepared] = []
     for event in events:

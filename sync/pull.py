@@ -52,6 +52,7 @@ from kiosk.db.models import (
     SyncState,
 )
 from kiosk.db.models import Session as SessionRow
+from sync.id_sets import one_of
 
 STATE_NAME = "central"
 DAYS_BEHIND = 1
@@ -223,16 +224,15 @@ def _bring_parents(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> N
         }
         - have
     )
-    for chunk in range(0, len(missing), 1000):
+    if missing:
         rows["bookings"] += _fetch(
-            conn, select(*_columns(Booking)).where(Booking.id.in_(missing[chunk : chunk + 1000]))
+            conn, select(*_columns(Booking)).where(one_of(conn, Booking.id, missing))
         )
     have_sessions = {r["id"] for r in rows["sessions"]}
     wanted = sorted({r["session_id"] for r in rows["bookings"]} - have_sessions)
-    for chunk in range(0, len(wanted), 1000):
+    if wanted:
         rows["sessions"] += _fetch(
-            conn,
-            select(*_columns(SessionRow)).where(SessionRow.id.in_(wanted[chunk : chunk + 1000])),
+            conn, select(*_columns(SessionRow)).where(one_of(conn, SessionRow.id, wanted))
         )
 
 
@@ -240,14 +240,26 @@ def _delete_rows(db: Session, table_name: str, ids: Sequence[str]) -> int:
     """Delete rows and what hangs on them locally (children first: foreign keys are on)."""
     if not ids:
         return 0
+    conn = db.connection()
     table = Base.metadata.tables[table_name]
     key = table.c.code if table_name == "programmes" else table.c.id
     for child_name, column in DEPENDENTS.get(table_name, ()):
         child = Base.metadata.tables[child_name]
-        child_ids = list(db.scalars(select(child.c.id).where(child.c[column].in_(ids))))
+        child_ids = list(db.scalars(select(child.c.id).where(one_of(conn, child.c[column], ids))))
         _delete_rows(db, child_name, child_ids)
-    result = db.execute(delete(table).where(key.in_(ids)))
+    result = db.execute(delete(table).where(one_of(conn, key, ids)))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _losers(db: Session, table: Table, batch: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Local attendance rows of the pulled bookings that the centre did not keep (one query)."""
+    kept = {row["booking_id"]: row["id"] for row in batch}
+    local_rows = db.execute(
+        select(table.c.id, table.c.booking_id).where(
+            one_of(db.connection(), table.c.booking_id, kept)
+        )
+    )
+    return [row_id for row_id, booking_id in local_rows if kept[booking_id] != row_id]
 
 
 def apply_changes(
@@ -266,15 +278,7 @@ def apply_changes(
         table = Base.metadata.tables[table_name]
         if table_name in {"checkins", "absences", "cancellations", "parking_tickets"}:
             # The centre keeps one row per booking; a local row it did not keep gives way.
-            for row in batch:
-                losers = list(
-                    db.scalars(
-                        select(table.c.id).where(
-                            table.c.booking_id == row["booking_id"], table.c.id != row["id"]
-                        )
-                    )
-                )
-                deleted += _delete_rows(db, table_name, losers)
+            deleted += _delete_rows(db, table_name, _losers(db, table, batch))
         key = "code" if table_name == "programmes" else "id"
         stmt = sqlite.insert(table)
         stmt = stmt.on_conflict_do_update(

@@ -8,17 +8,19 @@ centre's commit and the local mark, the batch goes again and the centre sees dup
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Text, func, select, type_coerce, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.clock import Clock
 from kiosk.db.models import OutboxEvent
 from sync.apply import Applied, OutgoingEvent, apply_batch
 from sync.connect import CALL_DEADLINE_S, Deadlines
+from sync.id_sets import one_of
 
-BATCH_SIZE = 500
+BATCH_SIZE = 2000
 
 
 @dataclass
@@ -33,22 +35,24 @@ class PushReport:
 
 def pending_batch(db: Session, size: int) -> list[OutgoingEvent]:
     """The oldest events not yet sent nor set aside."""
-    rows = db.scalars(
-        select(OutboxEvent)
+    # Plain columns, not ORM objects: a batch is read once and never changed through the session.
+    # The payload comes as the stored text, decoded here once and also sent on as it is.
+    rows = db.execute(
+        select(
+            OutboxEvent.id,
+            OutboxEvent.seq,
+            OutboxEvent.kind,
+            OutboxEvent.schema_version,
+            OutboxEvent.created_at,
+            type_coerce(OutboxEvent.payload, Text),
+        )
         .where(OutboxEvent.sent_at.is_(None), OutboxEvent.set_aside.is_(False))
         .order_by(OutboxEvent.seq)
         .limit(size)
     )
     return [
-        OutgoingEvent(
-            id=row.id,
-            seq=row.seq,
-            kind=row.kind,
-            schema_version=row.schema_version,
-            created_at=row.created_at,
-            payload=row.payload,
-        )
-        for row in rows
+        OutgoingEvent(id, seq, kind, version, created, json.loads(text), payload_json=text)
+        for id, seq, kind, version, created, text in rows
     ]
 
 
@@ -63,11 +67,10 @@ def queue_length(db: Session) -> int:
 
 
 def _record(db: Session, applied: Applied, now: dt.datetime) -> None:
-    accepted = applied.accepted
-    for start in range(0, len(accepted), 1000):
+    if applied.accepted:
         db.execute(
             update(OutboxEvent)
-            .where(OutboxEvent.id.in_(accepted[start : start + 1000]))
+            .where(one_of(db.connection(), OutboxEvent.id, applied.accepted))
             .values(sent_at=now, attempts=OutboxEvent.attempts + 1, last_error="")
             .execution_options(synchronize_session=False)
         )
