@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
@@ -29,7 +29,7 @@ from kiosk.db.models import (
     Patient,
 )
 from kiosk.db.models import Session as SessionRow
-from kiosk.db.types import new_id
+from kiosk.db.types import UTCDateTime, new_id
 from kiosk.journal import audit, emit
 from kiosk.outcomes import CheckinResult, Outcome, ParkingInfo, SessionInfo
 from kiosk.parking.code import short_code
@@ -71,6 +71,24 @@ class IdentityEvidence:
     def __repr__(self) -> str:
         # Never the number itself: reprs end up in logs and tracebacks.
         return f"IdentityEvidence(method={self.method!r}, document_type={self.document_type!r})"
+
+
+# A patient's bookings of one day with what the decision needs, built once (see progress.py).
+_TODAYS_BOOKINGS = (
+    select(Booking)
+    .join(SessionRow, SessionRow.id == Booking.session_id)
+    .where(
+        Booking.patient_id == bindparam("patient_id"),
+        SessionRow.starts_at >= bindparam("start", type_=UTCDateTime()),
+        SessionRow.starts_at < bindparam("end", type_=UTCDateTime()),
+    )
+    .options(
+        joinedload(Booking.session),
+        joinedload(Booking.enrolment),
+        joinedload(Booking.checkin),
+    )
+    .order_by(SessionRow.starts_at)
+)
 
 
 @dataclass(frozen=True)
@@ -218,19 +236,7 @@ class CheckinEngine:
     ) -> list[_Candidate]:
         start, end = local_day_bounds(local(now).date())
         rows = db.scalars(
-            select(Booking)
-            .join(SessionRow, SessionRow.id == Booking.session_id)
-            .where(
-                Booking.patient_id == patient.id,
-                SessionRow.starts_at >= start,
-                SessionRow.starts_at < end,
-            )
-            .options(
-                joinedload(Booking.session),
-                joinedload(Booking.enrolment),
-                joinedload(Booking.checkin),
-            )
-            .order_by(SessionRow.starts_at)
+            _TODAYS_BOOKINGS, {"patient_id": patient.id, "start": start, "end": end}
         ).unique()
         window = self._settings.checkin
         return [

@@ -18,6 +18,7 @@ from kiosk.db.types import new_id
 
 SCHEMA_VERSION = 1
 _LAST_SEQ = "kiosk.outbox.last_seq"
+_LAST_OUTBOX_SEQ = select(func.max(OutboxEvent.seq))
 
 
 def emit(db: Session, kind: str, payload: Mapping[str, object], at: dt.datetime) -> OutboxEvent:
@@ -26,7 +27,7 @@ def emit(db: Session, kind: str, payload: Mapping[str, object], at: dt.datetime)
     # is remembered for the rest of the transaction (sessions here live for one transaction).
     last = db.info.get(_LAST_SEQ)
     if last is None:
-        last = db.scalar(select(func.max(OutboxEvent.seq))) or 0
+        last = db.scalar(_LAST_OUTBOX_SEQ) or 0
     db.info[_LAST_SEQ] = last + 1
     event = OutboxEvent(
         id=new_id(),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kiosk.db.models import Patient
+
+_BY_HASH = select(Patient).where(Patient.nn_hash == bindparam("nn_hash"))
 
 
 def nn_hash(lookup_key: bytes, national_number: str) -> str:
@@ -18,7 +20,7 @@ def nn_hash(lookup_key: bytes, national_number: str) -> str:
 
 def find_by_national_number(db: Session, lookup_key: bytes, national_number: str) -> Patient | None:
     """The patient with this (already validated) number, or None."""
-    return db.scalar(select(Patient).where(Patient.nn_hash == nn_hash(lookup_key, national_number)))
+    return db.scalar(_BY_HASH, {"nn_hash": nn_hash(lookup_key, national_number)})
 
 
 def initial_name(patient: Patient) -> str:

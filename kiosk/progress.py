@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local
@@ -73,23 +73,34 @@ class History:
         return local(min(starts)).date() if starts else None
 
 
+# Built once: the tap path runs them every time and building a statement costs more than
+# running it on SQLite.
+_ATTENDED = (
+    select(SessionRow.kind, SessionRow.starts_at, Booking.id)
+    .join(Booking, Booking.session_id == SessionRow.id)
+    .join(CheckIn, CheckIn.booking_id == Booking.id)
+    .where(Booking.enrolment_id == bindparam("enrolment_id"))
+)
+_BOOKED_KINDS = (
+    select(SessionRow.kind, func.count(Booking.id))
+    .join(Booking, Booking.session_id == SessionRow.id)
+    .where(
+        Booking.enrolment_id == bindparam("enrolment_id"),
+        Booking.status == BookingStatus.BOOKED,
+    )
+    .group_by(SessionRow.kind)
+)
+_UNEXCUSED = select(func.count(Absence.id)).where(
+    Absence.enrolment_id == bindparam("enrolment_id"), Absence.excused.is_(False)
+)
+
+
 def history_of(db: Session, enrolment_id: str) -> History:
     """Load an enrolment's attended sessions, live bookings per kind and unexcused absences."""
-    attended = db.execute(
-        select(SessionRow.kind, SessionRow.starts_at, Booking.id)
-        .join(Booking, Booking.session_id == SessionRow.id)
-        .join(CheckIn, CheckIn.booking_id == Booking.id)
-        .where(Booking.enrolment_id == enrolment_id)
-    ).tuples()
-    booked = db.execute(
-        select(SessionRow.kind, func.count(Booking.id))
-        .join(Booking, Booking.session_id == SessionRow.id)
-        .where(Booking.enrolment_id == enrolment_id, Booking.status == BookingStatus.BOOKED)
-        .group_by(SessionRow.kind)
-    ).tuples()
+    key = {"enrolment_id": enrolment_id}
     return History(
-        attended=tuple(attended.all()),
-        booked_kinds=dict(booked.all()),
+        attended=tuple(db.execute(_ATTENDED, key).tuples().all()),
+        booked_kinds=dict(db.execute(_BOOKED_KINDS, key).tuples().all()),
         unexcused=unexcused_absences(db, enrolment_id),
     )
 
@@ -110,14 +121,7 @@ def deadline(
 
 def unexcused_absences(db: Session, enrolment_id: str) -> int:
     """Absences without a valid reason so far."""
-    return (
-        db.scalar(
-            select(func.count(Absence.id)).where(
-                Absence.enrolment_id == enrolment_id, Absence.excused.is_(False)
-            )
-        )
-        or 0
-    )
+    return db.scalar(_UNEXCUSED, {"enrolment_id": enrolment_id}) or 0
 
 
 def progress_of(number: int, phase: Phase) -> Progress:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from kiosk.config import Settings
@@ -20,6 +20,14 @@ from kiosk.parking.keys import Keyring, ParkingNotConfigured
 
 RANGE_SIZE = 10**8
 """Ticket numbers per kiosk: kiosk 7 issues 0700000001, 0700000002, ..."""
+
+
+# Built once: they run on every tap (building a statement costs more than running it).
+_HIGHEST = select(func.max(ParkingTicket.ticket_number)).where(
+    ParkingTicket.site_id == bindparam("site_id"),
+    ParkingTicket.ticket_number.between(bindparam("first"), bindparam("last")),
+)
+_OF_BOOKING = select(ParkingTicket).where(ParkingTicket.booking_id == bindparam("booking_id"))
 
 
 class TicketRangeExhausted(RuntimeError):
@@ -41,12 +49,7 @@ def next_ticket_number(db: Session, *, site_id: str, kiosk_number: int) -> int:
         raise ValueError("a kiosk number is 1 to 99")
     first = kiosk_number * RANGE_SIZE + 1
     last = kiosk_number * RANGE_SIZE + RANGE_SIZE - 1
-    highest = db.scalar(
-        select(func.max(ParkingTicket.ticket_number)).where(
-            ParkingTicket.site_id == site_id,
-            ParkingTicket.ticket_number.between(first, last),
-        )
-    )
+    highest = db.scalar(_HIGHEST, {"site_id": site_id, "first": first, "last": last})
     number = first if highest is None else highest + 1
     if number > last:
         raise TicketRangeExhausted(f"kiosk {kiosk_number} has used all its ticket numbers")
@@ -67,7 +70,7 @@ def issue_ticket(
     :class:`~kiosk.parking.keys.ParkingNotConfigured` before touching the session when no
     signing key is configured or the site id cannot be written in a code.
     """
-    existing = db.scalar(select(ParkingTicket).where(ParkingTicket.booking_id == booking_id))
+    existing = db.scalar(_OF_BOOKING, {"booking_id": booking_id})
     if existing is not None:
         return existing
     kid, secret = Keyring.from_settings(settings.parking).signing()
