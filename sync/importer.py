@@ -1,6 +1,7 @@
 """Import of the scheduling system's export into the central database, idempotent.
 
-CSV, UTF-8, one row per booking, with this header::
+Two forms: a FHIR R4 ``Bundle`` of ``Appointment`` resources (see :mod:`sync.fhir`), or a CSV,
+UTF-8, one row per booking, with this header::
 
     national_number,first_name,last_name,birth_date,site_id,programme,enrolment_start,kind,starts_at,ends_at,room,status
 
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from devices.eid.national_number import InvalidNationalNumber, validate
 from kiosk.db.models import Base, BookingStatus, EnrolmentStatus
 from kiosk.patients import nn_hash
+from sync.fhir import FhirError, bundle_lines
 
 HEADER = [
     "national_number",
@@ -66,11 +69,14 @@ def _aware(text: str) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-def _rows(lines: Iterable[Mapping[str, str]], key: bytes) -> dict[str, dict[str, dict[str, Any]]]:
+def _rows(
+    lines: Iterable[tuple[str, Mapping[str, str]]], key: bytes
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The table rows of labelled booking lines (a label says where a line came from)."""
     out: dict[str, dict[str, dict[str, Any]]] = {
         t: {} for t in ("sites", "patients", "enrolments", "sessions", "bookings")
     }
-    for number, line in enumerate(lines, start=2):
+    for where, line in lines:
         try:
             nn = validate(line["national_number"])
             hashed = nn_hash(key, nn)
@@ -119,7 +125,7 @@ def _rows(lines: Iterable[Mapping[str, str]], key: bytes) -> dict[str, dict[str,
                 "status": status,
             }
         except (KeyError, ValueError, InvalidNationalNumber) as exc:
-            raise ImportFailed(f"line {number}: {exc.__class__.__name__}") from None
+            raise ImportFailed(f"{where}: {exc.__class__.__name__}") from None
     return out
 
 
@@ -143,13 +149,10 @@ def _upsert(
     conn.execute(stmt, rows)
 
 
-def import_csv(engine: Engine, path: Path, lookup_key: bytes) -> ImportReport:
-    """Import a CSV export in one transaction."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or list(reader.fieldnames) != HEADER:
-            raise ImportFailed(f"{path}: the header must be {','.join(HEADER)}")
-        lines = list(reader)
+def import_lines(
+    engine: Engine, lines: Sequence[tuple[str, Mapping[str, str]]], lookup_key: bytes
+) -> ImportReport:
+    """Import labelled booking lines (the CSV header's keys) in one transaction."""
     rows = _rows(lines, lookup_key)
     tables = Base.metadata.tables
     with engine.begin() as conn:
@@ -160,3 +163,26 @@ def import_csv(engine: Engine, path: Path, lookup_key: bytes) -> ImportReport:
         _upsert(conn, tables["sessions"], list(rows["sessions"].values()), keep=())
         _upsert(conn, tables["bookings"], list(rows["bookings"].values()), keep=())
     return ImportReport(rows=len(lines))
+
+
+def import_csv(engine: Engine, path: Path, lookup_key: bytes) -> ImportReport:
+    """Import a CSV export in one transaction."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or list(reader.fieldnames) != HEADER:
+            raise ImportFailed(f"{path}: the header must be {','.join(HEADER)}")
+        lines = [(f"line {n}", line) for n, line in enumerate(reader, start=2)]
+    return import_lines(engine, lines, lookup_key)
+
+
+def import_fhir(engine: Engine, path: Path, lookup_key: bytes) -> ImportReport:
+    """Import a FHIR R4 Bundle of Appointments in one transaction."""
+    try:
+        bundle = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ImportFailed(f"{path}: not a JSON document ({exc.__class__.__name__})") from None
+    try:
+        lines = bundle_lines(bundle)
+    except FhirError as exc:
+        raise ImportFailed(f"{path}: {exc}") from None
+    return import_lines(engine, lines, lookup_key)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from kiosk.cli.common import CommandError, UsageError, settings
 from kiosk.db.engine import make_engine
 from sync import central
-from sync.importer import ImportFailed, import_csv
+from sync.importer import ImportFailed, import_csv, import_fhir
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     role.add_argument("--kiosk-id", required=True, help="the kiosk's id, e.g. GENK-1")
     role.set_defaults(handler=cmd_add_kiosk)
     imp = actions.add_parser("import", help="import patients, enrolments and bookings")
-    imp.add_argument("file", type=Path, help="CSV with the documented header (see README)")
+    imp.add_argument(
+        "file", type=Path, help="a FHIR Bundle of Appointments (.json) or a CSV (see README)"
+    )
     imp.set_defaults(handler=cmd_import)
 
 
@@ -59,13 +61,14 @@ def cmd_add_kiosk(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import a scheduling export (CSV)."""
+    """Import a scheduling export: a FHIR Bundle (``.json``) or a CSV."""
     cfg = settings(args)
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
     engine = make_engine(cfg.central_url)
     try:
-        report = import_csv(engine, args.file, cfg.require_lookup_key())
+        read = import_fhir if args.file.suffix.lower() == ".json" else import_csv
+        report = read(engine, args.file, cfg.require_lookup_key())
     except ImportFailed as exc:
         raise UsageError(str(exc)) from None
     finally:
