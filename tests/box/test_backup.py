@@ -25,6 +25,7 @@ def test_a_backup_taken_during_writes_is_a_consistent_database(
     settings = load()
     live = demo_dir / "kiosk.sqlite"
     stop = threading.Event()
+    writing = threading.Event()
 
     def write() -> None:
         with sqlite3.connect(live, timeout=30) as db:
@@ -32,9 +33,12 @@ def test_a_backup_taken_during_writes_is_a_consistent_database(
             while not stop.is_set():
                 db.execute("INSERT INTO scratch VALUES (1)")
                 db.commit()
+                writing.set()
 
     writer = threading.Thread(target=write)
     writer.start()
+    # Back up only once the writer is really writing (its table exists in every copy).
+    assert writing.wait(30)
     try:
         copies = [backup(settings, keep=10) for _ in range(3)]
     finally:
