@@ -1,14 +1,28 @@
-"""The alerts reception sees: programme stopped, absences, device faults."""
+"""The alerts reception sees: programme stopped, absences, device faults (stored), and the test
+moments and consultations due today (derived from today's bookings)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.db.models import Alert, Patient
+from kiosk.clock import local_day_bounds
+from kiosk.db.models import (
+    Alert,
+    Booking,
+    BookingStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Patient,
+)
+from kiosk.db.models import Session as SessionRow
+from kiosk.programme.model import Programme, Texts
+from kiosk.progress import history_of
 
 
 @dataclass(frozen=True)
@@ -43,3 +57,71 @@ def open_alerts(db: Session, *, site_id: str | None, limit: int = 20) -> list[Al
         )
         for alert, patient in db.execute(query).tuples()
     ]
+
+
+CONSULTATION_KIND = "consultation"
+"""The session kind of a consultation with the physician (in every programme file)."""
+
+
+@dataclass(frozen=True)
+class DueToday:
+    """A test moment or a consultation on a patient's agenda today."""
+
+    starts_at: dt.datetime
+    patient_name: str
+    kind: Literal["milestone", "consultation"]
+    title: Texts
+    """The milestone's title, or the consultation's session kind."""
+    followed_by: Texts | None = None
+    """What follows a milestone (the interim or final consultation), if anything."""
+
+
+def due_today(
+    db: Session, *, site_id: str | None, day: dt.date, programmes: Mapping[str, Programme]
+) -> list[DueToday]:
+    """Today's test moments and consultations, by start time (every site when ``site_id`` is
+    None).
+
+    A booking is a test moment when its session will be a milestone session of its phase for
+    that enrolment: the phase's sessions attended before it, plus one (session 1, 18, 36 of the
+    group programme). Consultations are the bookings of consultation sessions.
+    """
+    start, end = local_day_bounds(day)
+    query = (
+        select(Booking, SessionRow, Patient)
+        .join(SessionRow, SessionRow.id == Booking.session_id)
+        .join(Enrolment, Enrolment.id == Booking.enrolment_id)
+        .join(Patient, Patient.id == Booking.patient_id)
+        .where(
+            SessionRow.starts_at >= start,
+            SessionRow.starts_at < end,
+            Booking.status == BookingStatus.BOOKED,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+        )
+        .order_by(SessionRow.starts_at, Patient.last_name, Patient.first_name)
+    )
+    if site_id is not None:
+        query = query.where(SessionRow.site_id == site_id)
+    due: list[DueToday] = []
+    for booking, session, patient in db.execute(query).tuples():
+        programme = programmes.get(session.programme_code)
+        if programme is None or session.kind not in programme.kinds:
+            continue
+        name = f"{patient.first_name} {patient.last_name}"
+        if session.kind == CONSULTATION_KIND:
+            title = programme.kind(session.kind).title
+            due.append(DueToday(session.starts_at, name, "consultation", title))
+            continue
+        phase = next((p for p in programme.phases if session.kind in p.kinds), None)
+        if phase is None or not phase.milestones:
+            continue  # only phases with milestones need the enrolment's history
+        history = history_of(db, booking.enrolment_id)
+        number = history.attended_count(phase, before=session.starts_at) + 1
+        milestone = phase.milestone_at(number)
+        if milestone is not None:
+            due.append(
+                DueToday(
+                    session.starts_at, name, "milestone", milestone.title, milestone.followed_by
+                )
+            )
+    return due

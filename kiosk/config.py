@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL
+if TYPE_CHECKING:
+    from devices.eid.trust import TrustedRoots
 
-from devices.eid.trust import TrustedRoots, TrustRootsError
 
 SYSTEM_CONFIG = Path("/etc/rehab-kiosk/kiosk.toml")
 LANGUAGES = ("nl", "fr", "en", "de")
@@ -97,6 +96,10 @@ class Settings:
         """The ``[devices] trusted_roots`` bundle, loaded for a card reader; None when not set."""
         if self.trusted_roots is None:
             return None
+        # Certificates are only parsed when roots are configured: every command reads the
+        # configuration, and the cryptography import costs the kiosk's cold start.
+        from devices.eid.trust import TrustedRoots, TrustRootsError
+
         try:
             return TrustedRoots.load(self.trusted_roots)
         except TrustRootsError as exc:  # the file changed since the settings were loaded
@@ -265,6 +268,8 @@ def _trusted_roots(devices: _Reader) -> Path | None:
     if not value:
         return None
     path = Path(value)
+    from devices.eid.trust import TrustedRoots, TrustRootsError  # see load_trusted_roots
+
     try:
         TrustedRoots.load(path)
     except TrustRootsError as exc:
@@ -282,6 +287,10 @@ def _local_sqlite_url(path: Path, key_credential: str, where: str) -> str:
             f"{where}: [database] key_credential: credential {key_credential!r} must hold "
             "32 bytes written in hex (64 characters)"
         )
+    # SQLAlchemy only here: every command reads the configuration, and importing it costs the
+    # kiosk's cold start about a tenth of a second.
+    from sqlalchemy import URL
+
     # x'...' makes SQLCipher use the raw 256-bit key (no passphrase derivation on every open).
     return URL.create(
         "sqlite+pysqlcipher", username="", password=f"x'{key.lower()}'", database=str(path)
@@ -344,14 +353,14 @@ closes_after_minutes = 20
 
 [privacy]
 # Key of the hash the kiosk looks patients up by; the same on every kiosk and the centre.
-lookup_key = "{secrets.token_hex(32)}"
+lookup_key = "{os.urandom(32).hex()}"
 
 [parking]
 signing_key = "K1"
 grace_minutes = 60
 
 [parking.keys]
-K1 = "{secrets.token_hex(32)}"
+K1 = "{os.urandom(32).hex()}"
 
 [ui]
 language = "nl"

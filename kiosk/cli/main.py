@@ -15,16 +15,19 @@ from kiosk.cli.common import CommandError, UsageError
 from kiosk.config import ConfigError
 from kiosk.programme import ProgrammeError
 
-# Each module's ``register(subparsers)`` adds its commands with ``set_defaults(handler=...)``.
-COMMAND_MODULES = (
-    "kiosk.cli.domain",
-    "kiosk.cli.parking",
-    "kiosk.cli.card",
-    "kiosk.cli.box",
-    "kiosk.cli.ui",
-    "kiosk.cli.sync",
-    "kiosk.cli.central",
-)
+# Each module's ``register(subparsers)`` adds the top-level commands listed here, with
+# ``set_defaults(handler=...)``. Only the module of the command being run is imported (all of
+# them for --help or a typo): the kiosk's cold start must not pay for SQLAlchemy, alembic and
+# pyscard through commands it does not run. A test keeps this table in step with the modules.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "kiosk.cli.domain": ("demo-data", "checkin", "today", "close-day", "register"),
+    "kiosk.cli.parking": ("parking",),
+    "kiosk.cli.card": ("card",),
+    "kiosk.cli.box": ("install", "uninstall", "doctor", "backup", "restore", "config"),
+    "kiosk.cli.ui": ("run", "reception", "pin-hash"),
+    "kiosk.cli.sync": ("sync",),
+    "kiosk.cli.central": ("central",),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,8 +37,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command tree."""
+def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command modules ``argv`` needs: the one owning its command, or all of them."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    _, rest = pre.parse_known_args(list(argv))
+    command = next((arg for arg in rest if not arg.startswith("-")), None)
+    owners = tuple(module for module, names in COMMAND_MODULES.items() if command in names)
+    return owners or tuple(COMMAND_MODULES)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command tree for ``argv`` (the whole tree when ``argv`` is None)."""
     parser = _Parser(prog="kiosk", description="Check-in kiosk of a rehabilitation centre.")
     parser.add_argument("--version", action="version", version=f"rehab-kiosk {__version__}")
     parser.add_argument(
@@ -45,14 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
         "then kiosk.toml in the data directory)",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    for name in tuple(COMMAND_MODULES) if argv is None else modules_for(argv):
         importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit code."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         code: int = args.handler(args)
     except (UsageError, ConfigError, ProgrammeError) as exc:

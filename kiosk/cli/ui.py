@@ -1,6 +1,9 @@
 """Commands that open screens: ``kiosk run``, ``kiosk reception``, and ``kiosk pin-hash``.
 
 Textual is imported inside the handlers only, so every other command starts without it.
+``kiosk run`` paints the home screen before it opens the database (the app does that in a
+thread worker); a configuration error found then (no database file, a bad printer target) stops
+the program with its sentence once the terminal is restored.
 """
 
 from __future__ import annotations
@@ -10,13 +13,16 @@ import dataclasses
 import getpass
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from kiosk.cli.common import UsageError, settings
-from kiosk.clock import SettableClock, SystemClock
+from kiosk.clock import Clock, SettableClock, SystemClock
 from kiosk.config import ConfigError, Settings
-from kiosk.context import KioskContext, open_context
 from kiosk.logs import setup_logging
 from kiosk.reception_pin import PinFormatError, check_format, hash_pin
+
+if TYPE_CHECKING:
+    from kiosk.context import KioskContext
 
 DEMO_PIN = "0000"
 """The reception PIN of ``kiosk run --simulate`` when the configuration sets none."""
@@ -68,13 +74,12 @@ def _console(args: argparse.Namespace) -> bool:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the kiosk until it is stopped (SIGTERM, or the technician's stop key)."""
     from devices.eid.reader import CardReader
-    from devices.eid.simulated import SimulatedReader
-    from kiosk.parking.printing import printer_from_settings
     from kiosk.ui.app import KioskApp
     from kiosk.ui.services import KioskServices
 
     cfg = settings(args)
     _log_away_from_the_screen(cfg)
+    clock: Clock = SystemClock()
     if args.simulate:
         cfg = dataclasses.replace(
             cfg,
@@ -83,30 +88,40 @@ def cmd_run(args: argparse.Namespace) -> int:
             printer_target="",
             reception_pin_hash=cfg.reception_pin_hash or DEMO_PIN_HASH,
         )
-        context = open_context(cfg, clock=SettableClock(SystemClock().now(), running=True))
-    else:
-        context = open_context(cfg)
-    reader: CardReader
-    if cfg.reader == "pcsc":
-        from devices.eid.pcsc import PcscReader
+        clock = SettableClock(SystemClock().now(), running=True)
 
-        reader = PcscReader(cfg.reader_name)
-    else:
-        reader = SimulatedReader()
+    def make_reader() -> CardReader:
+        # Called in the app's loading worker, after the first paint (see KioskServices.load).
+        if cfg.reader == "pcsc":
+            from devices.eid.pcsc import PcscReader
+
+            # Only cards whose National Register certificate chains to a trusted root are read.
+            return PcscReader(cfg.reader_name, trusted_roots=cfg.load_trusted_roots())
+        from devices.eid.simulated import SimulatedReader
+
+        return SimulatedReader()
+
+    services = KioskServices(
+        cfg,
+        clock,
+        make_reader=make_reader,
+        configured_printer=True,
+        cards_dir=cfg.data_dir / "cards",
+    )
+    app = KioskApp(services, simulate=args.simulate, console_safe=_console(args))
     try:
-        services = KioskServices(
-            context,
-            reader=reader,
-            printer=printer_from_settings(cfg),
-            cards_dir=cfg.data_dir / "cards",
-        )
-        KioskApp(services, simulate=args.simulate, console_safe=_console(args)).run()
+        app.run()
     finally:
-        context.close()
+        if services.ready:
+            services.context.close()
+    if app.fatal_error:
+        raise ConfigError(app.fatal_error)
     return 0
 
 
 def _reception_context(args: argparse.Namespace, cfg: Settings) -> KioskContext:
+    from kiosk.context import open_context
+
     url = args.url or (cfg.local_url if args.local else cfg.central_url)
     return open_context(cfg, url=url)
 
@@ -123,7 +138,8 @@ def cmd_reception(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise ConfigError(f"{exc} (or use --local for this kiosk's own database)") from None
     try:
-        KioskApp(KioskServices(context), mode="reception", console_safe=_console(args)).run()
+        services = KioskServices.around(context)
+        KioskApp(services, mode="reception", console_safe=_console(args)).run()
     finally:
         context.close()
     return 0

@@ -4,6 +4,9 @@ The patient can never leave the kiosk: no inherited quit or palette keys; recept
 technician are behind a PIN, their keys hidden. The card reader's thread reaches the app only
 through ``post_message`` (thread-safe). SIGTERM ends the app the normal way, so the terminal is
 restored when systemd stops the kiosk.
+
+The home screen is painted first; the database opens afterwards in a thread worker, and the card
+reader starts once it is open (a card tapped earlier could not be checked in anyway).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import ClassVar, Literal
 
+from textual import work
 from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -28,12 +32,14 @@ from devices.eid.reader import (
     ReaderDetached,
     ReaderEvent,
 )
+from kiosk.config import ConfigError
 from kiosk.i18n import Translator, translator
-from kiosk.ui.messages import AttendanceChanged, CardEvent
+from kiosk.programme import ProgrammeError
+from kiosk.ui.messages import AttendanceChanged, CardEvent, ReloadDay
 from kiosk.ui.screens.patient import PatientScreen
-from kiosk.ui.screens.reception import ReceptionScreen
-from kiosk.ui.screens.technician import TechnicianScreen
 from kiosk.ui.services import KioskServices, RecentErrors
+
+logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 CONSOLE_CSS = HERE / "console.tcss"
@@ -41,6 +47,8 @@ CONSOLE_THEME = "ansi-dark"
 """The 16-colour theme for the Linux console (the terminal's own palette)."""
 
 Mode = Literal["kiosk", "reception"]
+RETRY_SECONDS = 10.0
+"""How soon opening the database is tried again after it failed."""
 
 
 class KioskApp(App[None], inherit_bindings=False):
@@ -48,9 +56,12 @@ class KioskApp(App[None], inherit_bindings=False):
 
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = []
+    # The screens' stylesheets too: Textual loads a screen's CSS_PATH when the screen is pushed,
+    # but not for the default screen (the patient's, or reception's in reception mode).
     CSS_PATH: ClassVar[list[str | PurePath]] = [
         HERE / "app.tcss",
         *sorted((HERE / "widgets").glob("*.tcss")),
+        *sorted((HERE / "screens").glob("*.tcss")),
     ]
     TITLE = "Rehab kiosk"
 
@@ -75,6 +86,9 @@ class KioskApp(App[None], inherit_bindings=False):
         self._unsubscribe: Callable[[], None] | None = None
         self._log_handler = RecentErrors(services.devices, services.clock)
         self._signal_installed = False
+        self.retry_seconds = RETRY_SECONDS
+        self.fatal_error = ""
+        """A configuration error found while opening the database: the program must stop."""
 
     @property
     def staff_tr(self) -> Translator:
@@ -84,17 +98,26 @@ class KioskApp(App[None], inherit_bindings=False):
     def get_default_screen(self) -> Screen[None]:
         """The screen under all others: the patient's, or reception's in reception mode."""
         if self.mode == "reception":
-            return ReceptionScreen(standalone=True)
+            return self.staff_screen("reception", standalone=True)
         return PatientScreen(simulate=self.simulate)
+
+    def staff_screen(self, target: str, *, standalone: bool = False) -> Screen[None]:
+        """A new reception or technician screen."""
+        # The staff screens and the domain modules they use are imported when first opened:
+        # the patient's home screen is painted without them.
+        from kiosk.ui.screens.reception import ReceptionScreen
+        from kiosk.ui.screens.technician import TechnicianScreen
+
+        if target == "technician":
+            return TechnicianScreen()
+        return ReceptionScreen(standalone=standalone)
 
     def open_staff_screen(self, target: str) -> None:
         """Show reception or the technician screen above the kiosk screen."""
-        self.push_screen(
-            TechnicianScreen() if target == "technician" else ReceptionScreen(standalone=False)
-        )
+        self.push_screen(self.staff_screen(target))
 
     def on_mount(self) -> None:
-        """Pick the theme, catch SIGTERM, start the card reader."""
+        """Pick the theme, catch SIGTERM; open the database once the first frame is painted."""
         if self.console_safe:
             self.theme = CONSOLE_THEME
         logging.getLogger().addHandler(self._log_handler)
@@ -102,16 +125,53 @@ class KioskApp(App[None], inherit_bindings=False):
             # Only possible in the main thread; a kiosk always runs there.
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
             self._signal_installed = True
-        reader = self.services.reader
-        if reader is not None and self.mode == "kiosk":
-            self._unsubscribe = reader.subscribe(self._from_reader_thread)
-            reader.start()
+        self.call_after_refresh(self._load_domain)
         notifier = self.services.notifier
         notifier.ready("home screen shown")
         interval = notifier.interval_seconds()
         if interval is not None:
             # Pinged from the event loop: a hung loop stops the pings and systemd restarts us.
             self.set_interval(interval, notifier.ping)
+
+    @work(thread=True, exclusive=True, group="load-domain", exit_on_error=False)
+    def _load_domain(self) -> None:
+        """Open the database and the printer off the UI thread."""
+        try:
+            self.services.load()
+        except (ConfigError, ProgrammeError) as exc:
+            self.call_from_thread(self._stop_on_configuration, str(exc))
+            return
+        except Exception as exc:  # a locked or broken database: a calm screen, then a retry
+            logger.error("the database could not be opened: %s", type(exc).__name__)
+            self.call_from_thread(self._domain_failed)
+            return
+        self.call_from_thread(self._domain_ready)
+
+    def _stop_on_configuration(self, error: str) -> None:
+        # The same error stops the program before any screen when found earlier; it says what
+        # to fix (``kiosk run`` reports it after the terminal is restored).
+        self.fatal_error = error
+        self.exit(return_code=2)
+
+    def _domain_failed(self) -> None:
+        patient = self._patient_screen()
+        if patient is not None:
+            patient.domain_unavailable()
+        self.set_timer(self.retry_seconds, self._load_domain)
+
+    def _domain_ready(self) -> None:
+        """Start the card reader now that a card can be checked in."""
+        patient = self._patient_screen()
+        if patient is not None:
+            patient.domain_available()
+        reader = self.services.reader
+        if reader is not None and self.mode == "kiosk" and self._unsubscribe is None:
+            self._unsubscribe = reader.subscribe(self._from_reader_thread)
+            reader.start()
+
+    def _patient_screen(self) -> PatientScreen | None:
+        patient = self.screen_stack[0] if self.screen_stack else None
+        return patient if isinstance(patient, PatientScreen) else None
 
     def on_unmount(self) -> None:
         """Stop the reader and put back what was installed."""
@@ -140,8 +200,8 @@ class KioskApp(App[None], inherit_bindings=False):
             state.reader_attached, state.reader_reason = False, event.reason
         elif isinstance(event, IdentityRead | CardReadFailed | CardInserted):
             state.last_card_at = self.services.clock.now()
-        patient = self.screen_stack[0] if self.screen_stack else None
-        if isinstance(patient, PatientScreen):
+        patient = self._patient_screen()
+        if patient is not None:
             # Cards only count while the patient screen is in front; reception on top of it
             # must not check people in unseen. Reader state changes always count.
             in_front = self.screen is patient
@@ -149,7 +209,6 @@ class KioskApp(App[None], inherit_bindings=False):
                 patient.handle_card(event)
 
     def on_attendance_changed(self, message: AttendanceChanged) -> None:
-        """Tell an open reception screen to reload."""
+        """Tell the open screens (reception reloads its day)."""
         for screen in self.screen_stack:
-            if isinstance(screen, ReceptionScreen):
-                screen.reload()
+            screen.post_message(ReloadDay())

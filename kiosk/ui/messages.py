@@ -17,3 +17,7 @@ class CardEvent(Message):
 
 class AttendanceChanged(Message):
     """Today's attendance changed in this process (a check-in, a reception action)."""
+
+
+class ReloadDay(Message, bubble=False):
+    """Sent by the app to every open screen after :class:`AttendanceChanged` (reception reloads)."""

@@ -56,6 +56,8 @@ class ResultText:
     next_step: str = ""
     admitted: bool = False
     qr_payload: str = ""
+    qr_text: str = ""
+    """The QR code of ``qr_payload`` in half blocks (drawn by :mod:`kiosk.ui.domain`)."""
     short_code: str = ""
     extras: tuple[str, ...] = ()
     reminders: tuple[str, ...] = ()

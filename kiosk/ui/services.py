@@ -1,26 +1,43 @@
-"""What the app works with: the domain context, the devices, and the state the technician sees."""
+"""What the app works with: settings, clock, devices, the state the technician sees, and the
+domain once the database is open.
+
+The database is opened after the home screen is painted (:meth:`KioskServices.load`, in a thread
+worker): the ORM, Alembic and the migrations check are the slow part of a cold start, and the
+patient cannot tap a card before the reader starts, which waits for the database anyway.
+"""
 
 from __future__ import annotations
 
 import collections
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devices.eid.reader import CardReader
-from devices.eid.simulated import SimulatedReader
 from devices.printer.interface import TicketPrinter
 from devices.printer.simulated_faults import FaultyPrinter
 from kiosk.clock import Clock, SettableClock
 from kiosk.config import Settings
-from kiosk.context import KioskContext
 from kiosk.reception_pin import PinGate
 from kiosk.watchdog import Notifier
 
+if TYPE_CHECKING:
+    from devices.eid.simulated import SimulatedReader
+    from kiosk.context import KioskContext
+    from kiosk.ui.domain import Domain
+
 RECENT_ERRORS = 8
+LOAD_WAIT_SECONDS = 60.0
+"""How long a worker waits for the database to open before it reports it unavailable."""
+
+
+class DomainUnavailable(RuntimeError):
+    """The database could not be opened (the reason was logged)."""
 
 
 @dataclass
@@ -51,11 +68,18 @@ class RecentErrors(logging.Handler):
 
 @dataclass
 class KioskServices:
-    """The domain context plus the devices of this kiosk (any of them may be absent)."""
+    """Settings, clock and devices of this kiosk (any device may be absent), and the domain."""
 
-    context: KioskContext
+    settings: Settings
+    clock: Clock
+    """The domain clock (settable in simulation)."""
     reader: CardReader | None = None
+    make_reader: Callable[[], CardReader] | None = None
+    """Builds the reader in :meth:`load` (``kiosk run``): the card code and its cryptography
+    load after the first paint."""
     printer: TicketPrinter | None = None
+    configured_printer: bool = False
+    """Make the printer of the settings when the database opens (``kiosk run``)."""
     cards_dir: Path | None = None
     """Virtual cards of the demo (simulation panel's picker)."""
     monotonic: Callable[[], float] = time.monotonic
@@ -63,24 +87,88 @@ class KioskServices:
     devices: DeviceState = field(default_factory=DeviceState)
     notifier: Notifier = field(default_factory=Notifier)
     """systemd's sd_notify (a no-op outside a ``Type=notify`` unit)."""
+    opened: KioskContext | None = None
+    """A context opened before the app (reception, tests); otherwise :meth:`load` opens one."""
     pin_gate: PinGate = field(init=False)
+    _domain: Domain | None = field(init=False, default=None)
+    _loaded: threading.Event = field(init=False, default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.pin_gate = PinGate(self.settings.reception_pin_hash, self.clock)
 
-    @property
-    def settings(self) -> Settings:
-        """The kiosk's settings."""
-        return self.context.settings
+    @classmethod
+    def around(
+        cls,
+        context: KioskContext,
+        *,
+        reader: CardReader | None = None,
+        printer: TicketPrinter | None = None,
+        cards_dir: Path | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> KioskServices:
+        """Services on a context that is already open."""
+        return cls(
+            context.settings,
+            context.clock,
+            reader=reader,
+            printer=printer,
+            cards_dir=cards_dir,
+            monotonic=monotonic,
+            opened=context,
+        )
+
+    def load(self) -> Domain:
+        """Open the database (migrations included) and the configured printer.
+
+        Slow: call it in a thread worker. A failure is raised as it is; call again to retry.
+        """
+        # The one deferred import of the app: the ORM, Alembic and the models load here, after
+        # the first paint, instead of before it.
+        from kiosk.ui.domain import Domain
+
+        try:
+            domain = Domain.open(
+                self.settings,
+                self.clock,
+                context=self.opened,
+                make_printer=self.configured_printer,
+            )
+        except BaseException:
+            self._loaded.set()  # workers waiting for the database give up instead of hanging
+            raise
+        if self.configured_printer:
+            self.printer = domain.printer
+        if self.reader is None and self.make_reader is not None:
+            self.reader = self.make_reader()
+        self._domain = domain
+        self._loaded.set()
+        return domain
 
     @property
-    def clock(self) -> Clock:
-        """The domain clock (settable in simulation)."""
-        return self.context.clock
+    def ready(self) -> bool:
+        """Whether the database is open."""
+        return self._domain is not None
+
+    @property
+    def domain(self) -> Domain:
+        """The domain calls; waits until the database is open (use it in thread workers)."""
+        self._loaded.wait(LOAD_WAIT_SECONDS)
+        if self._domain is None:
+            raise DomainUnavailable("the database is not open")
+        return self._domain
+
+    @property
+    def context(self) -> KioskContext:
+        """The domain context; waits until the database is open (use it in thread workers)."""
+        return self.domain.context
 
     @property
     def simulated_reader(self) -> SimulatedReader | None:
         """The reader when it is the simulated one."""
+        if self.reader is None:
+            return None
+        from devices.eid.simulated import SimulatedReader  # loaded with the reader (see load)
+
         return self.reader if isinstance(self.reader, SimulatedReader) else None
 
     @property

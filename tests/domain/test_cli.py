@@ -130,3 +130,19 @@ def test_refusal_exits_1(demo_dir: Path) -> None:
     done = kiosk(demo_dir, "checkin", "--national-number", "85073003328")
     assert done.returncode == 1
     assert "unknown_patient" in done.stdout and "please go to reception" in done.stdout
+
+
+def test_the_command_table_matches_what_each_module_registers() -> None:
+    import argparse
+    import importlib
+
+    from kiosk.cli.main import COMMAND_MODULES, modules_for
+
+    for module, names in COMMAND_MODULES.items():
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(module).register(sub)
+        assert tuple(sub.choices) == names, module
+    assert modules_for(["--config", "x.toml", "run", "--simulate"]) == ("kiosk.cli.ui",)
+    assert modules_for(["--help"]) == tuple(COMMAND_MODULES)
+    assert modules_for(["frobnicate"]) == tuple(COMMAND_MODULES)

@@ -104,7 +104,7 @@ class Kiosk:
 
     def services(self) -> KioskServices:
         """Fresh services (a fresh PIN gate) on this kiosk's context and devices."""
-        return KioskServices(
+        return KioskServices.around(
             self.context,
             reader=self.reader,
             printer=self.printer,

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from devices.printer.interface import FaultKind
+from kiosk.i18n import LANGUAGES, translator
 from kiosk.outcomes import Outcome
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.pin import PinScreen
-from tests.ui.conftest import NOW, Kiosk
+from tests.ui.conftest import NOW, Kiosk, with_language
+from tests.ui.samples import CHECKED_IN, INTERIM, TEST, TITLE
 from tests.ui.waiting import label, screen_text, until
 
 
@@ -150,7 +154,7 @@ async def test_unplugged_reader_is_a_calm_screen_until_plugged_in(kiosk: Kiosk) 
         screen = patient_screen(app)
         kiosk.reader.unplug()
         await until(pilot, lambda: screen.state == "reader_down")
-        assert "Aanmelden aan deze kiosk kan nu niet." in screen_text(pilot)
+        await until(pilot, lambda: "Aanmelden aan deze kiosk kan nu niet." in screen_text(pilot))
         kiosk.ticks[0] += 3600  # no timeout leaves this screen
         await pilot.pause(0.3)
         assert screen.state == "reader_down"
@@ -216,3 +220,30 @@ async def test_pin_screen_closes_by_itself(kiosk: Kiosk) -> None:
 
 def test_now_is_a_monday() -> None:
     assert NOW.weekday() == 0
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_what_matters_is_visible_at_80x24(kiosk: Kiosk, language: str) -> None:
+    """Name, session, time and room, progress, today's test and what follows, code and QR."""
+    app = with_language(kiosk, language).app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = patient_screen(app)
+        await until(pilot, lambda: app.services.ready)
+        screen.show_result(CHECKED_IN)
+        await pilot.pause()
+        words = " ".join(screen_text(pilot).split())
+        tr = translator(language)
+        for needed in (
+            "Lieve D.",
+            TITLE[language],
+            "08:30",
+            "Zaal 1",
+            "18",
+            "36",
+            TEST[language],
+            INTERIM[language].split()[-1],
+            "010-0000-001-15",
+            "█▀▀▀▀▀█",
+            tr("Please take a seat; you will be called.").split()[-1],
+        ):
+            assert needed in words, needed

@@ -82,6 +82,7 @@ async def test_manual_check_in_then_undo(kiosk: Kiosk) -> None:
         screen = reception(app)
         await until(pilot, lambda: bool(screen.sessions))
         person = next(p for s in screen.sessions for p in s.attendees if p.patient_id == patient)
+        assert person.birth_date is not None
         await pilot.press("m")
         await pilot.press(*person.last_name)
         await pilot.press("tab", *person.birth_date.strftime("%d/%m/%Y"), "enter")

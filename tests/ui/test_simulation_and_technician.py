@@ -59,5 +59,8 @@ async def test_technician_screen_reports_devices_and_errors(kiosk: Kiosk) -> Non
         assert "Printer: klaar" in text
         assert "Laatst gelezen kaart: 07:30" in text
         assert "rehab-kiosk" in text
+        assert "Sync: 0 gebeurtenissen wachten, 0 apart gezet" in text
+        assert "Laatste sync: nog nooit" in text
+        assert "Boekingen uit de centrale databank: nog niet opgehaald" in text
         await pilot.press("escape")
         assert isinstance(app.screen, PatientScreen)

@@ -6,56 +6,21 @@ Update after a deliberate change: ``pytest tests/ui/test_snapshots.py --snapshot
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from kiosk.clock import BRUSSELS
 from kiosk.i18n import LANGUAGES
-from kiosk.outcomes import CheckinResult, Outcome, ParkingInfo, Progress, SessionInfo, Special
+from kiosk.outcomes import CheckinResult
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.technician import TechnicianScreen
 from tests.ui.conftest import Kiosk, with_language
+from tests.ui.samples import CHECKED_IN, TOO_EARLY
+from tests.ui.waiting import until
 
 SnapCompare = Callable[..., bool]
-START = dt.datetime(2026, 3, 16, 8, 30, tzinfo=BRUSSELS)
-TITLE = {
-    "nl": "Groepssessie",
-    "fr": "Séance de groupe",
-    "en": "Group session",
-    "de": "Gruppensitzung",
-}
-PHASE = {
-    "nl": "Groepsprogramma",
-    "fr": "Programme de groupe",
-    "en": "Group programme",
-    "de": "Gruppenprogramm",
-}
-TEST = {"nl": "Testmoment 2", "fr": "Test 2", "en": "Test moment 2", "de": "Testtermin 2"}
-SESSION = SessionInfo("group", TITLE, START, START + dt.timedelta(hours=2), "Zaal 1", TITLE)
-CHECKED_IN = CheckinResult(
-    Outcome.CHECKED_IN,
-    display_name="Lieve D.",
-    session=SESSION,
-    progress=Progress("group", PHASE, 18, 36),
-    specials=(Special("milestone", TEST),),
-    parking=ParkingInfo(
-        payload="RK1:K1:GENK:0100000001:202603161130:QH4S72NBXVEAFL3X",
-        short_code="010-0000-001-15",
-        expires_at=START + dt.timedelta(hours=3),
-        ticket_id="t",
-        printed=False,
-    ),
-)
-TOO_EARLY = CheckinResult(
-    Outcome.TOO_EARLY,
-    display_name="Lieve D.",
-    session=SESSION,
-    opens_at=START - dt.timedelta(minutes=45),
-)
 
 
 def showing(result: CheckinResult) -> Callable[[Pilot[Any]], Any]:
@@ -63,6 +28,7 @@ def showing(result: CheckinResult) -> Callable[[Pilot[Any]], Any]:
         await pilot.pause()
         screen = pilot.app.screen
         assert isinstance(screen, PatientScreen)
+        await until(pilot, lambda: screen.kiosk.services.ready)
         screen.show_result(result)
         await pilot.pause()
 

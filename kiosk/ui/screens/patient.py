@@ -3,13 +3,15 @@
 The result goes back home after ``result_timeout_seconds`` or when the card comes out, whichever
 comes first. The timeout is a timestamp compared on a short tick (exact to the tick), not a timer
 re-armed on every event. Check-ins and printing run in thread workers; a worker's result only
-counts if the tap it belongs to is still the current one.
+counts if the tap it belongs to is still the current one. The worker also prepares the result's
+text and QR code, and prints only once the result is painted: the patient sees it first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 from textual import work
@@ -31,12 +33,9 @@ from devices.eid.reader import (
 )
 from devices.printer.interface import FaultKind
 from kiosk import logs
-from kiosk.checkin import IdentityEvidence
 from kiosk.clock import local
 from kiosk.i18n import LANGUAGES, Translator, translator
-from kiosk.next_session import next_checkin_moment
 from kiosk.outcomes import CheckinResult
-from kiosk.parking.printing import print_ticket
 from kiosk.ui import result_text
 from kiosk.ui.messages import AttendanceChanged
 from kiosk.ui.result_text import ResultText
@@ -54,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 State = Literal["home", "reading", "checking", "result", "reader_down"]
 TICK_SECONDS = 0.1
+PAINT_WAIT_SECONDS = 0.5
+"""The ticket is printed once the result is painted, or after this long at the latest."""
 
 
 class PatientScreen(Screen[None]):
@@ -143,7 +144,7 @@ class PatientScreen(Screen[None]):
         self._result_since = None
         self.last_result = None
         self.language = self.kiosk.services.settings.language
-        self.query_one(ResultView).show(ResultText(""))
+        self.query_one(ResultView).clear()
         self._switch("home")
         self._refresh_clock(force=True)
 
@@ -164,6 +165,16 @@ class PatientScreen(Screen[None]):
         self._result_since = None
         self.query_one(ResultView).show(result_text.for_reader_down(self.tr))
         self._switch("result")
+
+    def domain_unavailable(self) -> None:
+        """The database could not be opened: the calm screen of a kiosk that cannot check in."""
+        self._tap += 1
+        self._show_reader_down()
+
+    def domain_available(self) -> None:
+        """The database is open (again): back to the home screen if the calm screen was shown."""
+        if self.state == "reader_down":
+            self._show_home()
 
     # -- card events --------------------------------------------------------------------------
 
@@ -197,42 +208,44 @@ class PatientScreen(Screen[None]):
             # Every log line of this tap carries one correlation id; the card holder's names
             # are scrubbed from any line that might quote them.
             logs.remember_sensitive(identity.first_names, identity.last_name)
-            self._record(identity, tap)
+            self._record(identity, tap, self.tr)
 
-    def _record(self, identity: Identity, tap: int) -> None:
+    def _record(self, identity: Identity, tap: int, tr: Translator) -> None:
         services = self.kiosk.services
         try:
-            result = services.context.checkin_engine().check_in(
-                IdentityEvidence.from_card(identity)
-            )
+            domain = services.domain
+            result = domain.check_in(identity)
         except Exception as exc:  # a database fault must end in a calm screen, not a traceback
             logger.error("check-in failed: %s", type(exc).__name__)
             self.app.call_from_thread(self._answer_failed, tap)
             return
         logger.info("check-in outcome %s", result.outcome)
-        self.app.call_from_thread(self._answer, result, tap)
+        # The sentences and the QR code are made here, so the UI thread only lays them out.
+        text = domain.describe(result, tr)
+        painted = self.app.call_from_thread(self._answer, result, text, tap)
         parking = result.parking
-        if parking is None or services.printer is None or parking.printed:
+        printer = services.printer
+        if parking is None or printer is None or parking.printed:
             return
+        # Printing competes with the layout for the interpreter: let the result paint first.
+        painted.wait(PAINT_WAIT_SECONDS)
         try:
-            outcome = print_ticket(
-                services.context.sessions,
-                services.printer,
-                parking.ticket_id,
-                settings=services.settings,
-                clock=services.clock,
-            )
+            outcome = domain.print_ticket(printer, parking.ticket_id)
         except Exception as exc:
             logger.error("printing the parking ticket failed: %s", type(exc).__name__)
             self.app.call_from_thread(self._printed, tap, FaultKind.ERROR)
             return
         self.app.call_from_thread(self._printed, tap, None if outcome.printed else outcome.fault)
 
-    def _answer(self, result: CheckinResult, tap: int) -> None:
+    def _answer(self, result: CheckinResult, text: ResultText, tap: int) -> threading.Event:
+        """Show the result; the event is set once it is painted."""
+        painted = threading.Event()
         self.kiosk.post_message(AttendanceChanged())
         if tap != self._tap:
-            return
-        self.show_result(result)
+            painted.set()
+            return painted
+        self.last_result = result
+        self._show_result(text)
         parking = result.parking
         if parking is not None and self.kiosk.services.printer is not None:
             note = (
@@ -241,11 +254,14 @@ class PatientScreen(Screen[None]):
                 else self.tr("Your parking ticket is being printed...")
             )
             self.query_one(ResultView).show_print_note(note, fault=False)
+        self.call_after_refresh(painted.set)
+        return painted
 
     def show_result(self, result: CheckinResult) -> None:
-        """Show the outcome of a check-in in the screen's language."""
+        """Show the outcome of a check-in in the screen's language (once the database is open:
+        until then this waits for it)."""
         self.last_result = result
-        self._show_result(result_text.for_result(result, self.tr))
+        self._show_result(self.kiosk.services.domain.describe(result, self.tr))
 
     def _answer_failed(self, tap: int) -> None:
         if tap == self._tap:
@@ -339,13 +355,7 @@ class PatientScreen(Screen[None]):
         clock = services.settable_clock
         if clock is None:
             return
-        with services.context.sessions() as db:
-            moment = next_checkin_moment(
-                db,
-                site_id=services.settings.site_id,
-                after=clock.now(),
-                window=services.settings.checkin,
-            )
+        moment = services.domain.next_checkin_moment(clock.now())
         self.app.call_from_thread(self._jumped, moment)
 
     def _jumped(self, moment: dt.datetime | None) -> None:

@@ -16,11 +16,12 @@ from babel.numbers import format_currency
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.events import Key
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from kiosk.alerts import AlertView, open_alerts
+from kiosk.alerts import AlertView, DueToday, due_today, open_alerts
 from kiosk.attendance import AttendanceError
 from kiosk.clock import local
 from kiosk.day_csv import attendance_csv
@@ -28,7 +29,7 @@ from kiosk.i18n import N_, Translator
 from kiosk.programme.model import text_in
 from kiosk.today import DaySession, Status, day_view
 from kiosk.ui import result_text
-from kiosk.ui.messages import AttendanceChanged
+from kiosk.ui.messages import AttendanceChanged, ReloadDay
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
 from kiosk.ui.screens.reason_prompt import ReasonPrompt
@@ -55,7 +56,27 @@ ALERT_LABELS = {
     "absences_warning": N_("Two absences"),
     "printer_fault": N_("Printer fault"),
 }
+ATTENDANCE_REFUSALS = frozenset(
+    {
+        N_("this booking is already cancelled"),
+        N_("the patient is already checked in for this session"),
+        N_("an excused absence needs a reason"),
+        N_("there is no absence recorded for this booking"),
+        N_("this booking has no check-in to undo"),
+        N_("no such booking"),
+    }
+)
+"""The fixed sentences of :class:`kiosk.attendance.AttendanceError`: each is a catalogue entry."""
 SESSION_ROW = "session:"
+ALERT_LINES = 5
+"""Lines of the alerts strip; beyond them one line says how many more there are."""
+
+
+def refusal_reason(exc: AttendanceError, tr: Translator) -> str:
+    """Why reception's action was refused, in ``tr``'s language (a sentence the catalogues do
+    not know yet stays as the domain wrote it)."""
+    reason = str(exc)
+    return tr(reason) if reason in ATTENDANCE_REFUSALS else reason
 
 
 class ReceptionScreen(Screen[None]):
@@ -79,6 +100,7 @@ class ReceptionScreen(Screen[None]):
         self.standalone = standalone
         self.sessions: list[DaySession] = []
         self.alerts: list[AlertView] = []
+        self.due: list[DueToday] = []
         self._rows: list[tuple[str, tuple[str, ...]]] = []
         self._since = 0.0
 
@@ -134,6 +156,10 @@ class ReceptionScreen(Screen[None]):
         """Read the day again (in a worker)."""
         self._load()
 
+    def on_reload_day(self, message: ReloadDay) -> None:
+        """Today's attendance changed in this process."""
+        self.reload()
+
     def action_reload(self) -> None:
         """Key ``r``."""
         self.reload()
@@ -153,17 +179,25 @@ class ReceptionScreen(Screen[None]):
                     window=settings.checkin,
                 )
                 alerts = open_alerts(db, site_id=settings.site_id)
+                due = due_today(
+                    db,
+                    site_id=settings.site_id,
+                    day=self.day,
+                    programmes=services.context.programmes,
+                )
         except Exception as exc:  # a busy database must not end reception
             logger.error("reception could not read the day: %s", type(exc).__name__)
             self.app.call_from_thread(
                 self.notify, self.tr("The database did not answer; retrying."), severity="error"
             )
             return
-        self.app.call_from_thread(self._fill, sessions, alerts)
+        self.app.call_from_thread(self._fill, sessions, alerts, due)
 
-    def _fill(self, sessions: list[DaySession], alerts: list[AlertView]) -> None:
+    def _fill(
+        self, sessions: list[DaySession], alerts: list[AlertView], due: list[DueToday]
+    ) -> None:
         tr = self.tr
-        self.sessions, self.alerts = sessions, alerts
+        self.sessions, self.alerts, self.due = sessions, alerts, due
         rows: list[tuple[str, tuple[str, ...]]] = []
         for session in sessions:
             here = session.count(Status.ARRIVED) + session.count(Status.LATE)
@@ -236,14 +270,32 @@ class ReceptionScreen(Screen[None]):
         devices = self.kiosk.services.devices
         if devices.reader_attached is False:
             lines.append(tr("Card reader: not available"))
-        for alert in self.alerts[:4]:
+        for alert in self.alerts:
             label = ALERT_LABELS.get(alert.kind)
             what = tr(label) if label else alert.kind
             about = alert.patient_name or alert.message
             lines.append(f"{tr.short_date(local(alert.raised_at).date())} {what}: {about}")
+        lines.extend(self._due_line(item) for item in self.due)
+        if len(lines) > ALERT_LINES:
+            more = len(lines) - (ALERT_LINES - 1)
+            lines = [*lines[: ALERT_LINES - 1], tr("... and {count} more", count=more)]
         if not lines:
             lines.append(tr("No alerts."))
-        self.query_one("#alerts", Static).update("\n".join(lines))
+        self.query_one("#alerts", Static).update(Content("\n".join(lines)))
+
+    def _due_line(self, item: DueToday) -> str:
+        """``08:30 Test moment 2, followed by the interim consultation: Lieve De Smedt``."""
+        tr = self.tr
+        title = text_in(item.title, tr.language)
+        if item.followed_by:
+            what = tr(
+                "Today: {title}, followed by {after}",
+                title=title,
+                after=text_in(item.followed_by, tr.language),
+            )
+        else:
+            what = tr("Today: {title}", title=title)
+        return f"{tr.time(item.starts_at)} {what}: {item.patient_name}"
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -273,8 +325,9 @@ class ReceptionScreen(Screen[None]):
         try:
             text = job()
         except AttendanceError as exc:
+            reason = refusal_reason(exc, self.tr)
             self.app.call_from_thread(
-                self.notify, self.tr("Not done: {reason}", reason=str(exc)), severity="warning"
+                self.notify, self.tr("Not done: {reason}", reason=reason), severity="warning"
             )
             return
         except Exception as exc:
@@ -293,10 +346,11 @@ class ReceptionScreen(Screen[None]):
     def _manual_chosen(self, patient_id: str | None) -> None:
         if patient_id is None:
             return
-        engine = self.kiosk.services.context.checkin_engine()
+        services = self.kiosk.services
         tr = self.tr
 
         def job() -> str:
+            engine = services.context.checkin_engine()
             result = engine.check_in_patient(patient_id, actor="reception", note="card forgotten")
             return result_text.for_result(result, tr).title
 
@@ -307,11 +361,11 @@ class ReceptionScreen(Screen[None]):
         booking = self._selected_booking()
         if booking is None:
             return
-        attendance = self.kiosk.services.context.attendance()
+        services = self.kiosk.services
         tr = self.tr
 
         def job() -> str:
-            attendance.undo_checkin(booking)
+            services.context.attendance().undo_checkin(booking)
             return tr("Check-in undone.")
 
         self._confirm(tr("Undo this check-in?"), lambda: self._run(job))
@@ -321,7 +375,7 @@ class ReceptionScreen(Screen[None]):
         booking = self._selected_booking()
         if booking is None:
             return
-        attendance = self.kiosk.services.context.attendance()
+        services = self.kiosk.services
         tr = self.tr
 
         def chosen(reason: str | None) -> None:
@@ -329,7 +383,7 @@ class ReceptionScreen(Screen[None]):
                 return
 
             def job() -> str:
-                cancellation = attendance.cancel(booking, reason=reason)
+                cancellation = services.context.attendance().cancel(booking, reason=reason)
                 if cancellation.fee_cents:
                     fee = format_currency(cancellation.fee_cents / 100, "EUR", locale=tr.locale)
                     return tr("Cancelled late: administration fee {fee}.", fee=fee)
@@ -346,7 +400,7 @@ class ReceptionScreen(Screen[None]):
         booking = self._selected_booking()
         if booking is None:
             return
-        attendance = self.kiosk.services.context.attendance()
+        services = self.kiosk.services
         tr = self.tr
 
         def chosen(reason: str | None) -> None:
@@ -354,7 +408,7 @@ class ReceptionScreen(Screen[None]):
                 return
 
             def job() -> str:
-                attendance.excuse(booking, reason=reason)
+                services.context.attendance().excuse(booking, reason=reason)
                 return tr("Absence excused.")
 
             self._run(job)
@@ -363,12 +417,12 @@ class ReceptionScreen(Screen[None]):
 
     def action_close_day(self) -> None:
         """Turn the day's no-shows into absences."""
-        attendance = self.kiosk.services.context.attendance()
+        services = self.kiosk.services
         tr = self.tr
         day = self.day
 
         def job() -> str:
-            closed = attendance.close_day(day)
+            closed = services.context.attendance().close_day(day)
             return tr(
                 "Day closed: {absences} absences, {stopped} programmes stopped.",
                 absences=closed.absences,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -15,7 +16,10 @@ from textual.widgets import Static
 
 from devices.printer.interface import PrinterStatus
 from kiosk import __version__
+from kiosk.clock import local
 from kiosk.health import DatabaseHealth, database_health
+from kiosk.i18n import Translator
+from sync.status import SyncStatus, sync_status
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 2.0
+ERROR_WIDTH = 60
+"""The last sync error is cut to this many characters (the log has it whole)."""
 
 
 class TechnicianScreen(Screen[None]):
@@ -60,9 +66,18 @@ class TechnicianScreen(Screen[None]):
         services = self.kiosk.services
         printer = services.printer.status() if services.printer is not None else None
         health = database_health(services.context.sessions)
-        self.app.call_from_thread(self._show, printer, health)
+        sync: SyncStatus | None = None
+        if health.reachable:
+            try:
+                with services.context.sessions() as db:
+                    sync = sync_status(db, services.clock.now())
+            except Exception as exc:  # the state is shown as unknown; the screen stays up
+                logger.warning("could not read the sync state: %s", type(exc).__name__)
+        self.app.call_from_thread(self._show, printer, health, sync)
 
-    def _show(self, printer: PrinterStatus | None, health: DatabaseHealth) -> None:
+    def _show(
+        self, printer: PrinterStatus | None, health: DatabaseHealth, sync: SyncStatus | None
+    ) -> None:
         tr = self.kiosk.staff_tr
         services = self.kiosk.services
         devices = services.devices
@@ -94,7 +109,7 @@ class TechnicianScreen(Screen[None]):
             lines.append(tr("Printer: ready"))
         else:
             lines.append(tr("Printer: fault ({fault})", fault=str(printer.fault)))
-        url = make_url(services.context.settings.local_url)
+        url = make_url(services.settings.local_url)
         # A SQLite file by its name (the folder is in the configuration); others without password.
         database = (
             f"SQLite {Path(url.database).name}"
@@ -103,13 +118,7 @@ class TechnicianScreen(Screen[None]):
         )
         if health.reachable:
             lines.append(tr("Database: {url}, answering", url=database))
-            lines.append(
-                tr(
-                    "Sync: {count} events waiting; last sent {time}",
-                    count=health.pending_events,
-                    time=tr.time(health.last_sent_at) if health.last_sent_at else "-",
-                )
-            )
+            lines.extend(_sync_lines(sync, tr))
         else:
             lines.append(tr("Database: not answering ({error})", error=health.error))
         lines.append("")
@@ -127,3 +136,43 @@ class TechnicianScreen(Screen[None]):
     def action_quit_kiosk(self) -> None:
         """Stop the program (systemd starts it again unless it was stopped on purpose)."""
         self.app.exit()
+
+
+def _sync_lines(sync: SyncStatus | None, tr: Translator) -> list[str]:
+    """Queue, set aside, last success, last error and the age of the central copy."""
+    if sync is None:
+        return [tr("Sync: state unknown")]
+    lines = [
+        tr(
+            "Sync: {queue} events waiting, {aside} set aside",
+            queue=sync.queue,
+            aside=sync.set_aside,
+        ),
+        tr("Last sync: {moment}", moment=_moment(sync.last_success_at, tr))
+        if sync.last_success_at
+        else tr("Last sync: never"),
+    ]
+    if sync.last_error:
+        lines.append(
+            tr(
+                "Last sync error: {moment} {error}",
+                moment=_moment(sync.last_error_at, tr),
+                error=sync.last_error[:ERROR_WIDTH],
+            )
+        )
+    if sync.replica_age_seconds is None:
+        lines.append(tr("Bookings from the central database: none pulled yet"))
+    else:
+        lines.append(
+            tr(
+                "Bookings from the central database: {minutes} min old",
+                minutes=sync.replica_age_seconds // 60,
+            )
+        )
+    return lines
+
+
+def _moment(moment: dt.datetime | None, tr: Translator) -> str:
+    if moment is None:
+        return "-"
+    return f"{tr.short_date(local(moment).date())} {tr.time(moment)}"

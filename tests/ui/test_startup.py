@@ -1,0 +1,72 @@
+"""The home screen comes first; the database opens after it, then the card reader starts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+
+from kiosk.ui.app import KioskApp
+from kiosk.ui.screens.patient import PatientScreen
+from kiosk.ui.services import KioskServices
+from tests.ui.conftest import Kiosk
+from tests.ui.waiting import screen_text, until
+
+
+def lazy_services(kiosk: Kiosk, **changes: object) -> KioskServices:
+    """Services that open the kiosk's database themselves, as ``kiosk run`` does."""
+    settings = dataclasses.replace(kiosk.settings, **changes)  # type: ignore[arg-type]
+    return KioskServices(
+        settings,
+        kiosk.clock,
+        reader=kiosk.reader,
+        configured_printer=True,
+        monotonic=lambda: kiosk.ticks[0],
+    )
+
+
+async def test_database_opens_after_the_home_screen_then_the_reader_starts(kiosk: Kiosk) -> None:
+    services = lazy_services(kiosk, printer="file", printer_target="")
+    app = KioskApp(services, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "Steek uw e-ID in de kaartlezer" in screen_text(pilot)
+        await until(pilot, lambda: services.ready)
+        assert services.faulty_printer is not None  # the configured file printer
+        patient, start = kiosk.expected_patient()
+        kiosk.clock.set(start - dt.timedelta(minutes=10))
+        screen = app.screen
+        assert isinstance(screen, PatientScreen)
+        kiosk.reader.insert(kiosk.card(patient))
+        await until(pilot, lambda: screen.state == "result")
+        assert screen.last_result is not None and screen.last_result.parking is not None
+    services.context.close()
+
+
+async def test_a_database_that_does_not_open_is_a_calm_screen_and_retried(kiosk: Kiosk) -> None:
+    path = kiosk.settings.data_dir / "kiosk.sqlite"
+    kiosk.context.engine.dispose()
+    saved = path.with_suffix(".saved")
+    shutil.move(path, saved)
+    path.mkdir()  # no database can open here
+    services = lazy_services(kiosk)
+    app = KioskApp(services, cursor_blink=False)
+    app.retry_seconds = 0.2
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, PatientScreen)
+        await until(pilot, lambda: screen.state == "reader_down")
+        assert "Aanmelden aan deze kiosk kan nu niet." in screen_text(pilot)
+        assert app.is_running and not services.ready
+        path.rmdir()
+        shutil.move(saved, path)
+        await until(pilot, lambda: services.ready)
+        await until(pilot, lambda: screen.state == "home")
+    services.context.close()
+
+
+async def test_a_configuration_error_found_late_stops_the_program(kiosk: Kiosk) -> None:
+    services = lazy_services(kiosk, printer="escpos", printer_target="nonsense:target")
+    app = KioskApp(services, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: not app.is_running)
+    assert app.fatal_error and app.return_code == 2
