@@ -6,15 +6,23 @@ Effects are ``INSERT ... ON CONFLICT DO NOTHING``: the same booking checked in a
 keeps both events and one attendance. An event the centre cannot take (unknown kind, newer
 schema, a booking it does not know or that belongs to another site) is refused with a reason and
 never stored, so the kiosk can set it aside without blocking the queue.
+
+This module is the per-event path, with every payload decoded and checked in Python: a SQLite
+centre uses it, and on PostgreSQL :mod:`sync.set_apply` hands it the events that are rare or not
+in the shape a kiosk writes, and falls back on :func:`apply_each` when the database rejects a
+value. It is also the reference the set-based path is tested against.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -48,16 +56,19 @@ FLUSH_ORDER = ("audit", "alert", "checkin", "parking_ticket")
 
 @dataclass(frozen=True)
 class OutgoingEvent:
-    """One outbox row as the kiosk sends it."""
+    """One outbox row as the kiosk sends it: the payload is the JSON text the kiosk stored."""
 
     id: str
     seq: int
     kind: str
     schema_version: int
     created_at: dt.datetime
-    payload: Mapping[str, Any]
-    # The payload as the kiosk stored it, when at hand: the centre keeps it without re-encoding.
-    payload_json: str | None = None
+    payload_json: str
+
+    @cached_property
+    def payload(self) -> Any:
+        """The decoded payload (decoded only where Python looks inside it)."""
+        return json.loads(self.payload_json)
 
 
 @dataclass
@@ -102,19 +113,23 @@ def _opt_text(payload: Mapping[str, Any], key: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
+    """An event checked in Python, with the row its effect writes."""
+
     event: OutgoingEvent
     row: dict[str, Any]
     # (kind of referenced row, id) that must exist at the pushing kiosk's site.
     refs: tuple[tuple[str, str], ...]
 
 
-def _prepare(event: OutgoingEvent, site_id: str, kiosk_id: str) -> _Prepared:
+def prepare(event: OutgoingEvent, site_id: str, kiosk_id: str) -> Prepared:
     """Turn a payload into the row its effect writes, or raise :class:`Refused`."""
     if event.schema_version not in SUPPORTED_SCHEMA_VERSIONS:
         raise Refused(f"schema version {event.schema_version} is not supported by this centre")
-    p = event.payload
     try:
+        p = event.payload
+        if not isinstance(p, dict):
+            raise TypeError
         if event.kind == "checkin":
             row: dict[str, Any] = {
                 "id": _text(p, "id"),
@@ -213,10 +228,12 @@ def _prepare(event: OutgoingEvent, site_id: str, kiosk_id: str) -> _Prepared:
         if isinstance(exc, Refused):
             raise
         raise Refused(f"malformed {event.kind} payload ({exc.__class__.__name__})") from None
-    return _Prepared(event, row, refs)
+    return Prepared(event, row, refs)
 
 
-def _known(conn: Connection, site_id: str, wanted: Mapping[str, set[str]]) -> set[tuple[str, str]]:
+def known_refs(
+    conn: Connection, site_id: str, wanted: Mapping[str, set[str]]
+) -> set[tuple[str, str]]:
     """The referenced rows that exist at ``site_id`` (row-level security narrows it further)."""
     found: set[tuple[str, str]] = set()
     queries = {
@@ -249,7 +266,7 @@ def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> 
         conn.execute(_insert(conn, table).on_conflict_do_nothing(), rows)
 
 
-def _apply_one_kind(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> None:
+def apply_one_kind(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> None:
     if kind == "checkin":
         _insert_ignore(conn, CheckIn.__table__, rows)
     elif kind == "alert":
@@ -288,14 +305,14 @@ def _apply_one_kind(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> 
             )
 
 
-def _apply_effects(conn: Connection, prepared: Sequence[_Prepared]) -> None:
+def apply_effects(conn: Connection, prepared: Sequence[Prepared]) -> None:
     """Effects in kiosk order; runs of commuting kinds go in one statement per kind."""
     pending: dict[str, list[dict[str, Any]]] = {}
 
     def flush() -> None:
         for kind in FLUSH_ORDER:
             if kind in pending:
-                _apply_one_kind(conn, kind, pending[kind])
+                apply_one_kind(conn, kind, pending[kind])
         pending.clear()
 
     for item in prepared:
@@ -303,13 +320,13 @@ def _apply_effects(conn: Connection, prepared: Sequence[_Prepared]) -> None:
             pending.setdefault(item.event.kind, []).append(item.row)
         else:
             flush()
-            _apply_one_kind(conn, item.event.kind, [item.row])
+            apply_one_kind(conn, item.event.kind, [item.row])
     flush()
 
 
 def _store(
     conn: Connection,
-    prepared: Sequence[_Prepared],
+    prepared: Sequence[Prepared],
     *,
     site_id: str,
     kiosk_id: str,
@@ -329,11 +346,7 @@ def _store(
             "schema_version": p.event.schema_version,
             "created_at": p.event.created_at,
             "received_at": now,
-            "payload": (
-                RawJSON(p.event.payload_json)
-                if postgres and p.event.payload_json is not None
-                else dict(p.event.payload)
-            ),
+            "payload": RawJSON(p.event.payload_json) if postgres else p.event.payload,
         }
         for p in prepared
     ]
@@ -349,34 +362,87 @@ def _store(
     return set(conn.scalars(stmt, rows))
 
 
-def _validate(
+def check(
     conn: Connection, events: Sequence[OutgoingEvent], site_id: str, kiosk_id: str
-) -> tuple[list[_Prepared], list[str], dict[str, str]]:
-    """Split a batch into events to apply, events already stored, and refusals."""
-    ids = [e.id for e in events]
-    stored = set(conn.scalars(select(CentralEvent.id).where(one_of(conn, CentralEvent.id, ids))))
+) -> tuple[list[Prepared], dict[str, str]]:
+    """Split events not stored yet into those to apply and refusals (with their reasons)."""
     refused: dict[str, str] = {}
-    prepared: list[_Prepared] = []
+    prepared: list[Prepared] = []
     for event in events:
-        if event.id in stored:
-            continue
         try:
-            prepared.append(_prepare(event, site_id, kiosk_id))
+            prepared.append(prepare(event, site_id, kiosk_id))
         except Refused as exc:
             refused[event.id] = str(exc)
     wanted: dict[str, set[str]] = {}
     for item in prepared:
         for kind, row_id in item.refs:
             wanted.setdefault(kind, set()).add(row_id)
-    known = _known(conn, site_id, wanted)
-    fit: list[_Prepared] = []
+    known = known_refs(conn, site_id, wanted) if wanted else set()
+    fit: list[Prepared] = []
     for item in prepared:
         missing = [kind for kind, row_id in item.refs if (kind, row_id) not in known]
         if missing:
             refused[item.event.id] = f"unknown {missing[0]} for site {site_id}"
         else:
             fit.append(item)
+    return fit, refused
+
+
+def _validate(
+    conn: Connection, events: Sequence[OutgoingEvent], site_id: str, kiosk_id: str
+) -> tuple[list[Prepared], list[str], dict[str, str]]:
+    """Split a batch into events to apply, events already stored, and refusals."""
+    ids = [e.id for e in events]
+    stored = set(conn.scalars(select(CentralEvent.id).where(one_of(conn, CentralEvent.id, ids))))
+    fit, refused = check(conn, [e for e in events if e.id not in stored], site_id, kiosk_id)
     return fit, [i for i in ids if i in stored], refused
+
+
+# Errors from the database: through SQLAlchemy, or straight from psycopg where a driver cursor
+# is used (COPY), which SQLAlchemy does not wrap.
+DATABASE_ERRORS = (DBAPIError, psycopg.Error)
+
+
+def is_content_error(exc: DBAPIError | psycopg.Error) -> bool:
+    """True when a database error comes from an event's content rather than from the network,
+    a timeout or a lock wait (those are retried later as they are)."""
+    if isinstance(exc, DBAPIError):
+        return not exc.connection_invalidated and not isinstance(exc, OperationalError)
+    return isinstance(exc, psycopg.DatabaseError) and not isinstance(exc, psycopg.OperationalError)
+
+
+def _error_name(exc: DBAPIError | psycopg.Error) -> str:
+    return (exc.orig if isinstance(exc, DBAPIError) else exc).__class__.__name__
+
+
+def apply_each(
+    engine: Engine,
+    events: Sequence[OutgoingEvent],
+    *,
+    site_id: str,
+    kiosk_id: str,
+    now: dt.datetime,
+) -> Applied:
+    """Store and apply a batch event by event under savepoints, in one central transaction:
+    an event the database rejects is refused and the others still go in."""
+    result = Applied()
+    with engine.begin() as conn:
+        fit, result.duplicates, result.refused = _validate(conn, events, site_id, kiosk_id)
+        for item in fit:
+            savepoint = conn.begin_nested()
+            try:
+                if _store(conn, [item], site_id=site_id, kiosk_id=kiosk_id, now=now):
+                    apply_effects(conn, [item])
+                    result.new.append(item.event.id)
+                else:
+                    result.duplicates.append(item.event.id)
+                savepoint.commit()
+            except DATABASE_ERRORS as exc:
+                savepoint.rollback()
+                if not is_content_error(exc):
+                    raise
+                result.refused[item.event.id] = f"the centre refused it ({_error_name(exc)})"
+    return result
 
 
 def apply_batch(
@@ -388,11 +454,10 @@ def apply_batch(
     now: dt.datetime,
     run: Callable[[Callable[[], Applied]], Applied] = lambda call: call(),
 ) -> Applied:
-    """Store and apply one batch in one central transaction.
+    """Store and apply one batch in one central transaction, decoding every payload in Python.
 
     ``run`` wraps each database round (the caller's deadline). When the whole-batch path fails
-    on a database error, the batch is redone event by event under savepoints so that one bad
-    event is refused and the others still go in.
+    on a database error from an event's content, the batch is redone by :func:`apply_each`.
     """
 
     def whole() -> Applied:
@@ -400,7 +465,7 @@ def apply_batch(
             fit, duplicates, refused = _validate(conn, events, site_id, kiosk_id)
             new = _store(conn, fit, site_id=site_id, kiosk_id=kiosk_id, now=now)
             fresh = [p for p in fit if p.event.id in new]
-            _apply_effects(conn, fresh)
+            apply_effects(conn, fresh)
         late_duplicates = [p.event.id for p in fit if p.event.id not in new]
         return Applied(
             new=[p.event.id for p in fresh],
@@ -408,32 +473,9 @@ def apply_batch(
             refused=refused,
         )
 
-    def one_by_one() -> Applied:
-        result = Applied()
-        with engine.begin() as conn:
-            fit, result.duplicates, result.refused = _validate(conn, events, site_id, kiosk_id)
-            for item in fit:
-                savepoint = conn.begin_nested()
-                try:
-                    if _store(conn, [item], site_id=site_id, kiosk_id=kiosk_id, now=now):
-                        _apply_effects(conn, [item])
-                        result.new.append(item.event.id)
-                    else:
-                        result.duplicates.append(item.event.id)
-                    savepoint.commit()
-                except DBAPIError as exc:
-                    savepoint.rollback()
-                    if exc.connection_invalidated or isinstance(exc, OperationalError):
-                        raise
-                    reason = exc.orig.__class__.__name__
-                    result.refused[item.event.id] = f"the centre refused it ({reason})"
-        return result
-
     try:
         return run(whole)
-    except DBAPIError as exc:
-        # Network trouble, timeouts and lock waits are retried later as they are; any other
-        # database error comes from an event's content.
-        if exc.connection_invalidated or isinstance(exc, OperationalError):
+    except DATABASE_ERRORS as exc:
+        if not is_content_error(exc):
             raise
-        return run(one_by_one)
+        return run(lambda: apply_each(engine, events, site_id=site_id, kiosk_id=kiosk_id, now=now))

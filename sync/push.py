@@ -8,7 +8,6 @@ centre's commit and the local mark, the batch goes again and the centre sees dup
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, Text, func, select, type_coerce, update
@@ -16,9 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.clock import Clock
 from kiosk.db.models import OutboxEvent
-from sync.apply import Applied, OutgoingEvent, apply_batch
+from sync.apply import Applied, OutgoingEvent
 from sync.connect import CALL_DEADLINE_S, Deadlines
 from sync.id_sets import one_of
+from sync.set_apply import apply_events
 
 BATCH_SIZE = 2000
 
@@ -35,9 +35,10 @@ class PushReport:
 
 def pending_batch(db: Session, size: int) -> list[OutgoingEvent]:
     """The oldest events not yet sent nor set aside."""
-    # Plain columns, not ORM objects: a batch is read once and never changed through the session.
-    # The payload comes as the stored text, decoded here once and also sent on as it is.
-    rows = db.execute(
+    # Plain columns through the Core connection, not ORM rows: a batch is read once and never
+    # changed through the session. The payload comes as the stored text and goes on as it is:
+    # the centre decodes it.
+    rows = db.connection().execute(
         select(
             OutboxEvent.id,
             OutboxEvent.seq,
@@ -50,10 +51,7 @@ def pending_batch(db: Session, size: int) -> list[OutgoingEvent]:
         .order_by(OutboxEvent.seq)
         .limit(size)
     )
-    return [
-        OutgoingEvent(id, seq, kind, version, created, json.loads(text), payload_json=text)
-        for id, seq, kind, version, created, text in rows
-    ]
+    return [OutgoingEvent(*row) for row in rows]
 
 
 def queue_length(db: Session) -> int:
@@ -112,7 +110,7 @@ def push(
             batch = pending_batch(db, batch_size)
         if not batch:
             break
-        applied = apply_batch(
+        applied = apply_events(
             central, batch, site_id=site_id, kiosk_id=kiosk_id, now=clock.now(), run=guarded
         )
         with local() as db, db.begin():

@@ -247,13 +247,14 @@ def assert_each_checkin_once(central_url: str, kiosks: list[Kiosk]) -> None:
                 p["booking_id"]
                 for p in conn.scalars(select(CentralEvent.payload).where(CentralEvent.id.in_(made)))
             ]
-            attendance = dict(
-                conn.execute(
+            attendance: dict[str, int] = {
+                booking_id: count
+                for booking_id, count in conn.execute(
                     select(CheckIn.booking_id, func.count(CheckIn.id))
                     .where(CheckIn.booking_id.in_(booking_ids))
                     .group_by(CheckIn.booking_id)
-                ).all()
-            )
+                )
+            }
             assert set(attendance) == set(booking_ids)
             assert set(attendance.values()) == {1}
     finally:

@@ -1,0 +1,420 @@
+# ruff: noqa: S608 (table, column and field names come from this module's constants and the models)
+"""The centre's side of a push on PostgreSQL, set-based: the batch goes up as stored, the centre
+decodes, checks and applies it in SQL.
+
+The kiosk sends its outbox rows as they are (the payload as the JSON text it stored) with one
+``COPY`` into a temporary stage. In the same transaction the centre then
+
+1. decodes the payloads of the common kinds (check-in, parking ticket, audit entry, alert) with
+   ``jsonb`` operators into one temporary table per effect table, and computes in the same
+   statement each event's refusal: the site or kiosk it names, and the booking, patient or
+   enrolment it refers to at that site (a join, under the kiosk role's row-level security);
+2. hands every other event to the per-event path of :mod:`sync.apply` (rare kinds, other schema
+   versions, and payloads not in the shape the kiosk writes, whose exact refusal reason Python
+   gives): only those payloads are decoded in Python;
+3. stores the events not refused (``ON CONFLICT (id) DO NOTHING RETURNING id``: the new ones) and
+   writes the audit entries and alerts of the new ones, tables without a change number;
+4. writes the check-ins and parking tickets of the new events last, run by run in kiosk order
+   (a run ends at an event of a non-commuting kind, applied in Python in its place), then
+   commits at once: the first of these rows takes the change counter's row lock (migration
+   0003), so the other kiosks' pushes wait on it only for these two inserts and the commit.
+
+A database error from an event's content (a date the regular expression lets through but the
+calendar does not, a value too long for its column) sends the batch to
+:func:`sync.apply.apply_each`, which refuses the culprit alone. Every temporary table lives as
+long as the connection and is emptied at every commit; a rolled-back transaction's rows go with
+it. A kiosk role may create temporary tables (PostgreSQL grants ``TEMPORARY`` to everyone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+from sqlalchemy import Engine, Table
+from sqlalchemy.dialects import postgresql
+
+from kiosk.db.models import Alert, AuditEntry, CheckIn, ParkingTicket
+from sync.apply import (
+    COMMUTING,
+    DATABASE_ERRORS,
+    FLUSH_ORDER,
+    SUPPORTED_SCHEMA_VERSIONS,
+    Applied,
+    OutgoingEvent,
+    Prepared,
+    apply_batch,
+    apply_each,
+    apply_effects,
+    apply_one_kind,
+    check,
+    is_content_error,
+)
+
+STAGE = "sync_push_stage"
+# An instant as ``datetime.isoformat`` writes it, with an offset. Narrower than what either side
+# parses, and only values both read alike: PostgreSQL takes 24:00 and a 60th second, Python
+# neither; Python takes any number of fraction digits and rounds differently. Anything else goes
+# to Python, which decides.
+ISO_INSTANT = (
+    r"^[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(\.\d{3}|\.\d{6})?[+-](0\d|1[0-5]):[0-5]\d$"
+)
+
+
+@dataclass(frozen=True)
+class _Field:
+    """A payload field as :func:`sync.apply.prepare` reads it.
+
+    ``form`` is one of: ``text`` (required text), ``text_or_empty`` (text, '' when absent),
+    ``opt_text`` (text or NULL), ``instant`` (required instant with an offset), ``opt_instant``
+    (an instant or NULL when empty), ``flag`` (a boolean, false when absent), ``integer``,
+    ``object`` (a JSON object, {} otherwise).
+    """
+
+    name: str
+    form: str
+
+    @property
+    def _json(self) -> str:
+        return f"p->'{self.name}'"
+
+    @property
+    def _text(self) -> str:
+        return f"p->>'{self.name}'"
+
+    def regular(self) -> str:
+        """SQL: true when the field is in the shape the kiosk writes (else Python decides)."""
+        typed = f"jsonb_typeof({self._json})"
+        instant = f"({typed} = 'string' AND {self._text} ~ '{ISO_INSTANT}')"
+        return {
+            "text": f"{typed} = 'string'",
+            "text_or_empty": f"COALESCE({typed}, 'string') = 'string'",
+            "opt_text": "true",
+            "instant": instant,
+            "opt_instant": (
+                f"(COALESCE({typed}, 'null') = 'null' OR {self._text} = '' OR {instant})"
+            ),
+            "flag": f"COALESCE({typed}, 'boolean') = 'boolean'",
+            "integer": f"({typed} = 'number' AND {self._text} ~ '^-?\\d{{1,9}}$')",
+            "object": "true",
+        }[self.form]
+
+    def value(self) -> str:
+        """SQL: the field's value for a regular payload, as :func:`sync.apply.prepare` makes it."""
+        typed = f"jsonb_typeof({self._json})"
+        return {
+            "text": self._text,
+            "text_or_empty": f"COALESCE({self._text}, '')",
+            "opt_text": f"CASE WHEN {typed} = 'string' THEN {self._text} END",
+            "instant": f"({self._text})::timestamptz",
+            "opt_instant": f"CASE WHEN {self._text} <> '' THEN ({self._text})::timestamptz END",
+            "flag": f"COALESCE(({self._json})::boolean, false)",
+            "integer": f"({self._text})::integer",
+            "object": f"(CASE WHEN {typed} = 'object' THEN {self._json} ELSE '{{}}' END)::json",
+        }[self.form]
+
+
+def _fields(spec: str) -> tuple[_Field, ...]:
+    return tuple(_Field(*item.split(":")) for item in spec.split())
+
+
+# The refusal checks, in the order :func:`sync.apply.prepare` and :func:`sync.apply.check` make
+# them (the first that fails gives the reason).
+_BOOKING_AT_SITE = (
+    "EXISTS (SELECT 1 FROM bookings b JOIN sessions s ON s.id = b.session_id "
+    "WHERE b.id = {0} AND s.site_id = %(site)s)"
+)
+_PATIENT_AT_SITE = "EXISTS (SELECT 1 FROM patients x WHERE x.id = {0} AND x.site_id = %(site)s)"
+_ENROLMENT_AT_SITE = "EXISTS (SELECT 1 FROM enrolments x WHERE x.id = {0} AND x.site_id = %(site)s)"
+_UNKNOWN = "'unknown {0} for site ' || %(site)s"
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """An event kind applied in SQL: its effect table, payload fields and refusal checks."""
+
+    kind: str
+    table: Table
+    fields: tuple[_Field, ...]
+    # (SQL condition that refuses, SQL reason), with {name} standing for a field's value.
+    refusals: tuple[tuple[str, str], ...]
+
+    @property
+    def push_table(self) -> str:
+        """The temporary table holding this kind's decoded rows."""
+        return f"sync_push_{self.table.name}"
+
+    def columns(self) -> str:
+        """The effect table's columns this kind writes, quoted."""
+        return ", ".join(f'"{f.name}"' for f in self.fields)
+
+    def create(self) -> str:
+        """DDL of the temporary table (described from the model: a kiosk role may not be
+        allowed to read the effect table, so ``LIKE`` is out)."""
+        dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+        typed = ", ".join(
+            f'"{f.name}" {self.table.c[f.name].type.compile(dialect)}' for f in self.fields
+        )
+        return (
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.push_table} "
+            f"(event_id text, seq integer, reason text, {typed}) ON COMMIT DELETE ROWS"
+        )
+
+    def decode(self) -> str:
+        """A data-modifying CTE body: the regular events of this kind, decoded and judged."""
+        values = {f.name: f.value() for f in self.fields}
+        reason = "CASE " + " ".join(
+            f"WHEN {when.format(**values)} THEN {why.format(**values)}"
+            for when, why in self.refusals
+        )
+        regular = " AND ".join(f.regular() for f in self.fields if f.regular() != "true")
+        return (
+            f"INSERT INTO {self.push_table} (event_id, seq, reason, {self.columns()}) "
+            f"SELECT d.id, d.seq, {reason} END, {', '.join(values.values())} "
+            f"FROM decoded d WHERE d.kind = '{self.kind}' AND {regular} "
+            "RETURNING event_id, reason"
+        )
+
+    def apply(self, condition: str) -> str:
+        """The insert of this kind's accepted rows that meet ``condition`` into the effect table."""
+        return (
+            f"INSERT INTO {self.table.name} ({self.columns()}) "
+            f"SELECT {self.columns()} FROM {self.push_table} x "
+            f"WHERE x.reason IS NULL AND {condition} ORDER BY x.seq ON CONFLICT DO NOTHING"
+        )
+
+
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+KINDS = (
+    _Kind(
+        "checkin",
+        _table(CheckIn),
+        _fields(
+            "id:text booking_id:text patient_id:text kiosk_id:text checked_in_at:instant "
+            "late:flag identity_method:text card_number:text_or_empty "
+            "document_type:text_or_empty identity_note:text_or_empty"
+        ),
+        (
+            (f"NOT {_BOOKING_AT_SITE.format('{booking_id}')}", _UNKNOWN.format("booking")),
+            (f"NOT {_PATIENT_AT_SITE.format('{patient_id}')}", _UNKNOWN.format("patient")),
+        ),
+    ),
+    _Kind(
+        "parking_ticket",
+        _table(ParkingTicket),
+        _fields(
+            "id:text site_id:text ticket_number:integer booking_id:text key_id:text "
+            "issued_at:instant expires_at:instant payload:text printed_at:opt_instant "
+            "print_error:text_or_empty"
+        ),
+        (
+            ("{site_id} <> %(site)s", "'the parking ticket is for another site'"),
+            (f"NOT {_BOOKING_AT_SITE.format('{booking_id}')}", _UNKNOWN.format("booking")),
+        ),
+    ),
+    _Kind(
+        "audit",
+        _table(AuditEntry),
+        _fields(
+            "id:text at:instant kiosk_id:text actor:text action:text outcome:text_or_empty "
+            "patient_id:opt_text booking_id:opt_text detail:object"
+        ),
+        (("{kiosk_id} <> %(kiosk)s", "'the audit entry is for another kiosk'"),),
+    ),
+    _Kind(
+        "alert",
+        _table(Alert),
+        _fields(
+            "id:text raised_at:instant kind:text site_id:text patient_id:opt_text "
+            "enrolment_id:opt_text message:text"
+        ),
+        (
+            ("{site_id} <> %(site)s", "'the alert is for another site'"),
+            (
+                f"{{patient_id}} <> '' AND NOT {_PATIENT_AT_SITE.format('{patient_id}')}",
+                _UNKNOWN.format("patient"),
+            ),
+            (
+                f"{{enrolment_id}} <> '' AND NOT {_ENROLMENT_AT_SITE.format('{enrolment_id}')}",
+                _UNKNOWN.format("enrolment"),
+            ),
+        ),
+    ),
+)
+BY_KIND = {k.kind: k for k in KINDS}
+# Effect tables without a change number are written with the events, before the counter's lock.
+UNSTAMPED = tuple(k for k in KINDS if "change_seq" not in k.table.c)
+STAMPED = tuple(BY_KIND[kind] for kind in FLUSH_ORDER if "change_seq" in BY_KIND[kind].table.c)
+assert set(BY_KIND) == COMMUTING and len(UNSTAMPED) + len(STAMPED) == len(KINDS)
+
+CREATE = "; ".join(
+    [
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (id text, seq integer, kind text, "
+        "schema_version integer, created_at timestamptz, payload text) ON COMMIT DELETE ROWS",
+        *(k.create() for k in KINDS),
+    ]
+)
+
+_versions = ", ".join(str(v) for v in sorted(SUPPORTED_SCHEMA_VERSIONS))
+_kinds = ", ".join(f"'{k.kind}'" for k in KINDS)
+# Returns the events Python must judge (reason NULL) and those refused here (with the reason).
+# The payload is parsed once into jsonb, and only for the kinds decoded here.
+DECODE = (
+    "WITH decoded AS MATERIALIZED ("
+    "SELECT s.id, s.seq, s.kind, s.payload::jsonb AS p FROM sync_push_stage s "
+    f"WHERE s.kind IN ({_kinds}) AND s.schema_version IN ({_versions}) "
+    "AND NOT EXISTS (SELECT 1 FROM sync_events e WHERE e.id = s.id)), "
+    + ", ".join(f"judged_{k.table.name} AS ({k.decode()})" for k in KINDS)
+    + ", judged AS ("
+    + " UNION ALL ".join(f"SELECT event_id, reason FROM judged_{k.table.name}" for k in KINDS)
+    + ") "
+    "SELECT s.id, NULL FROM sync_push_stage s "
+    "WHERE NOT EXISTS (SELECT 1 FROM judged j WHERE j.event_id = s.id) "
+    "AND NOT EXISTS (SELECT 1 FROM sync_events e WHERE e.id = s.id) "
+    "UNION ALL SELECT event_id, reason FROM judged WHERE reason IS NOT NULL"
+)
+
+# Stores the events not refused and returns the new ones.
+STORE = (
+    "INSERT INTO sync_events (id, site_id, kiosk_id, seq, kind, schema_version, created_at, "
+    "received_at, payload) SELECT s.id, %(site)s, %(kiosk)s, s.seq, s.kind, s.schema_version, "
+    "s.created_at, %(now)s, s.payload::json FROM sync_push_stage s "
+    "WHERE s.id <> ALL(%(refused)s::text[]) ORDER BY s.seq "
+    "ON CONFLICT (id) DO NOTHING RETURNING id"
+)
+
+
+def _effects(kinds: Sequence[_Kind], condition: str, late: Sequence[str]) -> sql.Composed:
+    """The inserts of ``kinds``' accepted rows (one round trip, no parameters).
+
+    ``late`` are the events a concurrent push stored between the decoding and the store: they
+    have rows in the push tables but are duplicates, so their effects must not be applied.
+    """
+    if late:
+        condition += " AND x.event_id <> ALL({late}::text[])"
+    statements = "; ".join(k.apply(condition) for k in kinds)
+    return sql.SQL(statements).format(late=sql.Literal(list(late)))
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Consecutive events of commuting kinds (``lo``..``hi`` by seq), then maybe one that is not."""
+
+    lo: int
+    hi: int
+    then: Prepared | None
+
+
+def _runs(events: Sequence[OutgoingEvent], by_python: dict[str, Prepared]) -> list[_Run]:
+    runs: list[_Run] = []
+    lo: int | None = None
+    for event in events:
+        if event.kind in COMMUTING:
+            lo = event.seq if lo is None else lo
+            continue
+        if event.id in by_python:
+            runs.append(
+                _Run(lo if lo is not None else event.seq, event.seq - 1, by_python[event.id])
+            )
+            lo = None
+    if lo is not None:
+        runs.append(_Run(lo, events[-1].seq, None))
+    return runs
+
+
+def _apply_set_based(
+    engine: Engine,
+    events: Sequence[OutgoingEvent],
+    *,
+    site_id: str,
+    kiosk_id: str,
+    now: dt.datetime,
+) -> Applied:
+    events = sorted(events, key=lambda e: e.seq)
+    params = {"site": site_id, "kiosk": kiosk_id}
+    with engine.begin() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            cursor.execute(CREATE)
+            with cursor.copy(
+                f"COPY {STAGE} (id, seq, kind, schema_version, created_at, payload) FROM STDIN"
+            ) as copy:
+                for e in events:
+                    copy.write_row(
+                        (e.id, e.seq, e.kind, e.schema_version, e.created_at, e.payload_json)
+                    )
+            cursor.execute(DECODE, params)
+            refused: dict[str, str] = {}
+            to_python: set[str] = set()
+            for event_id, reason in cursor.fetchall():
+                if reason is None:
+                    to_python.add(event_id)
+                else:
+                    refused[event_id] = reason
+            fit, refused_in_python = check(
+                conn, [e for e in events if e.id in to_python], site_id, kiosk_id
+            )
+            refused.update(refused_in_python)
+            cursor.execute(STORE, {**params, "now": now, "refused": list(refused)})
+            new = {row[0] for row in cursor.fetchall()}
+            late = [e.id for e in events if e.id not in new and e.id not in refused]
+            by_python = {p.event.id: p for p in fit if p.event.id in new}
+            # Python-judged events of commuting kinds go with their run, the others in place.
+            commuting = [p for p in by_python.values() if p.event.kind in COMMUTING]
+            # Tables without a change number first, in the same round trip as the first run.
+            unstamped = _effects(UNSTAMPED, "true", late) if new else None
+            for run in _runs(events, by_python):
+                if run.lo <= run.hi and new:
+                    stamped = _effects(STAMPED, f"x.seq BETWEEN {run.lo:d} AND {run.hi:d}", late)
+                    cursor.execute(
+                        stamped if unstamped is None else sql.SQL("; ").join([unstamped, stamped])
+                    )
+                    unstamped = None
+                    apply_effects(conn, [p for p in commuting if run.lo <= p.event.seq <= run.hi])
+                if run.then is not None:
+                    apply_one_kind(conn, run.then.event.kind, [run.then.row])
+            if unstamped is not None:
+                cursor.execute(unstamped)
+    return Applied(
+        new=[e.id for e in events if e.id in new],
+        duplicates=[e.id for e in events if e.id not in new and e.id not in refused],
+        refused=refused,
+    )
+
+
+def apply_events(
+    engine: Engine,
+    events: Sequence[OutgoingEvent],
+    *,
+    site_id: str,
+    kiosk_id: str,
+    now: dt.datetime,
+    run: Callable[[Callable[[], Applied]], Applied] = lambda call: call(),
+) -> Applied:
+    """Store and apply one batch in one central transaction (set-based on PostgreSQL).
+
+    ``run`` wraps each database round (the caller's deadline). A SQLite centre takes the
+    per-event path of :func:`sync.apply.apply_batch`.
+    """
+    if engine.dialect.name != "postgresql":
+        return apply_batch(engine, events, site_id=site_id, kiosk_id=kiosk_id, now=now, run=run)
+    if not events:
+        return Applied()
+    try:
+        return run(
+            lambda: _apply_set_based(engine, events, site_id=site_id, kiosk_id=kiosk_id, now=now)
+        )
+    except DATABASE_ERRORS as exc:
+        if not is_content_error(exc):
+            raise
+        return run(lambda: apply_each(engine, events, site_id=site_id, kiosk_id=kiosk_id, now=now))
