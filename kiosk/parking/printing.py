@@ -22,39 +22,12 @@ from devices.printer.simulated_faults import FaultyPrinter
 from kiosk.clock import Clock, local
 from kiosk.config import ConfigError, Settings
 from kiosk.db.models import Alert, ParkingTicket
+from kiosk.i18n import translator
 from kiosk.parking.code import short_code
 
 ALERT_KIND = "printer_fault"
 FAULT_SWITCH = "FAULT"
 """File in the simulated printer's folder whose content (``out_of_paper``...) fakes a fault."""
-
-# Paper text per interface language: title, "valid until", and how to use the ticket.
-_TEXTS = {
-    "nl": (
-        "Parkeerticket",
-        "Gratis uitrijden tot",
-        "Toon de QR-code aan de slagboom",
-        "of geef de code aan de kassa.",
-    ),
-    "fr": (
-        "Ticket de parking",
-        "Sortie gratuite jusqu'au",
-        "Montrez le code QR a la barriere",
-        "ou donnez le code a la caisse.",
-    ),
-    "en": (
-        "Parking ticket",
-        "Free exit until",
-        "Show the QR code at the barrier",
-        "or give the code at the cash desk.",
-    ),
-    "de": (
-        "Parkticket",
-        "Kostenlose Ausfahrt bis",
-        "QR-Code an der Schranke zeigen",
-        "oder den Code an der Kasse nennen.",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -71,17 +44,27 @@ class PrintOutcome:
     alert_raised: bool = False
 
 
-def printed_ticket(ticket: ParkingTicket, settings: Settings) -> PrintedTicket:
-    """The paper layout of a ticket, in the kiosk's language (ASCII only: any code page)."""
-    title, until, show, give = _TEXTS.get(settings.language, _TEXTS["nl"])
+def printed_ticket(
+    ticket: ParkingTicket, settings: Settings, language: str | None = None
+) -> PrintedTicket:
+    """The paper layout of a ticket in ``language`` (the patient's; default the kiosk's)."""
+    tr = translator(language or settings.language)
     expires = local(ticket.expires_at).strftime("%d-%m-%Y %H:%M")
     number = f"{ticket.ticket_number:010d}"
     return PrintedTicket(
         reference=f"{ticket.site_id}-{number}",
-        heading=(settings.centre_name, title, f"{until} {expires}"),
+        heading=(
+            settings.centre_name,
+            tr("Parking ticket"),
+            tr("Free exit until {time}", time=expires),
+        ),
         qr_payload=ticket.payload,
         code=short_code(ticket.ticket_number),
-        footer=(show, give, f"{ticket.site_id} {number}"),
+        footer=(
+            tr("Show the QR code at the barrier"),
+            tr("or give the code at the cash desk."),
+            f"{ticket.site_id} {number}",
+        ),
     )
 
 
@@ -93,6 +76,7 @@ def print_ticket(
     settings: Settings,
     clock: Clock,
     reprint: bool = False,
+    language: str | None = None,
 ) -> PrintOutcome:
     """Print a committed ticket and record ``printed_at`` or ``print_error`` in its own commit.
 
@@ -105,7 +89,7 @@ def print_ticket(
             raise LookupError(f"no parking ticket with id {ticket_id}")
         if ticket.printed_at is not None and not reprint:
             return PrintOutcome(ticket_id, printed=False, already_printed=True)
-        paper = printed_ticket(ticket, settings)
+        paper = printed_ticket(ticket, settings, language)
     fault: PrinterFault | None = None
     try:
         printer.print_ticket(paper)

@@ -56,8 +56,10 @@ class Domain:
         text = result_text.for_result(result, tr)
         return replace(text, qr_text=screen_text(text.qr_payload)) if text.qr_payload else text
 
-    def print_ticket(self, printer: TicketPrinter, ticket_id: str) -> PrintOutcome:
-        """Print a parking ticket and record how it went."""
+    def print_ticket(
+        self, printer: TicketPrinter, ticket_id: str, *, language: str | None = None
+    ) -> PrintOutcome:
+        """Print a parking ticket (in the patient's language) and record how it went."""
         context = self.context
         return print_ticket(
             context.sessions,
@@ -65,6 +67,7 @@ class Domain:
             ticket_id,
             settings=context.settings,
             clock=context.clock,
+            language=language,
         )
 
     def next_checkin_moment(self, after: dt.datetime) -> dt.datetime | None:

@@ -1,4 +1,5 @@
-"""Every text of the screens is translated in all four catalogues, placeholders intact."""
+"""Every text of the screens and the paper ticket is translated in all four catalogues,
+placeholders intact."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from babel.messages.extract import extract_from_dir
 
 from kiosk import i18n
 
-UI = Path(i18n.__file__).parent / "ui"
+KIOSK = Path(i18n.__file__).parent
 KEYWORDS = {"tr": None, "staff_tr": None, "N_": None}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def source_texts() -> set[str]:
-    found = extract_from_dir(str(UI), keywords=KEYWORDS, method_map=[("**.py", "python")])
+    found = extract_from_dir(str(KIOSK), keywords=KEYWORDS, method_map=[("**.py", "python")])
     return {message for _, _, message, _, _ in found if isinstance(message, str)}
 
 

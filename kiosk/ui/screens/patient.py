@@ -230,7 +230,7 @@ class PatientScreen(Screen[None]):
         # Printing competes with the layout for the interpreter: let the result paint first.
         painted.wait(PAINT_WAIT_SECONDS)
         try:
-            outcome = domain.print_ticket(printer, parking.ticket_id)
+            outcome = domain.print_ticket(printer, parking.ticket_id, language=tr.language)
         except Exception as exc:
             logger.error("printing the parking ticket failed: %s", type(exc).__name__)
             self.app.call_from_thread(self._printed, tap, FaultKind.ERROR)
