@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
+from smartcard import scard
 
 from devices.eid import belpic, national_number
 from devices.eid.card_os import CardImage
@@ -197,6 +198,24 @@ class Pcscd:
         """Kill pcscd and start it again (our child from now on)."""
         self.kill()
         self.start()
+
+
+def wait_until_empty(reader: str = VPCD_READER, timeout: float = 5.0) -> None:
+    """Wait until pcscd sees no card in ``reader``: a removal reaches it asynchronously, and a
+    test that starts too soon would find the previous test's card still there."""
+    _, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result, states = scard.SCardGetStatusChange(
+                context, 100, [(reader, scard.SCARD_STATE_UNAWARE)]
+            )
+            if result == scard.SCARD_S_SUCCESS and states[0][1] & scard.SCARD_STATE_EMPTY:
+                return
+            time.sleep(0.05)
+    finally:
+        scard.SCardReleaseContext(context)
+    raise AssertionError(f"{reader} still holds a card after {timeout} s")
 
 
 @pytest.fixture(scope="session")

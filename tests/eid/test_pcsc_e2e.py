@@ -38,6 +38,7 @@ from tests.eid.conftest import (
     forge_image,
     make_card,
     make_certificate,
+    wait_until_empty,
 )
 
 pytestmark = pytest.mark.pcsc
@@ -47,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def reader(pcscd: Pcscd) -> Iterator[tuple[PcscReader, Events]]:
     """A started PC/SC reader on the vpcd slot trusting the TEST roots, with its event recorder."""
+    wait_until_empty()
     card_reader = PcscReader(VPCD_READER, with_address=True, trusted_roots=TEST_ROOTS)
     events = Events(card_reader)
     card_reader.start()
@@ -292,6 +294,7 @@ def test_cli_readers_and_read_json(pcscd: Pcscd, tmp_path: Path) -> None:
 
 
 def test_cli_read_without_card_fails_in_one_line(pcscd: Pcscd) -> None:
+    wait_until_empty()
     result = _kiosk("card", "read", "--reader", VPCD_READER, "--timeout", "1")
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "no card" in result.stderr
