@@ -14,10 +14,8 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
-ADMIN_DSN = os.environ.get(
-    "KIOSK_TEST_PG", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-)
-HOST_URL = os.environ.get("KIOSK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+HOST_URL = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
 def admin_connection() -> psycopg.Connection[tuple[object, ...]]:
@@ -26,18 +24,30 @@ def admin_connection() -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(ADMIN_DSN, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
         if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required under CI and unreachable: {exc}")
-        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432 ({exc.__class__.__name__})")
+            pytest.fail(f"PostgreSQL is required under CI and is unreachable: {exc}")
+        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432 ({exc.__class__.__name__}); start it to run")
+
+
+def create_database(prefix: str = "kiosk_test", *, template: str | None = None) -> str:
+    """A new uniquely named database (a copy of ``template``'s URL when given); its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
+    with admin_connection() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"{copy}')
+    return f"{HOST_URL}/{name}"
+
+
+def drop_database(url: str) -> None:
+    """Drop a test database, closing whatever still holds it."""
+    with admin_connection() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 @contextmanager
 def temporary_database(prefix: str = "kiosk_test") -> Iterator[str]:
-    """Create a uniquely named database and yield its SQLAlchemy URL; drop it afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    with admin_connection() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    """A new database for the ``with`` block; yields its SQLAlchemy URL."""
+    url = create_database(prefix)
     try:
-        yield f"{HOST_URL}/{name}"
+        yield url
     finally:
-        with admin_connection() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(url)

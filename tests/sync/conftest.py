@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,54 +22,19 @@ from kiosk.db.models import Session as SessionRow
 from kiosk.programme import Programme, load_programmes
 from sync import central
 from sync.service import Backoff, SyncService
+from tests.postgres import temporary_database
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOOKUP_KEY = bytes(range(32, 64))
 # A Monday morning, Brussels: demo bookings lie around it.
 NOW = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)
 SITES = (("GENK", "Campus Genk"), ("HASSELT", "Campus Hasselt"), ("LEUVEN", "Campus Leuven"))
 
 
-def postgres_available() -> bool:
-    """True when the PostgreSQL server answers."""
-    try:
-        psycopg.connect(PG_ADMIN, connect_timeout=2).close()
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
-def require_postgres() -> None:
-    """Fail in CI, skip elsewhere, when PostgreSQL is not there."""
-    if postgres_available():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("PostgreSQL at 127.0.0.1:5432 is required in CI and is unreachable")
-    pytest.skip("PostgreSQL at 127.0.0.1:5432 is not running (start it to run these tests)")
-
-
-def create_pg_database() -> str:
-    """A new empty database; returns its SQLAlchemy URL."""
-    name = f"sync_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def drop_pg_database(url: str) -> None:
-    """Drop a test database, closing whatever still holds it."""
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database."""
-    require_postgres()
-    url = create_pg_database()
-    yield url
-    drop_pg_database(url)
+    with temporary_database("sync_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -81,10 +43,8 @@ def central_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'central.sqlite'}"
         return
-    require_postgres()
-    url = create_pg_database()
-    yield url
-    drop_pg_database(url)
+    with temporary_database("sync_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import Engine, text
 
@@ -17,14 +16,8 @@ from kiosk.programme import Programme
 from sync import central
 from sync.apply import Applied, OutgoingEvent, apply_batch
 from sync.set_apply import apply_events
-from tests.sync.conftest import (
-    NOW,
-    PG_ADMIN,
-    create_pg_database,
-    drop_pg_database,
-    fill_centre,
-    require_postgres,
-)
+from tests.postgres import create_database, drop_database
+from tests.sync.conftest import NOW, fill_centre
 
 pytestmark = pytest.mark.postgres
 AT = NOW.isoformat()
@@ -46,17 +39,12 @@ TABLES = {
 @pytest.fixture(scope="module")
 def centres(programmes: dict[str, Programme]) -> Iterator[tuple[str, str]]:
     """Two identical demo centres: one for each path."""
-    require_postgres()
-    first = create_pg_database()
+    first = create_database("sync_test")
     fill_centre(first, programmes)
-    second = first.rsplit("/", 1)[0] + f"/sync_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(
-            f'CREATE DATABASE "{second.rsplit("/", 1)[1]}" TEMPLATE "{first.rsplit("/", 1)[1]}"'
-        )
+    second = create_database("sync_test", template=first)
     yield first, second
-    drop_pg_database(first)
-    drop_pg_database(second)
+    drop_database(first)
+    drop_database(second)
 
 
 def _bookings(engine: Engine, site: str) -> list[tuple[str, str, str]]:
