@@ -435,7 +435,8 @@ def write_cards(patients: Iterable[DemoPatient], directory: Path) -> Path:
     """Write a virtual e-ID card per patient, and ``index.json`` for the simulation panel.
 
     File names carry a running number only; the index gives each card a label with the first
-    name and initial (what the public screen may show) and the patient's stage.
+    name and initial (what the public screen may show), the patient's stage and record id (so the
+    simulation panel can pick a patient who is booked at the time it jumps to).
     """
     directory.mkdir(parents=True, exist_ok=True)
     index = []
@@ -459,6 +460,7 @@ def write_cards(patients: Iterable[DemoPatient], directory: Path) -> Path:
                 "label": f"{patient.first_names.split()[0]} {patient.last_name[0]}.",
                 "programme": patient.programme_code,
                 "stage": patient.stage,
+                "patient_id": patient.patient_id,
             }
         )
     path = directory / "index.json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,9 +16,17 @@ ARRIVAL_BEFORE_START = dt.timedelta(minutes=10)
 """Where in the window the jump lands: a patient arriving ten minutes early."""
 
 
-def next_checkin_moment(
+@dataclass(frozen=True)
+class NextWindow:
+    """Where the simulation clock jumps, and who is booked on that session."""
+
+    moment: dt.datetime
+    patient_ids: tuple[str, ...]
+
+
+def next_checkin_window(
     db: Session, *, site_id: str, after: dt.datetime, window: CheckinWindow
-) -> dt.datetime | None:
+) -> NextWindow | None:
     """A moment inside the check-in window of the next booked session that starts after
     ``after`` plus the window's opening, or None when nothing is booked any more."""
     opens_before = dt.timedelta(minutes=window.opens_before_minutes)
@@ -34,4 +43,16 @@ def next_checkin_moment(
     )
     if starts_at is None:
         return None
-    return max(starts_at - opens_before, starts_at - ARRIVAL_BEFORE_START)
+    patients = db.scalars(
+        select(Booking.patient_id)
+        .join(SessionRow, SessionRow.id == Booking.session_id)
+        .where(
+            SessionRow.site_id == site_id,
+            SessionRow.starts_at == starts_at,
+            Booking.status == BookingStatus.BOOKED,
+        )
+    ).all()
+    return NextWindow(
+        moment=max(starts_at - opens_before, starts_at - ARRIVAL_BEFORE_START),
+        patient_ids=tuple(patients),
+    )

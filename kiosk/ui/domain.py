@@ -19,7 +19,7 @@ from kiosk.clock import Clock
 from kiosk.config import Settings
 from kiosk.context import KioskContext, open_context
 from kiosk.i18n import Translator
-from kiosk.next_session import next_checkin_moment
+from kiosk.next_session import NextWindow, next_checkin_window
 from kiosk.outcomes import CheckinResult
 from kiosk.parking.printing import PrintOutcome, print_ticket, printer_from_settings
 from kiosk.parking.qr import screen_text
@@ -70,11 +70,11 @@ class Domain:
             language=language,
         )
 
-    def next_checkin_moment(self, after: dt.datetime) -> dt.datetime | None:
-        """A moment in the check-in window of the next booked session (simulation clock)."""
+    def next_checkin_window(self, after: dt.datetime) -> NextWindow | None:
+        """The check-in window of the next booked session, and who is booked (simulation)."""
         context = self.context
         with context.sessions() as db:
-            return next_checkin_moment(
+            return next_checkin_window(
                 db,
                 site_id=context.settings.site_id,
                 after=after,

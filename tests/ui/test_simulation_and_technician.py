@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kiosk.outcomes import Outcome
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.technician import TechnicianScreen
 from kiosk.ui.widgets.simulation_panel import SimulationPanel
@@ -40,6 +41,13 @@ async def test_panel_clock_jumps_to_the_next_check_in_window(kiosk: Kiosk) -> No
         await pilot.click("#sim-clock-next")
         await until(pilot, lambda: kiosk.clock.now() > NOW)
         assert "Klok gezet" in label(pilot, "#sim-status")
+        # The picker now holds a patient booked on that session: the card checks them in.
+        screen = app.screen
+        assert isinstance(screen, PatientScreen)
+        await pilot.click("#sim-insert")
+        await until(pilot, lambda: screen.last_result is not None)
+        result = screen.last_result
+        assert result is not None and result.outcome == Outcome.CHECKED_IN
         before = kiosk.clock.now()
         await pilot.click("#sim-clock-15")
         assert (kiosk.clock.now() - before).total_seconds() == 15 * 60

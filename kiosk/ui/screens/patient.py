@@ -47,6 +47,7 @@ from kiosk.ui.widgets.simulation_panel import SimulationPanel, load_cards
 from kiosk.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
+    from kiosk.next_session import NextWindow
     from kiosk.ui.app import KioskApp
 
 logger = logging.getLogger(__name__)
@@ -355,15 +356,22 @@ class PatientScreen(Screen[None]):
         clock = services.settable_clock
         if clock is None:
             return
-        moment = services.domain.next_checkin_moment(clock.now())
-        self.app.call_from_thread(self._jumped, moment)
+        window = services.domain.next_checkin_window(clock.now())
+        self.app.call_from_thread(self._jumped, window)
 
-    def _jumped(self, moment: dt.datetime | None) -> None:
+    def _jumped(self, window: NextWindow | None) -> None:
         clock = self.kiosk.services.settable_clock
         panel = self.query_one(SimulationPanel)
-        if moment is None or clock is None:
-            panel.show_status(self.kiosk.staff_tr("No more booked sessions."))
+        tr = self.kiosk.staff_tr
+        if window is None or clock is None:
+            panel.show_status(tr("No more booked sessions."))
             return
-        clock.set(moment)
+        clock.set(window.moment)
         self._refresh_clock(force=True)
-        panel.show_status(self.kiosk.staff_tr("Clock set to a check-in window."))
+        # Pick a patient booked on that session, so the next card in is a check-in.
+        picked = panel.pick_patient(window.patient_ids)
+        panel.show_status(
+            tr("Clock set to a check-in window: {name} is booked.", name=picked)
+            if picked
+            else tr("Clock set to a check-in window.")
+        )

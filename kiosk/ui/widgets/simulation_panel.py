@@ -26,6 +26,7 @@ class DemoCard:
     label: str
     programme: str
     stage: str
+    patient_id: str = ""
 
 
 def load_cards(cards_dir: Path | None) -> list[DemoCard]:
@@ -37,7 +38,13 @@ def load_cards(cards_dir: Path | None) -> list[DemoCard]:
     except (OSError, ValueError):
         return []
     return [
-        DemoCard(cards_dir / e["file"], e["label"], e.get("programme", ""), e.get("stage", ""))
+        DemoCard(
+            cards_dir / e["file"],
+            e["label"],
+            e.get("programme", ""),
+            e.get("stage", ""),
+            e.get("patient_id", ""),
+        )
         for e in entries
         if isinstance(e, dict) and "file" in e and "label" in e
     ]
@@ -114,6 +121,14 @@ class SimulationPanel(VerticalScroll):
         value = self.query_one("#sim-card", Select).value
         card = Path(value) if isinstance(value, str) else None
         self.post_message(self.Action(event.button.id.removeprefix("sim-"), card))
+
+    def pick_patient(self, patient_ids: tuple[str, ...]) -> str | None:
+        """Select the card of the first of ``patient_ids`` that has one; its label, or None."""
+        card = next((c for c in self._cards if c.patient_id and c.patient_id in patient_ids), None)
+        if card is None:
+            return None
+        self.query_one("#sim-card", Select).value = str(card.path)
+        return card.label
 
     def show_clock(self, text: str) -> None:
         """The simulated time."""
