@@ -150,7 +150,8 @@ def _reminder(reminder: Reminder, tr: Translator) -> str:
         return tr("Your programme must be completed by {date}.", date=tr.date(day))
     if reminder.code == "absences":
         return tr(
-            "You have {count} absences without a valid reason; at {limit} the programme stops.",
+            "Absences without a valid reason so far: {count} of {limit}; "
+            "at {limit} the programme stops.",
             count=reminder.count,
             limit=reminder.limit,
         )

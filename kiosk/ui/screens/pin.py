@@ -90,7 +90,7 @@ class PinScreen(ModalScreen[None]):
                 tr("Too many wrong PINs: locked until {time}.", time=tr.time(answer.locked_until))
             )
         else:
-            self._say(tr("Wrong PIN. {count} tries left.", count=answer.attempts_left))
+            self._say(tr("Wrong PIN. Tries left: {count}.", count=answer.attempts_left))
 
     def _say(self, text: str) -> None:
         self.query_one("#pin-message", Static).update(text)

@@ -254,8 +254,8 @@ class ReceptionScreen(Screen[None]):
         absent = sum(1 for a in everyone if a.status == Status.ABSENT)
         self.query_one("#reception-title", Static).update(
             tr(
-                "Reception, {date}: {sessions} sessions, {here} here, {expected} expected, "
-                "{absent} absent",
+                "Reception, {date}: sessions {sessions}, here {here}, expected {expected}, "
+                "absent {absent}",
                 date=tr.date(self.day),
                 sessions=len(self.sessions),
                 here=here,
