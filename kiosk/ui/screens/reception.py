@@ -378,22 +378,14 @@ class ReceptionScreen(Screen[None]):
         services = self.kiosk.services
         tr = self.tr
 
-        def chosen(reason: str | None) -> None:
-            if reason is None:
-                return
+        def job(reason: str) -> str:
+            cancellation = services.context.attendance().cancel(booking, reason=reason)
+            if cancellation.fee_cents:
+                fee = format_currency(cancellation.fee_cents / 100, "EUR", locale=tr.locale)
+                return tr("Cancelled late: administration fee {fee}.", fee=fee)
+            return tr("Cancelled in time: no fee.")
 
-            def job() -> str:
-                cancellation = services.context.attendance().cancel(booking, reason=reason)
-                if cancellation.fee_cents:
-                    fee = format_currency(cancellation.fee_cents / 100, "EUR", locale=tr.locale)
-                    return tr("Cancelled late: administration fee {fee}.", fee=fee)
-                return tr("Cancelled in time: no fee.")
-
-            self._run(job)
-
-        self.app.push_screen(
-            ReasonPrompt(tr("Cancellation: reason (optional)"), required=False), chosen
-        )
+        self._with_reason(tr("Cancellation: reason (optional)"), job, required=False)
 
     def action_excuse(self) -> None:
         """Mark the selected absence as excused."""
@@ -403,17 +395,20 @@ class ReceptionScreen(Screen[None]):
         services = self.kiosk.services
         tr = self.tr
 
+        def job(reason: str) -> str:
+            services.context.attendance().excuse(booking, reason=reason)
+            return tr("Absence excused.")
+
+        self._with_reason(tr("Excused absence: reason"), job, required=True)
+
+    def _with_reason(self, prompt: str, job: Callable[[str], str], *, required: bool) -> None:
+        """Ask for a reason, then run ``job`` with it in a worker (nothing when cancelled)."""
+
         def chosen(reason: str | None) -> None:
-            if reason is None:
-                return
+            if reason is not None:
+                self._run(lambda: job(reason))
 
-            def job() -> str:
-                services.context.attendance().excuse(booking, reason=reason)
-                return tr("Absence excused.")
-
-            self._run(job)
-
-        self.app.push_screen(ReasonPrompt(tr("Excused absence: reason"), required=True), chosen)
+        self.app.push_screen(ReasonPrompt(prompt, required=required), chosen)
 
     def action_close_day(self) -> None:
         """Turn the day's no-shows into absences."""
