@@ -1,9 +1,10 @@
 """Pulling the site's replica from the centre, incrementally by the centre's change sequence.
 
-One pull reads, in one consistent snapshot of the centre, the highest change number ``hi`` and
-every row of this site changed after the kiosk's checkpoint up to ``hi`` (plus tombstones), then
-writes those rows and the new checkpoint in one local transaction: an interruption anywhere
-leaves the old checkpoint and the next pull simply starts again from it.
+One pull asks the centre for the change horizon ``hi`` (every transaction numbered up to it has
+ended), then reads in one consistent snapshot every row of this site changed after the kiosk's
+checkpoint up to ``hi`` (plus tombstones), then writes those rows and the new checkpoint in one
+local transaction: an interruption anywhere leaves the old checkpoint and the next pull simply
+starts again from it.
 
 What a kiosk holds: patients of its site with only the lookup hash, first name and the initial of
 the last name (no national number, no birth date); enrolments; sessions and bookings in the window
@@ -136,11 +137,29 @@ def _fetch(conn: Connection, stmt: Any) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in conn.execute(stmt)]
 
 
+def change_horizon(conn: Connection) -> int:
+    """The highest change number up to which every writing transaction has ended.
+
+    On PostgreSQL it is asked of ``sync_horizon()`` (migration 0004) and must be asked before
+    the reading snapshot is taken: a snapshot taken afterwards sees every change up to it. A
+    SQLite centre's writers hold the database lock until commit, so its counter, read in the
+    reading transaction, is the horizon.
+    """
+    if conn.dialect.name == "postgresql":
+        return int(conn.scalar(select(func.sync_horizon())) or 0)
+    return int(conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0)
+
+
 def read_changes(
-    conn: Connection, *, site_id: str, checkpoint: int, window: Window, previous: Window | None
-) -> tuple[int, dict[str, list[dict[str, Any]]], list[tuple[str, str]]]:
-    """Everything this site's replica needs that changed after ``checkpoint`` (one snapshot)."""
-    hi = int(conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0)
+    conn: Connection,
+    *,
+    site_id: str,
+    checkpoint: int,
+    hi: int,
+    window: Window,
+    previous: Window | None,
+) -> tuple[dict[str, list[dict[str, Any]]], list[tuple[str, str]]]:
+    """Everything this site's replica needs that changed after ``checkpoint`` up to ``hi``."""
     start, end = window.bounds()
 
     def changed(col: Any) -> ColumnElement[bool]:
@@ -210,7 +229,7 @@ def read_changes(
             .order_by(SyncDeletion.change_seq)
         )
     ]
-    return hi, rows, tombstones
+    return rows, tombstones
 
 
 def _bring_parents(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
@@ -320,13 +339,23 @@ def pull(
     window = Window.around(clock.now())
 
     def read() -> tuple[int, dict[str, list[dict[str, Any]]], list[tuple[str, str]]]:
-        options: dict[str, Any] = {}
-        if central.dialect.name == "postgresql":
-            options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-        with central.connect().execution_options(**options) as conn, conn.begin():
-            return read_changes(
-                conn, site_id=site_id, checkpoint=checkpoint, window=window, previous=previous
-            )
+        with central.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                with conn.begin():
+                    hi = change_horizon(conn)
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                if conn.dialect.name != "postgresql":
+                    hi = change_horizon(conn)
+                rows, tombstones = read_changes(
+                    conn,
+                    site_id=site_id,
+                    checkpoint=checkpoint,
+                    hi=hi,
+                    window=window,
+                    previous=previous,
+                )
+        return hi, rows, tombstones
 
     hi, rows, tombstones = run(read) if run is not None else read()
     with local_sessions() as db, db.begin():

@@ -180,10 +180,18 @@ class _Kind:
         )
 
     def apply(self, condition: str) -> str:
-        """The insert of this kind's accepted rows that meet ``condition`` into the effect table."""
+        """The insert of this kind's accepted rows that meet ``condition`` into the effect table.
+
+        A table with a change number gets the transaction's number from one call per statement
+        (migration 0004), so its stamping trigger does not fire row by row.
+        """
+        columns, values = self.columns(), self.columns()
+        if "change_seq" in self.table.c:
+            columns += ", change_seq"
+            values += ", (SELECT sync_change_seq())"
         return (
-            f"INSERT INTO {self.table.name} ({self.columns()}) "
-            f"SELECT {self.columns()} FROM {self.push_table} x "
+            f"INSERT INTO {self.table.name} ({columns}) "
+            f"SELECT {values} FROM {self.push_table} x "
             f"WHERE x.reason IS NULL AND {condition} ORDER BY x.seq ON CONFLICT DO NOTHING"
         )
 

@@ -300,11 +300,12 @@ REPLICATED = (
 
 
 class SyncCounter(Base):
-    """The one-row counter behind ``change_seq``.
+    """The one-row counter behind ``change_seq`` on SQLite.
 
-    Writers bump it inside their transaction, so its row lock orders them: a change with a
-    higher number never commits before one with a lower number, and a reader that saw number N
-    has seen everything up to N.
+    Writers bump it inside their transaction and SQLite's database lock orders them: a change
+    with a higher number never commits before one with a lower number, and a reader that saw
+    number N has seen everything up to N. PostgreSQL hands numbers out from a sequence instead,
+    announced until commit, without making writers wait for each other (migration 0004).
     """
 
     __tablename__ = "sync_counter"

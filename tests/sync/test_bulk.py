@@ -1,5 +1,6 @@
 """The bulk paths of a push: ids as one JSON parameter, COPY staging, one change number per
-transaction on PostgreSQL, and a push batch read as plain columns."""
+transaction on PostgreSQL without writers waiting for each other, and a push batch read as plain
+columns."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.models import AuditEntry, CentralEvent, OutboxEvent, Site
 from sync import central
 from sync.id_sets import one_of
+from sync.pull import change_horizon
 from sync.push import pending_batch
 from sync.staging import RawJSON, copy_insert
 from tests.sync.conftest import NOW
@@ -112,6 +114,7 @@ def test_one_change_number_per_transaction_on_postgres(pg_url: str) -> None:
         conn.execute(text("INSERT INTO sites (id, name) VALUES ('C', 'c')"))
         savepoint.rollback()
     with engine.begin() as conn:
+        # The number taken in a rolled-back savepoint is left unused: a gap, never a reuse.
         savepoint = conn.begin_nested()
         conn.execute(text("INSERT INTO sites (id, name) VALUES ('D', 'd')"))
         savepoint.rollback()
@@ -119,13 +122,37 @@ def test_one_change_number_per_transaction_on_postgres(pg_url: str) -> None:
         conn.execute(text("UPDATE sites SET name = 'z' WHERE id = 'A'"))
     with engine.connect() as conn:
         stamps = {r.id: r.change_seq for r in conn.execute(select(Site.id, Site.change_seq))}
-        counter = conn.scalar(text("SELECT value FROM sync_counter"))
-    assert stamps == {"A": 2, "B": 1, "E": 2} and counter == 2
-    migrate.downgrade(engine, "0002")
+        assert conn.scalar(text("SELECT sync_horizon()")) == 3
+    assert stamps == {"A": 3, "B": 1, "E": 3}
+    # Down to the counter of migration 0003: it carries on after the sequence.
+    migrate.downgrade(engine, "0003")
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO sites (id, name) VALUES ('F', 'f'), ('G', 'g')"))
         fresh = conn.scalars(select(Site.change_seq).where(Site.id.in_(["F", "G"])))
-        assert sorted(n or 0 for n in fresh) == [3, 4]
+        assert sorted(n or 0 for n in fresh) == [4, 4]
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sites (id, name) VALUES ('H', 'h')"))
+        assert conn.scalar(select(Site.change_seq).where(Site.id == "H")) == 5
+    engine.dispose()
+
+
+def test_the_horizon_stays_below_a_transaction_still_open(pg_url: str) -> None:
+    """Writers do not wait for each other; a reader never reads past one still writing."""
+    engine = make_engine(pg_url)
+    central.init(engine)
+    with engine.connect() as slow, engine.connect() as quick, engine.connect() as reader:
+        slow.begin()
+        slow.execute(text("INSERT INTO sites (id, name) VALUES ('S', 'slow')"))
+        with quick.begin():  # takes a higher number and commits first, without waiting
+            quick.execute(text("INSERT INTO sites (id, name) VALUES ('Q', 'quick')"))
+        with reader.begin():
+            assert change_horizon(reader) == 0
+        slow.commit()
+        with reader.begin():
+            assert change_horizon(reader) == 2
+            stamps = {r.id: r.change_seq for r in reader.execute(select(Site.id, Site.change_seq))}
+    assert stamps == {"S": 1, "Q": 2}
     engine.dispose()
 
 
