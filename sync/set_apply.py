@@ -275,21 +275,26 @@ CREATE = "; ".join(
 _versions = ", ".join(str(v) for v in sorted(SUPPORTED_SCHEMA_VERSIONS))
 _kinds = ", ".join(f"'{k.kind}'" for k in KINDS)
 # Returns the events Python must judge (reason NULL) and those refused here (with the reason).
-# The payload is parsed once into jsonb, and only for the kinds decoded here.
+# The payload is parsed once into jsonb, and only for the kinds decoded here. Events the centre
+# already has are decoded too (a batch is sent again only when an acknowledgement was lost):
+# the store's ON CONFLICT finds them through the primary key, where a NOT EXISTS here was
+# planned as a scan of ``sync_events`` whenever the table looked empty to the planner, and took
+# seconds per batch once the other kiosks' pushes had filled it.
 DECODE = (
     "WITH decoded AS MATERIALIZED ("
     "SELECT s.id, s.seq, s.kind, s.payload::jsonb AS p FROM sync_push_stage s "
-    f"WHERE s.kind IN ({_kinds}) AND s.schema_version IN ({_versions}) "
-    "AND NOT EXISTS (SELECT 1 FROM sync_events e WHERE e.id = s.id)), "
+    f"WHERE s.kind IN ({_kinds}) AND s.schema_version IN ({_versions})), "
     + ", ".join(f"judged_{k.table.name} AS ({k.decode()})" for k in KINDS)
     + ", judged AS ("
     + " UNION ALL ".join(f"SELECT event_id, reason FROM judged_{k.table.name}" for k in KINDS)
     + ") "
     "SELECT s.id, NULL FROM sync_push_stage s "
     "WHERE NOT EXISTS (SELECT 1 FROM judged j WHERE j.event_id = s.id) "
-    "AND NOT EXISTS (SELECT 1 FROM sync_events e WHERE e.id = s.id) "
     "UNION ALL SELECT event_id, reason FROM judged WHERE reason IS NOT NULL"
 )
+
+# Of the refused events, those the centre stored before: duplicates, not refusals.
+STORED_BEFORE = "SELECT id FROM sync_events WHERE id = ANY(%s::text[])"
 
 # Stores the events not refused and returns the new ones.
 STORE = (
@@ -375,6 +380,10 @@ def _apply_set_based(
             refused.update(refused_in_python)
             cursor.execute(STORE, {**params, "now": now, "refused": list(refused)})
             new = {row[0] for row in cursor.fetchall()}
+            if refused:
+                cursor.execute(STORED_BEFORE, [list(refused)])
+                for (event_id,) in cursor.fetchall():
+                    del refused[event_id]
             late = [e.id for e in events if e.id not in new and e.id not in refused]
             by_python = {p.event.id: p for p in fit if p.event.id in new}
             # Python-judged events of commuting kinds go with their run, the others in place.
