@@ -252,6 +252,21 @@ def test_a_value_the_database_rejects_sends_the_batch_event_by_event(pg_url: str
     engine.dispose()
 
 
+def test_an_event_the_centre_holds_is_a_duplicate_even_if_now_refused(pg_url: str) -> None:
+    """The acknowledgement was lost and the centre changed meanwhile: the kiosk must still hear
+    that its event arrived, not set it aside."""
+    engine = make_engine(pg_url)
+    central.init(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sites (id, name) VALUES ('GENK', 'Genk')"))
+    events = _events([("audit", _audit(), 1)])
+    first = apply_events(engine, events, site_id="GENK", kiosk_id="GENK-1", now=NOW)
+    # Now judged as another kiosk's entry, which this kiosk may not send.
+    again = apply_events(engine, events, site_id="GENK", kiosk_id="GENK-9", now=NOW)
+    assert first.new == [events[0].id] and again == Applied(duplicates=first.new)
+    engine.dispose()
+
+
 def test_set_based_push_under_a_kiosk_role(pg_url: str, programmes: dict[str, Programme]) -> None:
     fill_centre(pg_url, programmes)
     admin = make_engine(pg_url)
