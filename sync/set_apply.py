@@ -164,36 +164,48 @@ class _Kind:
             f"(event_id text, seq integer, reason text, {typed}) ON COMMIT DELETE ROWS"
         )
 
-    def decode(self) -> str:
-        """A data-modifying CTE body: the regular events of this kind, decoded and judged."""
+    def judged(self) -> str:
+        """SELECT: the regular events of this kind in ``decoded``, decoded and judged (the
+        reason is NULL for an accepted one)."""
         values = {f.name: f.value() for f in self.fields}
         reason = "CASE " + " ".join(
             f"WHEN {when.format(**values)} THEN {why.format(**values)}"
             for when, why in self.refusals
         )
         regular = " AND ".join(f.regular() for f in self.fields if f.regular() != "true")
+        decoded = ", ".join(f'{value} AS "{name}"' for name, value in values.items())
         return (
-            f"INSERT INTO {self.push_table} (event_id, seq, reason, {self.columns()}) "
-            f"SELECT d.id, d.seq, {reason} END, {', '.join(values.values())} "
-            f"FROM decoded d WHERE d.kind = '{self.kind}' AND {regular} "
-            "RETURNING event_id, reason"
+            f"SELECT d.id AS event_id, d.seq, {reason} END AS reason, {decoded} "
+            f"FROM decoded d WHERE d.kind = '{self.kind}' AND {regular}"
         )
 
-    def apply(self, condition: str) -> str:
-        """The insert of this kind's accepted rows that meet ``condition`` into the effect table.
+    def decode(self) -> str:
+        """A data-modifying CTE body: this kind's judged events into its push table."""
+        return (
+            f"INSERT INTO {self.push_table} (event_id, seq, reason, {self.columns()}) "
+            f"{self.judged()} RETURNING event_id, reason"
+        )
 
-        A table with a change number gets the transaction's number from one call per statement
-        (migration 0004), so its stamping trigger does not fire row by row.
-        """
+    def _insert(self, source: str, condition: str) -> str:
+        # A table with a change number gets the transaction's number from one call per
+        # statement (migration 0004), so its stamping trigger does not fire row by row.
         columns, values = self.columns(), self.columns()
         if "change_seq" in self.table.c:
             columns += ", change_seq"
             values += ", (SELECT sync_change_seq())"
         return (
-            f"INSERT INTO {self.table.name} ({columns}) "
-            f"SELECT {values} FROM {self.push_table} x "
+            f"INSERT INTO {self.table.name} ({columns}) SELECT {values} FROM {source} "
             f"WHERE x.reason IS NULL AND {condition} ORDER BY x.seq ON CONFLICT DO NOTHING"
         )
+
+    def apply(self, condition: str) -> str:
+        """The insert of this kind's accepted rows that meet ``condition`` into the effect table."""
+        return self._insert(f"{self.push_table} x", condition)
+
+    def apply_stored(self) -> str:
+        """A data-modifying CTE body: the effects of this kind's accepted events that the CTE
+        ``stored`` has just stored (the new ones)."""
+        return self._insert(f"judged_{self.table.name} x JOIN stored USING (event_id)", "true")
 
 
 def _table(model: Any) -> Table:
@@ -274,23 +286,51 @@ CREATE = "; ".join(
 
 _versions = ", ".join(str(v) for v in sorted(SUPPORTED_SCHEMA_VERSIONS))
 _kinds = ", ".join(f"'{k.kind}'" for k in KINDS)
-# Returns the events Python must judge (reason NULL) and those refused here (with the reason).
-# The payload is parsed once into jsonb, and only for the kinds decoded here. Events the centre
-# already has are decoded too (a batch is sent again only when an acknowledgement was lost):
-# the store's ON CONFLICT finds them through the primary key, where a NOT EXISTS here was
-# planned as a scan of ``sync_events`` whenever the table looked empty to the planner, and took
-# seconds per batch once the other kiosks' pushes had filled it.
-DECODE = (
-    "WITH decoded AS MATERIALIZED ("
-    "SELECT s.id, s.seq, s.kind, s.payload::jsonb AS p FROM sync_push_stage s "
-    f"WHERE s.kind IN ({_kinds}) AND s.schema_version IN ({_versions})), "
-    + ", ".join(f"judged_{k.table.name} AS ({k.decode()})" for k in KINDS)
-    + ", judged AS ("
+# The payload is parsed once into jsonb, and only for the kinds decoded in SQL. Events the centre
+# already has are decoded too (a batch is sent again only when an acknowledgement was lost): the
+# store's ON CONFLICT finds them through the primary key, where a NOT EXISTS here was planned as a
+# scan of ``sync_events`` whenever the table looked empty to the planner, and took seconds per
+# batch once the other kiosks' pushes had filled it.
+_DECODED = (
+    "decoded AS MATERIALIZED (SELECT s.id, s.seq, s.kind, s.payload::jsonb AS p "
+    f"FROM sync_push_stage s WHERE s.kind IN ({_kinds}) AND s.schema_version IN ({_versions}))"
+)
+_JUDGED = (
+    "judged AS ("
     + " UNION ALL ".join(f"SELECT event_id, reason FROM judged_{k.table.name}" for k in KINDS)
-    + ") "
-    "SELECT s.id, NULL FROM sync_push_stage s "
-    "WHERE NOT EXISTS (SELECT 1 FROM judged j WHERE j.event_id = s.id) "
-    "UNION ALL SELECT event_id, reason FROM judged WHERE reason IS NOT NULL"
+    + ")"
+)
+_FOR_PYTHON = (
+    "SELECT s.id, 'judge', NULL FROM sync_push_stage s "
+    "WHERE NOT EXISTS (SELECT 1 FROM judged j WHERE j.event_id = s.id)"
+)
+_REFUSED = "SELECT event_id, 'refused', reason FROM judged WHERE reason IS NOT NULL"
+
+# Returns (id, 'judge' or 'refused', reason): the events Python must judge and those refused here.
+DECODE = (
+    f"WITH {_DECODED}, "
+    + ", ".join(f"judged_{k.table.name} AS ({k.decode()})" for k in KINDS)
+    + f", {_JUDGED} {_FOR_PYTHON} UNION ALL {_REFUSED}"
+)
+
+# A batch of kinds that commute, in one statement: decode, judge, store the accepted events and
+# write the effects of the new ones. Returns (id, outcome, reason) for every event that is not
+# simply new: 'judge' (Python must decide: the batch then takes the general path), 'refused',
+# 'duplicate'.
+APPLY_ALL = (
+    f"WITH {_DECODED}, "
+    + ", ".join(f"judged_{k.table.name} AS MATERIALIZED ({k.judged()})" for k in KINDS)
+    + f", {_JUDGED}, "
+    "stored AS (INSERT INTO sync_events (id, site_id, kiosk_id, seq, kind, schema_version, "
+    "created_at, received_at, payload) SELECT s.id, %(site)s, %(kiosk)s, s.seq, s.kind, "
+    "s.schema_version, s.created_at, %(now)s, s.payload::json FROM sync_push_stage s "
+    "JOIN judged j ON j.event_id = s.id WHERE j.reason IS NULL ORDER BY s.seq "
+    "ON CONFLICT (id) DO NOTHING RETURNING id AS event_id), "
+    + ", ".join(f"applied_{k.table.name} AS ({k.apply_stored()})" for k in KINDS)
+    + f" {_FOR_PYTHON} UNION ALL {_REFUSED} UNION ALL "
+    # EXCEPT, not NOT EXISTS: the planner cannot see how many rows ``stored`` returns.
+    "(SELECT event_id, 'duplicate', NULL FROM judged WHERE reason IS NULL "
+    "EXCEPT SELECT event_id, 'duplicate', NULL FROM stored)"
 )
 
 # Of the refused events, those the centre stored before: duplicates, not refusals.
@@ -344,6 +384,63 @@ def _runs(events: Sequence[OutgoingEvent], by_python: dict[str, Prepared]) -> li
     return runs
 
 
+def _stage(cursor: Any, events: Sequence[OutgoingEvent]) -> None:
+    """The batch, as the kiosk stored it, into the (emptied) stage: one COPY."""
+    cursor.execute(CREATE)
+    with cursor.copy(
+        f"COPY {STAGE} (id, seq, kind, schema_version, created_at, payload) FROM STDIN"
+    ) as copy:
+        for e in events:
+            copy.write_row((e.id, e.seq, e.kind, e.schema_version, e.created_at, e.payload_json))
+
+
+def _not_refused_after_all(cursor: Any, refused: dict[str, str]) -> set[str]:
+    """Take out of ``refused`` the events the centre stored before: they are duplicates."""
+    if not refused:
+        return set()
+    cursor.execute(STORED_BEFORE, [list(refused)])
+    stored = {event_id for (event_id,) in cursor.fetchall()}
+    for event_id in stored:
+        del refused[event_id]
+    return stored
+
+
+class _NeedsPython(Exception):
+    """An event of the batch needs Python's judgement: the batch takes the general path."""
+
+
+def _apply_in_one_statement(
+    engine: Engine,
+    events: Sequence[OutgoingEvent],
+    *,
+    site_id: str,
+    kiosk_id: str,
+    now: dt.datetime,
+) -> Applied:
+    """A batch of commuting kinds in one statement (:data:`APPLY_ALL`), the common case."""
+    with engine.begin() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            _stage(cursor, events)
+            cursor.execute(APPLY_ALL, {"site": site_id, "kiosk": kiosk_id, "now": now})
+            refused: dict[str, str] = {}
+            duplicates: set[str] = set()
+            for event_id, outcome, reason in cursor.fetchall():
+                if outcome == "judge":
+                    raise _NeedsPython  # rolls the transaction back
+                if outcome == "refused":
+                    refused[event_id] = reason
+                else:
+                    duplicates.add(event_id)
+            duplicates |= _not_refused_after_all(cursor, refused)
+    return Applied(
+        new=[e.id for e in events if e.id not in duplicates and e.id not in refused],
+        duplicates=[e.id for e in events if e.id in duplicates],
+        refused=refused,
+    )
+
+
 def _apply_set_based(
     engine: Engine,
     events: Sequence[OutgoingEvent],
@@ -352,25 +449,18 @@ def _apply_set_based(
     kiosk_id: str,
     now: dt.datetime,
 ) -> Applied:
-    events = sorted(events, key=lambda e: e.seq)
+    """Any batch: SQL decodes and judges what it can, Python the rest, effects in kiosk order."""
     params = {"site": site_id, "kiosk": kiosk_id}
     with engine.begin() as conn:
         driver = conn.connection.driver_connection
         assert driver is not None
         with driver.cursor() as cursor:
-            cursor.execute(CREATE)
-            with cursor.copy(
-                f"COPY {STAGE} (id, seq, kind, schema_version, created_at, payload) FROM STDIN"
-            ) as copy:
-                for e in events:
-                    copy.write_row(
-                        (e.id, e.seq, e.kind, e.schema_version, e.created_at, e.payload_json)
-                    )
+            _stage(cursor, events)
             cursor.execute(DECODE, params)
             refused: dict[str, str] = {}
             to_python: set[str] = set()
-            for event_id, reason in cursor.fetchall():
-                if reason is None:
+            for event_id, outcome, reason in cursor.fetchall():
+                if outcome == "judge":
                     to_python.add(event_id)
                 else:
                     refused[event_id] = reason
@@ -380,10 +470,7 @@ def _apply_set_based(
             refused.update(refused_in_python)
             cursor.execute(STORE, {**params, "now": now, "refused": list(refused)})
             new = {row[0] for row in cursor.fetchall()}
-            if refused:
-                cursor.execute(STORED_BEFORE, [list(refused)])
-                for (event_id,) in cursor.fetchall():
-                    del refused[event_id]
+            _not_refused_after_all(cursor, refused)
             late = [e.id for e in events if e.id not in new and e.id not in refused]
             by_python = {p.event.id: p for p in fit if p.event.id in new}
             # Python-judged events of commuting kinds go with their run, the others in place.
@@ -427,7 +514,20 @@ def apply_events(
         return apply_batch(engine, events, site_id=site_id, kiosk_id=kiosk_id, now=now, run=run)
     if not events:
         return Applied()
+    events = sorted(events, key=lambda e: e.seq)
     try:
+        commuting = all(
+            e.kind in COMMUTING and e.schema_version in SUPPORTED_SCHEMA_VERSIONS for e in events
+        )
+        if commuting:
+            try:
+                return run(
+                    lambda: _apply_in_one_statement(
+                        engine, events, site_id=site_id, kiosk_id=kiosk_id, now=now
+                    )
+                )
+            except _NeedsPython:
+                pass
         return run(
             lambda: _apply_set_based(engine, events, site_id=site_id, kiosk_id=kiosk_id, now=now)
         )

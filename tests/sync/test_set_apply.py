@@ -231,6 +231,27 @@ def test_set_based_and_per_event_paths_agree(centres: tuple[str, str]) -> None:
     per_event.dispose()
 
 
+@pytest.mark.parametrize(
+    "cases",
+    [slice(0, 10), slice(0, 16)],
+    ids=["in one statement", "one statement, then the general path for Python's cases"],
+)
+def test_a_batch_of_commuting_kinds_matches_the_per_event_path(
+    centres: tuple[str, str], cases: slice
+) -> None:
+    set_based, per_event = make_engine(centres[0]), make_engine(centres[1])
+    genk, hasselt = _bookings(set_based, "GENK"), _bookings(set_based, "HASSELT")
+    events = _events(_batch(genk, hasselt)[cases])
+    fast = apply_events(set_based, events, site_id="GENK", kiosk_id="GENK-1", now=NOW)
+    slow = apply_batch(per_event, events, site_id="GENK", kiosk_id="GENK-1", now=NOW)
+    assert fast == slow and len(fast.refused) == {10: 6, 16: 9}[cases.stop]
+    assert _contents(set_based) == _contents(per_event)
+    again = apply_events(set_based, events, site_id="GENK", kiosk_id="GENK-1", now=NOW)
+    assert again == Applied(duplicates=fast.new, refused=fast.refused)
+    set_based.dispose()
+    per_event.dispose()
+
+
 def test_a_value_the_database_rejects_sends_the_batch_event_by_event(pg_url: str) -> None:
     engine = make_engine(pg_url)
     central.init(engine)
