@@ -10,7 +10,8 @@ What a kiosk holds: patients of its site with only the lookup hash, first name a
 the last name (no national number, no birth date); enrolments; sessions and bookings in the window
 (yesterday to 14 days ahead) and the attendance of active enrolments (progress is counted from
 it); cancellations and parking tickets of those bookings. When the window moves on, the days that
-entered it are fetched whole, whatever their change numbers.
+entered it are fetched whole, whatever their change numbers, and what left it is pruned, so a
+kiosk that has run for months holds what a freshly installed one would pull.
 """
 
 from __future__ import annotations
@@ -104,11 +105,12 @@ class Window:
 
 @dataclass(frozen=True)
 class PullReport:
-    """What one pull brought."""
+    """What one pull brought (``pruned``: local rows dropped because the window moved on)."""
 
     checkpoint: int
     rows: int
     deleted: int
+    pruned: int = 0
 
 
 def _table(model: type[Base]) -> Table:
@@ -281,6 +283,33 @@ def _losers(db: Session, table: Table, batch: Sequence[Mapping[str, Any]]) -> li
     return [row_id for row_id, booking_id in local_rows if kept[booking_id] != row_id]
 
 
+def prune(db: Session, window: Window) -> int:
+    """Drop what has left the window and a fresh pull would not bring: bookings before it
+    without attendance, cancellation or ticket, or of an enrolment no longer active (with what
+    hangs on them), then the sessions left without bookings. Rows deleted."""
+    start = window.bounds()[0]
+    b, s, e = _table(Booking), _table(SessionRow), _table(Enrolment)
+    kept = or_(
+        *(
+            select(_table(model).c.id).where(_table(model).c.booking_id == b.c.id).exists()
+            for model in CHILDREN
+        )
+    )
+    bookings = db.scalars(
+        select(b.c.id)
+        .join(s, s.c.id == b.c.session_id)
+        .join(e, e.c.id == b.c.enrolment_id)
+        .where(s.c.starts_at < start, or_(e.c.status != EnrolmentStatus.ACTIVE, ~kept))
+    )
+    pruned = _delete_rows(db, "bookings", list(bookings))
+    empty = db.scalars(
+        select(s.c.id).where(
+            s.c.starts_at < start, ~select(b.c.id).where(b.c.session_id == s.c.id).exists()
+        )
+    )
+    return pruned + _delete_rows(db, "sessions", list(empty))
+
+
 def apply_changes(
     db: Session, rows: Mapping[str, list[dict[str, Any]]], tombstones: Sequence[tuple[str, str]]
 ) -> int:
@@ -364,7 +393,9 @@ def pull(
             # Another pull finished meanwhile; its rows are at least as new as these.
             return PullReport(state.checkpoint, 0, 0)
         deleted = apply_changes(db, rows, tombstones)
+        # Once a day, when yesterday's sessions fall out of the window.
+        pruned = prune(db, window) if previous and window.first > previous.first else 0
         state.checkpoint = max(hi, checkpoint)
         state.window_from, state.window_to = window.first, window.end
         state.last_pull_at = clock.now()
-    return PullReport(state.checkpoint, sum(len(v) for v in rows.values()), deleted)
+    return PullReport(state.checkpoint, sum(len(v) for v in rows.values()), deleted, pruned)
