@@ -281,6 +281,10 @@ CREATE = "; ".join(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (id text, seq integer, kind text, "
         "schema_version integer, created_at timestamptz, payload text) ON COMMIT DELETE ROWS",
         *(k.create() for k in KINDS),
+        # A batch's statements touch a few thousand rows: when the planner's estimate crossed
+        # jit_above_cost, compiling them took longer than running them (a pull's large reads
+        # keep JIT).
+        "SET LOCAL jit = off",
     ]
 )
 
