@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine, Table, UniqueConstraint
 from sqlalchemy.dialects import postgresql
 
 from kiosk.db.models import Alert, AuditEntry, CheckIn, ParkingTicket
@@ -144,6 +144,19 @@ class _Kind:
     refusals: tuple[tuple[str, str], ...]
 
     @property
+    def arbiter(self) -> str:
+        """The clash that means "already there": one row per booking where the table says so,
+        else the row's own id. Checking only that one before each insert (not every unique
+        key) spares index searches; a clash on another key raises, and the batch then goes
+        event by event (:func:`sync.apply.apply_each`), where any clash is skipped as before."""
+        unique = {
+            tuple(c.name for c in u.columns)
+            for u in self.table.constraints
+            if isinstance(u, UniqueConstraint)
+        }
+        return "booking_id" if ("booking_id",) in unique else "id"
+
+    @property
     def push_table(self) -> str:
         """The temporary table holding this kind's decoded rows."""
         return f"sync_push_{self.table.name}"
@@ -195,7 +208,8 @@ class _Kind:
             values += ", (SELECT sync_change_seq())"
         return (
             f"INSERT INTO {self.table.name} ({columns}) SELECT {values} FROM {source} "
-            f"WHERE x.reason IS NULL AND {condition} ORDER BY x.seq ON CONFLICT DO NOTHING"
+            f"WHERE x.reason IS NULL AND {condition} ORDER BY x.seq "
+            f"ON CONFLICT ({self.arbiter}) DO NOTHING"
         )
 
     def apply(self, condition: str) -> str:
