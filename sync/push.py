@@ -55,7 +55,9 @@ def _sqlite_instant(value: dt.datetime) -> str:
 
 def pending_batch(db: Session, size: int) -> list[OutgoingEvent]:
     """The oldest events not yet sent nor set aside, with the payload as the stored JSON text."""
-    rows = db.connection().exec_driver_sql(_PENDING, (size,))
+    driver = db.connection().connection.driver_connection
+    assert driver is not None
+    rows = driver.execute(_PENDING, (size,)).fetchall()
     return [
         OutgoingEvent(
             event_id, seq, kind, version, dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC), body
