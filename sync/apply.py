@@ -48,9 +48,7 @@ from sync.staging import RawJSON, copy_insert
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
 # Kinds whose effects are plain inserts: their order within a batch does not matter.
 COMMUTING = frozenset({"checkin", "alert", "audit", "parking_ticket"})
-# Their flush order: tables without a change number first. The first stamped row takes the
-# change counter's row lock until commit (migration 0003), so it comes as late as possible and
-# the other kiosks' pushes wait on it for as short a time as possible.
+# Their flush order: any would do; both paths use this one, tables without a change number first.
 FLUSH_ORDER = ("audit", "alert", "checkin", "parking_ticket")
 
 

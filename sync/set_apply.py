@@ -3,21 +3,23 @@
 decodes, checks and applies it in SQL.
 
 The kiosk sends its outbox rows as they are (the payload as the JSON text it stored) with one
-``COPY`` into a temporary stage. In the same transaction the centre then
+``COPY`` into a temporary stage. The centre decodes the payloads of the common kinds (check-in,
+parking ticket, audit entry, alert) with ``jsonb`` operators and computes each event's refusal:
+the site or kiosk it names, and the booking, patient or enrolment it refers to at that site (a
+join, under the kiosk role's row-level security).
 
-1. decodes the payloads of the common kinds (check-in, parking ticket, audit entry, alert) with
-   ``jsonb`` operators into one temporary table per effect table, and computes in the same
-   statement each event's refusal: the site or kiosk it names, and the booking, patient or
-   enrolment it refers to at that site (a join, under the kiosk role's row-level security);
-2. hands every other event to the per-event path of :mod:`sync.apply` (rare kinds, other schema
-   versions, and payloads not in the shape the kiosk writes, whose exact refusal reason Python
-   gives): only those payloads are decoded in Python;
-3. stores the events not refused (``ON CONFLICT (id) DO NOTHING RETURNING id``: the new ones) and
-   writes the audit entries and alerts of the new ones, tables without a change number;
-4. writes the check-ins and parking tickets of the new events last, run by run in kiosk order
-   (a run ends at an event of a non-commuting kind, applied in Python in its place), then
-   commits at once: the first of these rows takes the change counter's row lock (migration
-   0003), so the other kiosks' pushes wait on it only for these two inserts and the commit.
+- A batch of those kinds only, the common case, takes one statement (:data:`APPLY_ALL`): decode,
+  judge, store the accepted events (``ON CONFLICT (id) DO NOTHING RETURNING id``: the new ones)
+  and write the effects of the new ones: a few round trips a batch, whatever its size.
+- Any other batch, or one with a payload not in the shape the kiosk writes (whose exact refusal
+  reason Python gives), takes the general path: the decoded rows go into one temporary table per
+  effect table; the rare kinds and irregular payloads go to the per-event checks of
+  :mod:`sync.apply`; the events not refused are stored; then the effects are written run by run
+  in kiosk order (a run ends at an event of a non-commuting kind, applied in Python in its
+  place).
+
+Effect rows carry the transaction's change number from one call per statement (migration
+0004): no trigger fires row by row, and no push waits for another's commit.
 
 A database error from an event's content (a date the regular expression lets through but the
 calendar does not, a value too long for its column) sends the batch to
@@ -285,7 +287,8 @@ KINDS = (
     ),
 )
 BY_KIND = {k.kind: k for k in KINDS}
-# Effect tables without a change number are written with the events, before the counter's lock.
+# In the general path, audit entries and alerts (nothing in a batch depends on them) are written
+# once for the batch; check-ins and tickets run by run, in kiosk order.
 UNSTAMPED = tuple(k for k in KINDS if "change_seq" not in k.table.c)
 STAMPED = tuple(BY_KIND[kind] for kind in FLUSH_ORDER if "change_seq" in BY_KIND[kind].table.c)
 assert set(BY_KIND) == COMMUTING and len(UNSTAMPED) + len(STAMPED) == len(KINDS)
