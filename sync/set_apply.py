@@ -293,17 +293,19 @@ UNSTAMPED = tuple(k for k in KINDS if "change_seq" not in k.table.c)
 STAMPED = tuple(BY_KIND[kind] for kind in FLUSH_ORDER if "change_seq" in BY_KIND[kind].table.c)
 assert set(BY_KIND) == COMMUTING and len(UNSTAMPED) + len(STAMPED) == len(KINDS)
 
-CREATE = "; ".join(
+STAGE_CREATE = "; ".join(
     [
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (id text, seq integer, kind text, "
         "schema_version integer, created_at timestamptz, payload text) ON COMMIT DELETE ROWS",
-        *(k.create() for k in KINDS),
         # A batch's statements touch a few thousand rows: when the planner's estimate crossed
         # jit_above_cost, compiling them took longer than running them (a pull's large reads
         # keep JIT).
         "SET LOCAL jit = off",
     ]
 )
+# Only the general path needs the push tables; every temporary table that exists is emptied at
+# every commit, so a connection that never took that path does not carry them.
+PUSH_TABLES_CREATE = "; ".join(k.create() for k in KINDS)
 
 _versions = ", ".join(str(v) for v in sorted(SUPPORTED_SCHEMA_VERSIONS))
 _kinds = ", ".join(f"'{k.kind}'" for k in KINDS)
@@ -407,7 +409,7 @@ def _runs(events: Sequence[OutgoingEvent], by_python: dict[str, Prepared]) -> li
 
 def _stage(cursor: Any, events: Sequence[OutgoingEvent]) -> None:
     """The batch, as the kiosk stored it, into the (emptied) stage: one COPY."""
-    cursor.execute(CREATE)
+    cursor.execute(STAGE_CREATE)
     with cursor.copy(
         f"COPY {STAGE} (id, seq, kind, schema_version, created_at, payload) FROM STDIN"
     ) as copy:
@@ -476,6 +478,7 @@ def _apply_set_based(
         driver = conn.connection.driver_connection
         assert driver is not None
         with driver.cursor() as cursor:
+            cursor.execute(PUSH_TABLES_CREATE)
             _stage(cursor, events)
             cursor.execute(DECODE, params)
             refused: dict[str, str] = {}
