@@ -369,12 +369,13 @@ def pull(
 
     def read() -> tuple[int, dict[str, list[dict[str, Any]]], list[tuple[str, str]]]:
         with central.connect() as conn:
-            if conn.dialect.name == "postgresql":
+            postgres = conn.dialect.name == "postgresql"
+            if postgres:
                 with conn.begin():
                     hi = change_horizon(conn)
                 conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             with conn.begin():
-                if conn.dialect.name != "postgresql":
+                if not postgres:  # SQLite: the counter, read in the reading transaction
                     hi = change_horizon(conn)
                 rows, tombstones = read_changes(
                     conn,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.clock import Clock
@@ -32,25 +32,14 @@ class PushReport:
     batches: int = 0
 
 
-# The batch is read and marked through the driver, without SQLAlchemy's row processing: at tens of
+# The batch is read through the driver, without SQLAlchemy's row processing: at tens of
 # thousands of events a second that processing was most of the kiosk's share of a push. The
 # kiosk's database is always SQLite, which keeps an instant as naive UTC text.
 _PENDING = (
     "SELECT id, seq, kind, schema_version, created_at, payload FROM outbox "
     "WHERE sent_at IS NULL AND set_aside = 0 ORDER BY seq LIMIT ?"
 )
-# A new event always gets a higher seq than every row already there (kiosk.journal.emit), so the
-# pending rows from a batch's first seq to its last are exactly that batch, refused ones aside.
-_MARK_SENT = (
-    "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = '' "
-    "WHERE seq BETWEEN ? AND ? AND sent_at IS NULL AND set_aside = 0"
-)
-_SET_ASIDE = "UPDATE outbox SET set_aside = 1, attempts = attempts + 1, last_error = ? WHERE id = ?"
-
-
-def _sqlite_instant(value: dt.datetime) -> str:
-    """An instant as SQLAlchemy writes a ``UTCDateTime`` into SQLite."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+_PENDING_ROWS = and_(OutboxEvent.sent_at.is_(None), OutboxEvent.set_aside.is_(False))
 
 
 def pending_batch(db: Session, size: int) -> list[OutgoingEvent]:
@@ -68,21 +57,27 @@ def pending_batch(db: Session, size: int) -> list[OutgoingEvent]:
 
 def queue_length(db: Session) -> int:
     """Events waiting to go up."""
-    count = db.scalar(
-        select(func.count(OutboxEvent.id)).where(
-            OutboxEvent.sent_at.is_(None), OutboxEvent.set_aside.is_(False)
-        )
-    )
-    return int(count or 0)
+    return int(db.scalar(select(func.count(OutboxEvent.id)).where(_PENDING_ROWS)) or 0)
 
 
 def _record(db: Session, batch: list[OutgoingEvent], applied: Applied, now: dt.datetime) -> None:
     """Set the refused events aside, then mark the rest of the batch sent."""
-    conn = db.connection()
-    if applied.refused:
-        reasons = [(why, event_id) for event_id, why in applied.refused.items()]
-        conn.exec_driver_sql(_SET_ASIDE, reasons)
-    conn.exec_driver_sql(_MARK_SENT, (_sqlite_instant(now), batch[0].seq, batch[-1].seq))
+    for event_id, reason in applied.refused.items():
+        db.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == event_id)
+            .values(set_aside=True, attempts=OutboxEvent.attempts + 1, last_error=reason)
+            .execution_options(synchronize_session=False)
+        )
+    # A new event always gets a higher seq than every row already there (kiosk.journal.emit), so
+    # the pending rows from a batch's first seq to its last are exactly that batch, refused ones
+    # aside: one statement marks it, whatever its size.
+    db.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.seq.between(batch[0].seq, batch[-1].seq), _PENDING_ROWS)
+        .values(sent_at=now, attempts=OutboxEvent.attempts + 1, last_error="")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def push(

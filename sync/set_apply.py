@@ -31,12 +31,13 @@ it. A kiosk role may create temporary tables (PostgreSQL grants ``TEMPORARY`` to
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
-from sqlalchemy import Engine, Table, UniqueConstraint
+from sqlalchemy import Connection, Engine, Table, UniqueConstraint
 from sqlalchemy.dialects import postgresql
 
 from kiosk.db.models import Alert, AuditEntry, CheckIn, ParkingTicket
@@ -407,14 +408,27 @@ def _runs(events: Sequence[OutgoingEvent], by_python: dict[str, Prepared]) -> li
     return runs
 
 
-def _stage(cursor: Any, events: Sequence[OutgoingEvent]) -> None:
-    """The batch, as the kiosk stored it, into the (emptied) stage: one COPY."""
-    cursor.execute(STAGE_CREATE)
-    with cursor.copy(
-        f"COPY {STAGE} (id, seq, kind, schema_version, created_at, payload) FROM STDIN"
-    ) as copy:
-        for e in events:
-            copy.write_row((e.id, e.seq, e.kind, e.schema_version, e.created_at, e.payload_json))
+@contextmanager
+def _staged(
+    engine: Engine, events: Sequence[OutgoingEvent], *, push_tables: bool
+) -> Iterator[tuple[Connection, Any]]:
+    """A central transaction and its driver cursor, with the batch, as the kiosk stored it, in
+    the (emptied) stage: one COPY. ``push_tables``: the general path's decoding tables too."""
+    with engine.begin() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            if push_tables:
+                cursor.execute(PUSH_TABLES_CREATE)
+            cursor.execute(STAGE_CREATE)
+            with cursor.copy(
+                f"COPY {STAGE} (id, seq, kind, schema_version, created_at, payload) FROM STDIN"
+            ) as copy:
+                for e in events:
+                    copy.write_row(
+                        (e.id, e.seq, e.kind, e.schema_version, e.created_at, e.payload_json)
+                    )
+            yield conn, cursor
 
 
 def _not_refused_after_all(cursor: Any, refused: dict[str, str]) -> set[str]:
@@ -441,22 +455,18 @@ def _apply_in_one_statement(
     now: dt.datetime,
 ) -> Applied:
     """A batch of commuting kinds in one statement (:data:`APPLY_ALL`), the common case."""
-    with engine.begin() as conn:
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor:
-            _stage(cursor, events)
-            cursor.execute(APPLY_ALL, {"site": site_id, "kiosk": kiosk_id, "now": now})
-            refused: dict[str, str] = {}
-            duplicates: set[str] = set()
-            for event_id, outcome, reason in cursor.fetchall():
-                if outcome == "judge":
-                    raise _NeedsPython  # rolls the transaction back
-                if outcome == "refused":
-                    refused[event_id] = reason
-                else:
-                    duplicates.add(event_id)
-            duplicates |= _not_refused_after_all(cursor, refused)
+    with _staged(engine, events, push_tables=False) as (_conn, cursor):
+        cursor.execute(APPLY_ALL, {"site": site_id, "kiosk": kiosk_id, "now": now})
+        refused: dict[str, str] = {}
+        duplicates: set[str] = set()
+        for event_id, outcome, reason in cursor.fetchall():
+            if outcome == "judge":
+                raise _NeedsPython  # rolls the transaction back
+            if outcome == "refused":
+                refused[event_id] = reason
+            else:
+                duplicates.add(event_id)
+        duplicates |= _not_refused_after_all(cursor, refused)
     return Applied(
         new=[e.id for e in events if e.id not in duplicates and e.id not in refused],
         duplicates=[e.id for e in events if e.id in duplicates],
@@ -474,45 +484,40 @@ def _apply_set_based(
 ) -> Applied:
     """Any batch: SQL decodes and judges what it can, Python the rest, effects in kiosk order."""
     params = {"site": site_id, "kiosk": kiosk_id}
-    with engine.begin() as conn:
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor:
-            cursor.execute(PUSH_TABLES_CREATE)
-            _stage(cursor, events)
-            cursor.execute(DECODE, params)
-            refused: dict[str, str] = {}
-            to_python: set[str] = set()
-            for event_id, outcome, reason in cursor.fetchall():
-                if outcome == "judge":
-                    to_python.add(event_id)
-                else:
-                    refused[event_id] = reason
-            fit, refused_in_python = check(
-                conn, [e for e in events if e.id in to_python], site_id, kiosk_id
-            )
-            refused.update(refused_in_python)
-            cursor.execute(STORE, {**params, "now": now, "refused": list(refused)})
-            new = {row[0] for row in cursor.fetchall()}
-            _not_refused_after_all(cursor, refused)
-            late = [e.id for e in events if e.id not in new and e.id not in refused]
-            by_python = {p.event.id: p for p in fit if p.event.id in new}
-            # Python-judged events of commuting kinds go with their run, the others in place.
-            commuting = [p for p in by_python.values() if p.event.kind in COMMUTING]
-            # Tables without a change number first, in the same round trip as the first run.
-            unstamped = _effects(UNSTAMPED, "true", late) if new else None
-            for run in _runs(events, by_python):
-                if run.lo <= run.hi and new:
-                    stamped = _effects(STAMPED, f"x.seq BETWEEN {run.lo:d} AND {run.hi:d}", late)
-                    cursor.execute(
-                        stamped if unstamped is None else sql.SQL("; ").join([unstamped, stamped])
-                    )
-                    unstamped = None
-                    apply_effects(conn, [p for p in commuting if run.lo <= p.event.seq <= run.hi])
-                if run.then is not None:
-                    apply_one_kind(conn, run.then.event.kind, [run.then.row])
-            if unstamped is not None:
-                cursor.execute(unstamped)
+    with _staged(engine, events, push_tables=True) as (conn, cursor):
+        cursor.execute(DECODE, params)
+        refused: dict[str, str] = {}
+        to_python: set[str] = set()
+        for event_id, outcome, reason in cursor.fetchall():
+            if outcome == "judge":
+                to_python.add(event_id)
+            else:
+                refused[event_id] = reason
+        fit, refused_in_python = check(
+            conn, [e for e in events if e.id in to_python], site_id, kiosk_id
+        )
+        refused.update(refused_in_python)
+        cursor.execute(STORE, {**params, "now": now, "refused": list(refused)})
+        new = {row[0] for row in cursor.fetchall()}
+        _not_refused_after_all(cursor, refused)
+        late = [e.id for e in events if e.id not in new and e.id not in refused]
+        by_python = {p.event.id: p for p in fit if p.event.id in new}
+        # Python-judged events of commuting kinds go with their run, the others in place.
+        commuting = [p for p in by_python.values() if p.event.kind in COMMUTING]
+        # Tables without a change number first, in the same round trip as the first run.
+        unstamped = _effects(UNSTAMPED, "true", late) if new else None
+        for run in _runs(events, by_python):
+            if run.lo <= run.hi and new:
+                stamped = _effects(STAMPED, f"x.seq BETWEEN {run.lo:d} AND {run.hi:d}", late)
+                cursor.execute(
+                    stamped if unstamped is None else sql.SQL("; ").join([unstamped, stamped])
+                )
+                unstamped = None
+                apply_effects(conn, [p for p in commuting if run.lo <= p.event.seq <= run.hi])
+            if run.then is not None:
+                apply_one_kind(conn, run.then.event.kind, [run.then.row])
+        if unstamped is not None:
+            cursor.execute(unstamped)
     return Applied(
         new=[e.id for e in events if e.id in new],
         duplicates=[e.id for e in events if e.id not in new and e.id not in refused],
