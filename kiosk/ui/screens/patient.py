@@ -77,7 +77,6 @@ class PatientScreen(Screen[None]):
         self._tap = 0
         """Counts card insertions: a worker's answer for an older tap is dropped."""
         self._result_since: float | None = None
-        self._card_in = False
         self._clock_text = ""
         self.last_result: CheckinResult | None = None
 
@@ -182,14 +181,12 @@ class PatientScreen(Screen[None]):
     def handle_card(self, event: ReaderEvent) -> None:
         """React to one reader event (called by the app on the UI thread)."""
         if isinstance(event, ReaderDetached):
-            self._card_in = False
             self._tap += 1
             self._show_reader_down()
         elif isinstance(event, ReaderAttached):
             if self.state == "reader_down":
                 self._show_home()
         elif isinstance(event, CardInserted):
-            self._card_in = True
             self._tap += 1
             self._show_reading(checking=False)
         elif isinstance(event, IdentityRead):
@@ -197,10 +194,8 @@ class PatientScreen(Screen[None]):
             self._check_in(event.identity, self._tap)
         elif isinstance(event, CardReadFailed):
             self._show_result(result_text.for_card_failure(event.reason, self.tr))
-        elif isinstance(event, CardRemoved):
-            self._card_in = False
-            if self.state in ("reading", "result"):
-                self._show_home()
+        elif isinstance(event, CardRemoved) and self.state in ("reading", "result"):
+            self._show_home()
 
     @work(thread=True, exclusive=True, group="checkin")
     def _check_in(self, identity: Identity, tap: int) -> None:

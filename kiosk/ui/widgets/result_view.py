@@ -48,11 +48,7 @@ class ResultView(Horizontal):
     def show(self, text: ResultText) -> None:
         """Fill the view with ``text``; the ticket column only when there is a ticket."""
         # One style update at most: restyling the view's widgets is the costly part of a show.
-        changed = (self.has_class("-admitted"), self.has_class("-refusal")) != (
-            text.admitted,
-            not text.admitted,
-        )
-        self.set_class(text.admitted, "-admitted", update=False)
+        changed = self.has_class("-refusal") == text.admitted
         self.set_class(not text.admitted, "-refusal", update=False)
         if changed:
             self.update_node_styles()
