@@ -21,8 +21,8 @@ from kiosk.db.models import (
     Patient,
 )
 from kiosk.db.models import Session as SessionRow
-from kiosk.programme.model import Programme, Texts
-from kiosk.progress import history_of
+from kiosk.programme.model import Phase, Programme, Texts
+from kiosk.progress import attended_of, count_attended
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,18 @@ def due_today(
     )
     if site_id is not None:
         query = query.where(SessionRow.site_id == site_id)
+    rows = db.execute(query).tuples().all()
+    # One query for the history of every enrolment booked on a session of a phase with milestones.
+    attended = attended_of(
+        db,
+        {
+            booking.enrolment_id
+            for booking, session, _ in rows
+            if (phase := _phase(programmes, session)) is not None and phase.milestones
+        },
+    )
     due: list[DueToday] = []
-    for booking, session, patient in db.execute(query).tuples():
+    for booking, session, patient in rows:
         programme = programmes.get(session.programme_code)
         if programme is None or session.kind not in programme.kinds:
             continue
@@ -112,11 +122,10 @@ def due_today(
             title = programme.kind(session.kind).title
             due.append(DueToday(session.starts_at, name, "consultation", title))
             continue
-        phase = next((p for p in programme.phases if session.kind in p.kinds), None)
+        phase = _phase(programmes, session)
         if phase is None or not phase.milestones:
-            continue  # only phases with milestones need the enrolment's history
-        history = history_of(db, booking.enrolment_id)
-        number = history.attended_count(phase, before=session.starts_at) + 1
+            continue
+        number = count_attended(attended[booking.enrolment_id], phase, session.starts_at) + 1
         milestone = phase.milestone_at(number)
         if milestone is not None:
             due.append(
@@ -125,3 +134,11 @@ def due_today(
                 )
             )
     return due
+
+
+def _phase(programmes: Mapping[str, Programme], session: SessionRow) -> Phase | None:
+    """The phase of the programme a session's kind belongs to, if any."""
+    programme = programmes.get(session.programme_code)
+    if programme is None:
+        return None
+    return next((p for p in programme.phases if session.kind in p.kinds), None)

@@ -7,7 +7,7 @@ so "group session 12 of 36" is the 12th attended group-phase session.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, func, select
@@ -50,11 +50,7 @@ class History:
 
     def attended_count(self, phase: Phase, before: dt.datetime | None = None) -> int:
         """Attended sessions of ``phase``, optionally only those starting before ``before``."""
-        return sum(
-            1
-            for kind, start, _ in self.attended
-            if kind in phase.kinds and (before is None or start < before)
-        )
+        return count_attended(self.attended, phase, before)
 
     def attended_in_week(self, phase: Phase, moment: dt.datetime, exclude_booking: str) -> int:
         """Attended sessions of ``phase`` in the local calendar week of ``moment``."""
@@ -75,12 +71,12 @@ class History:
 
 # Built once: the tap path runs them every time and building a statement costs more than
 # running it on SQLite.
-_ATTENDED = (
+_ATTENDED_ROWS = (
     select(SessionRow.kind, SessionRow.starts_at, Booking.id)
     .join(Booking, Booking.session_id == SessionRow.id)
     .join(CheckIn, CheckIn.booking_id == Booking.id)
-    .where(Booking.enrolment_id == bindparam("enrolment_id"))
 )
+_ATTENDED = _ATTENDED_ROWS.where(Booking.enrolment_id == bindparam("enrolment_id"))
 _BOOKED_KINDS = (
     select(SessionRow.kind, func.count(Booking.id))
     .join(Booking, Booking.session_id == SessionRow.id)
@@ -103,6 +99,33 @@ def history_of(db: Session, enrolment_id: str) -> History:
         booked_kinds=dict(db.execute(_BOOKED_KINDS, key).tuples().all()),
         unexcused=unexcused_absences(db, enrolment_id),
     )
+
+
+def count_attended(
+    attended: Iterable[tuple[str, dt.datetime, str]], phase: Phase, before: dt.datetime | None
+) -> int:
+    """How many of ``attended`` (as :attr:`History.attended`) are sessions of ``phase``,
+    optionally only those starting before ``before``."""
+    return sum(
+        1
+        for kind, start, _ in attended
+        if kind in phase.kinds and (before is None or start < before)
+    )
+
+
+def attended_of(
+    db: Session, enrolment_ids: Collection[str]
+) -> dict[str, list[tuple[str, dt.datetime, str]]]:
+    """The attended sessions (as :attr:`History.attended`) of several enrolments in one query:
+    all that numbering sessions needs, for a whole day's list."""
+    attended: dict[str, list[tuple[str, dt.datetime, str]]] = {e: [] for e in enrolment_ids}
+    if attended:
+        query = _ATTENDED_ROWS.add_columns(Booking.enrolment_id).where(
+            Booking.enrolment_id.in_(attended)
+        )
+        for kind, starts_at, booking_id, enrolment_id in db.execute(query).tuples():
+            attended[enrolment_id].append((kind, starts_at, booking_id))
+    return attended
 
 
 def deadline(

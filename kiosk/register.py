@@ -73,15 +73,14 @@ def register_for(
         query = query.where(SessionRow.site_id == site_id)
     sites = {s.id: s.name for s in db.scalars(select(Site))}
     lines = []
-    histories: dict[str, progress.History] = {}
-    for checkin in db.scalars(query).unique():
+    checkins = db.scalars(query).unique().all()
+    attended = progress.attended_of(db, {c.booking.enrolment_id for c in checkins})
+    for checkin in checkins:
         booking = checkin.booking
         session, enrolment = booking.session, booking.enrolment
         programme = programmes[enrolment.programme_code]
         phase = programme.phase_of(session.kind)
-        if enrolment.id not in histories:
-            histories[enrolment.id] = progress.history_of(db, enrolment.id)
-        number = histories[enrolment.id].attended_count(phase, before=session.starts_at) + 1
+        number = progress.count_attended(attended[enrolment.id], phase, session.starts_at) + 1
         patient = enrolment.patient
         lines.append(
             RegisterLine(
