@@ -53,6 +53,11 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def redacted_url(url: str) -> str:
+    """A database URL fit to show or print: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def open_context(
     settings: Settings,
     *,

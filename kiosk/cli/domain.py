@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from devices.eid.national_number import InvalidNationalNumber
 from kiosk import demo
@@ -23,7 +22,7 @@ from kiosk.cli.common import (
 )
 from kiosk.clock import BRUSSELS, SettableClock, SystemClock, local
 from kiosk.config import demo_config_text, load
-from kiosk.context import KioskContext, open_context, sqlite_path
+from kiosk.context import KioskContext, open_context, redacted_url, sqlite_path
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.models import Patient
@@ -145,7 +144,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     report = {
         "config": str(cfg.source),
         "cards": str(cards.parent),
-        "database": str(sqlite_path(url) or make_url(url).render_as_string(hide_password=True)),
+        "database": str(sqlite_path(url) or redacted_url(url)),
         "patients": len(summary.patients),
         "sessions": summary.sessions,
         "bookings": summary.bookings,

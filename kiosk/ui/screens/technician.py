@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from sqlalchemy.engine import make_url
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,6 +15,7 @@ from textual.widgets import Static
 from devices.printer.interface import PrinterStatus
 from kiosk import __version__
 from kiosk.clock import local
+from kiosk.context import redacted_url, sqlite_path
 from kiosk.health import DatabaseHealth, database_health
 from kiosk.i18n import Translator
 from sync.status import SyncStatus, sync_status
@@ -109,13 +108,9 @@ class TechnicianScreen(Screen[None]):
             lines.append(tr("Printer: ready"))
         else:
             lines.append(tr("Printer: fault ({fault})", fault=str(printer.fault)))
-        url = make_url(services.settings.local_url)
         # A SQLite file by its name (the folder is in the configuration); others without password.
-        database = (
-            f"SQLite {Path(url.database).name}"
-            if url.get_backend_name() == "sqlite" and url.database
-            else url.render_as_string(hide_password=True)
-        )
+        path = sqlite_path(services.settings.local_url)
+        database = f"SQLite {path.name}" if path else redacted_url(services.settings.local_url)
         if health.reachable:
             lines.append(tr("Database: {url}, answering", url=database))
             lines.extend(_sync_lines(sync, tr))
