@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from devices.eid.errors import CardRemovedError, NotAnEidCard
 from kiosk.i18n import N_, Translator
-from kiosk.outcomes import CheckinResult, Outcome, Reminder, Special
-from kiosk.programme.model import text_in
+from kiosk.outcomes import CheckinResult, Outcome, Reminder
+from kiosk.programme.model import Texts, text_in
 
 GO_TO_RECEPTION = N_("Please go to reception.")
 
@@ -95,7 +95,7 @@ def for_result(result: CheckinResult, tr: Translator) -> ResultText:
                 if result.progress.total
                 else tr("{phase}: session {number}", phase=phase, number=result.progress.number)
             )
-        lines.extend(_special(s, tr) for s in result.specials)
+        lines.extend(today_text(s.title, s.followed_by, tr) for s in result.specials)
         next_step = (
             tr("Your session has started: please go in now.")
             if result.late
@@ -130,15 +130,16 @@ def for_result(result: CheckinResult, tr: Translator) -> ResultText:
     return ResultText(tr(happened, start=start), greeting, tr(todo))
 
 
-def _special(special: Special, tr: Translator) -> str:
-    title = text_in(special.title, tr.language)
-    if special.followed_by:
+def today_text(title: Texts, followed_by: Texts | None, tr: Translator) -> str:
+    """``Today: test moment 2, followed by the interim consultation`` (the patient's result and
+    reception's list of what is due today say it alike)."""
+    if followed_by:
         return tr(
             "Today: {title}, followed by {after}",
-            title=title,
-            after=text_in(special.followed_by, tr.language),
+            title=text_in(title, tr.language),
+            after=text_in(followed_by, tr.language),
         )
-    return tr("Today: {title}", title=title)
+    return tr("Today: {title}", title=text_in(title, tr.language))
 
 
 def _reminder(reminder: Reminder, tr: Translator) -> str:

@@ -285,17 +285,8 @@ class ReceptionScreen(Screen[None]):
 
     def _due_line(self, item: DueToday) -> str:
         """``08:30 Test moment 2, followed by the interim consultation: Lieve De Smedt``."""
-        tr = self.tr
-        title = text_in(item.title, tr.language)
-        if item.followed_by:
-            what = tr(
-                "Today: {title}, followed by {after}",
-                title=title,
-                after=text_in(item.followed_by, tr.language),
-            )
-        else:
-            what = tr("Today: {title}", title=title)
-        return f"{tr.time(item.starts_at)} {what}: {item.patient_name}"
+        what = result_text.today_text(item.title, item.followed_by, self.tr)
+        return f"{self.tr.time(item.starts_at)} {what}: {item.patient_name}"
 
     # -- selection ----------------------------------------------------------------------------
 
