@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk.reception_pin import PinFormatError, parse_hash
+
 if TYPE_CHECKING:
     from devices.eid.trust import TrustedRoots
 
@@ -245,7 +247,7 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
         ),
         language=ui.text("language", "nl", choices=LANGUAGES),
         result_timeout_seconds=ui.whole("result_timeout_seconds", 15, low=3, high=600),
-        reception_pin_hash=top.table_of("reception").text("pin_hash", ""),
+        reception_pin_hash=_pin_hash(top.table_of("reception")),
         reader=devices.text("reader", "simulated", choices=("simulated", "pcsc")),
         reader_name=devices.text("reader_name", ""),
         trusted_roots=_trusted_roots(devices),
@@ -260,6 +262,17 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
         backup_dir=Path(backup_dir) if backup_dir else None,
         db_key_credential=key_credential,
     )
+
+
+def _pin_hash(reception: _Reader) -> str:
+    """``[reception] pin_hash``: empty, or a hash ``kiosk pin-hash`` made."""
+    value = reception.text("pin_hash", "")
+    if value:
+        try:
+            parse_hash(value)
+        except PinFormatError as exc:
+            raise reception._fail("pin_hash", str(exc)) from None
+    return value
 
 
 def _trusted_roots(devices: _Reader) -> Path | None:

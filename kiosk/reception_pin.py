@@ -48,19 +48,43 @@ def hash_pin(pin: str) -> str:
     return f"{_SCHEME}${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
 
 
-def verify_pin(pin: str, stored: str) -> bool:
-    """True when ``pin`` matches ``stored`` (a :func:`hash_pin` value); constant-time compare."""
+@dataclass(frozen=True)
+class StoredPin:
+    """A stored PIN hash, read: the scrypt cost, the salt and the digest."""
+
+    n: int
+    r: int
+    p: int
+    salt: bytes
+    digest: bytes
+
+
+def parse_hash(stored: str) -> StoredPin:
+    """Read a :func:`hash_pin` value, or :class:`PinFormatError` in one sentence (checked when
+    the configuration loads, so a damaged hash never reaches the PIN screen)."""
     parts = stored.split("$")
     if len(parts) != 6 or parts[0] != _SCHEME:
         raise PinFormatError("the stored PIN hash is not an scrypt hash from `kiosk pin-hash`")
     try:
         n, r, p = (int(x) for x in parts[1:4])
-        salt, expected = bytes.fromhex(parts[4]), bytes.fromhex(parts[5])
+        salt, digest = bytes.fromhex(parts[4]), bytes.fromhex(parts[5])
     except ValueError:
         raise PinFormatError("the stored PIN hash is damaged") from None
+    # What hashlib.scrypt accepts within its default memory limit (128 * r * n bytes < 32 MiB).
+    if not (n > 1 and n & (n - 1) == 0 and r >= 1 and 1 <= p <= 16 and 128 * r * n < 2**25):
+        raise PinFormatError("the stored PIN hash has a cost `kiosk pin-hash` does not make")
+    if not salt or len(digest) != 32:
+        raise PinFormatError("the stored PIN hash is damaged")
+    return StoredPin(n, r, p, salt, digest)
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    """True when ``pin`` matches ``stored`` (a :func:`hash_pin` value); constant-time compare."""
+    parsed = parse_hash(stored)
     if not (pin.isascii() and pin.isdigit()):
         return False
-    return hmac.compare_digest(_derive(pin, salt, n, r, p), expected)
+    digest = _derive(pin, parsed.salt, parsed.n, parsed.r, parsed.p)
+    return hmac.compare_digest(digest, parsed.digest)
 
 
 @dataclass(frozen=True)
