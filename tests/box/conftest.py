@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-KIOSK = str(Path(sys.prefix) / "bin" / "kiosk")
-
-
-def kiosk_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment of a kiosk command working on ``data_dir`` only."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "NOTIFY_"))}
-    env.update(KIOSK_DATA_DIR=str(data_dir), **extra)
-    return env
-
-
-def run_kiosk(data_dir: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``kiosk`` command on ``data_dir``."""
-    return subprocess.run(
-        [KIOSK, *args],
-        env=kiosk_env(data_dir, **extra),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.commands import run_kiosk
 
 
 @pytest.fixture(scope="session")

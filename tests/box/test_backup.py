@@ -10,7 +10,7 @@ import pytest
 
 from kiosk.box.backup import BackupError, backup, list_backups, restore
 from kiosk.config import load
-from tests.box.conftest import run_kiosk
+from tests.commands import run_kiosk
 
 
 def _count(path: Path, table: str) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.box.conftest import KIOSK
+from tests.commands import KIOSK
 
 SESSION = f"rehab-kiosk-console-{os.getpid()}"
 

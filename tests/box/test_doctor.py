@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.box.doctor import Check, Status, exit_code, with_timeout
-from tests.box.conftest import run_kiosk
+from tests.commands import run_kiosk
 
 
 def _doctor(data: Path, *args: str, **env: str) -> tuple[int, dict[str, dict[str, str]]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from tests.box.conftest import KIOSK, run_kiosk
+from tests.commands import KIOSK, run_kiosk
 
 VPCD_INSTALLED = """Package: vsmartcard-vpcd
 Status: install ok installed

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.logs import forget_sensitive, journal_datagram, redact, remember_sensitive
-from tests.box.conftest import kiosk_env, run_kiosk
+from tests.commands import kiosk_env, run_kiosk
 
 # What the app does around a card tap, then a careless debug line, a logged exception and an
 # uncaught one, all carrying the personal data of the patient just read.

@@ -5,32 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-
-def kiosk(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
-    env["KIOSK_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+from tests.commands import run_kiosk
 
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     data_dir = tmp_path_factory.mktemp("demo")
-    done = kiosk(data_dir, "demo-data", "--patients", "60", "--json")
+    done = run_kiosk(data_dir, "demo-data", "--patients", "60", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["patients"] == 60
@@ -40,7 +26,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def first_expected(demo_dir: Path) -> tuple[str, str]:
-    done = kiosk(demo_dir, "today", "--date", "2026-11-23", "--json")
+    done = run_kiosk(demo_dir, "today", "--date", "2026-11-23", "--json")
     assert done.returncode == 0, done.stderr
     for session in json.loads(done.stdout):
         for patient in session["patients"]:
@@ -64,7 +50,7 @@ def first_expected(demo_dir: Path) -> tuple[str, str]:
 def test_bad_input_is_one_clear_line_and_exit_2(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    done = kiosk(tmp_path, *args)
+    done = run_kiosk(tmp_path, *args)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
@@ -76,7 +62,7 @@ def test_bad_input_is_one_clear_line_and_exit_2(
 
 def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "kiosk.toml").write_text('site_id = "GENK"\n', encoding="utf-8")
-    done = kiosk(tmp_path, "today")
+    done = run_kiosk(tmp_path, "today")
     assert done.returncode == 2
     assert "no database at" in done.stderr and "kiosk demo-data" in done.stderr
     assert not (tmp_path / "kiosk.sqlite").exists()
@@ -84,7 +70,7 @@ def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_broken_config_names_the_key(tmp_path: Path) -> None:
     (tmp_path / "kiosk.toml").write_text("[checkin]\nopens_before_minutes = -5\n", encoding="utf-8")
-    done = kiosk(tmp_path, "today")
+    done = run_kiosk(tmp_path, "today")
     assert done.returncode == 2
     assert "[checkin] opens_before_minutes" in done.stderr
 
@@ -94,7 +80,7 @@ def test_broken_programme_file_names_file_and_field(tmp_path: Path) -> None:
     programmes.mkdir()
     (programmes / "bad.toml").write_text("[programme]\ncode = 'x'\n", encoding="utf-8")
     (tmp_path / "kiosk.toml").write_text(f'programmes_dir = "{programmes}"\n', encoding="utf-8")
-    done = kiosk(tmp_path, "demo-data")
+    done = run_kiosk(tmp_path, "demo-data")
     assert done.returncode == 2
     assert f"{programmes / 'bad.toml'}: rules: is missing" in done.stderr
     assert not (tmp_path / "kiosk.sqlite").exists()
@@ -103,23 +89,23 @@ def test_broken_programme_file_names_file_and_field(tmp_path: Path) -> None:
 def test_checkin_json_today_and_register(demo_dir: Path) -> None:
     nn, start = first_expected(demo_dir)
     at = start[:16]  # the session's start, in UTC
-    done = kiosk(demo_dir, "checkin", "--national-number", nn, "--at", at + "+00:00", "--json")
+    done = run_kiosk(demo_dir, "checkin", "--national-number", nn, "--at", at + "+00:00", "--json")
     assert done.returncode == 0, done.stderr
     outcome = json.loads(done.stdout)
     assert outcome["outcome"] == "checked_in"
     assert outcome["session_start"].startswith(at)
     assert outcome["progress"]["number"] >= 1
     assert outcome["parking"]["payload"].startswith("RK1:K1:GENK:")
-    again = kiosk(demo_dir, "checkin", "--national-number", nn, "--at", at + "+00:00", "--json")
+    again = run_kiosk(demo_dir, "checkin", "--national-number", nn, "--at", at + "+00:00", "--json")
     assert json.loads(again.stdout)["outcome"] == "already_checked_in"
     assert json.loads(again.stdout)["parking"] == outcome["parking"]
 
-    today = json.loads(kiosk(demo_dir, "today", "--date", "2026-11-23", "--json").stdout)
+    today = json.loads(run_kiosk(demo_dir, "today", "--date", "2026-11-23", "--json").stdout)
     statuses = {p["national_number"]: p["status"] for s in today for p in s["patients"]}
     assert statuses[nn] == "arrived"
     assert {"start", "kind", "patients"} <= set(today[0])
 
-    register = kiosk(demo_dir, "register", "--date", "2026-11-23", "--csv")
+    register = run_kiosk(demo_dir, "register", "--date", "2026-11-23", "--csv")
     rows = list(csv.DictReader(io.StringIO(register.stdout)))
     (row,) = [r for r in rows if r["national_number"] == nn]
     assert row["identity_method"] == "command"
@@ -127,7 +113,7 @@ def test_checkin_json_today_and_register(demo_dir: Path) -> None:
 
 
 def test_refusal_exits_1(demo_dir: Path) -> None:
-    done = kiosk(demo_dir, "checkin", "--national-number", "85073003328")
+    done = run_kiosk(demo_dir, "checkin", "--national-number", "85073003328")
     assert done.returncode == 1
     assert "unknown_patient" in done.stdout and "please go to reception" in done.stdout
 

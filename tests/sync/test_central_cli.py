@@ -6,21 +6,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.domain.test_cli import kiosk
+from tests.commands import run_kiosk
 
 
 def test_demo_centre_sync_checkin_and_redeem_at_the_exit(tmp_path: Path) -> None:
-    filled = kiosk(tmp_path, "demo-data", "--central", "--patients", "40", "--json")
+    filled = run_kiosk(tmp_path, "demo-data", "--central", "--patients", "40", "--json")
     assert filled.returncode == 0, filled.stderr
     assert json.loads(filled.stdout)["database"].endswith("central.sqlite")
     assert not (tmp_path / "kiosk.sqlite").exists()
 
-    first = kiosk(tmp_path, "sync", "--once")
+    first = run_kiosk(tmp_path, "sync", "--once")
     assert first.returncode == 0, first.stderr
     centre_day = json.loads(
-        kiosk(tmp_path, "today", "--central", "--date", "2026-11-23", "--json").stdout
+        run_kiosk(tmp_path, "today", "--central", "--date", "2026-11-23", "--json").stdout
     )
-    kiosk_day = json.loads(kiosk(tmp_path, "today", "--date", "2026-11-23", "--json").stdout)
+    kiosk_day = json.loads(run_kiosk(tmp_path, "today", "--date", "2026-11-23", "--json").stdout)
     assert [s["start"] for s in kiosk_day] == [s["start"] for s in centre_day]
     # The replica holds what check-in needs, never the national register number.
     assert {p["national_number"] for s in kiosk_day for p in s["patients"]} == {""}
@@ -31,21 +31,21 @@ def test_demo_centre_sync_checkin_and_redeem_at_the_exit(tmp_path: Path) -> None
         for p in s["patients"]
         if p["status"] == "expected"
     )
-    checked = kiosk(
+    checked = run_kiosk(
         tmp_path, "checkin", "--national-number", nn, "--at", f"{start}+00:00", "--json"
     )
     assert checked.returncode == 0, checked.stderr
     payload = json.loads(checked.stdout)["parking"]["payload"]
-    assert kiosk(tmp_path, "sync", "--once").returncode == 0
+    assert run_kiosk(tmp_path, "sync", "--once").returncode == 0
 
     centre_day = json.loads(
-        kiosk(tmp_path, "today", "--central", "--date", "2026-11-23", "--json").stdout
+        run_kiosk(tmp_path, "today", "--central", "--date", "2026-11-23", "--json").stdout
     )
     statuses = {p["national_number"]: p["status"] for s in centre_day for p in s["patients"]}
     assert statuses[nn] == "arrived"
 
-    redeemed = kiosk(tmp_path, "parking", "redeem", payload, "--at", start)
+    redeemed = run_kiosk(tmp_path, "parking", "redeem", payload, "--at", start)
     assert redeemed.returncode == 0, redeemed.stdout + redeemed.stderr
-    again = kiosk(tmp_path, "parking", "redeem", payload, "--at", start)
+    again = run_kiosk(tmp_path, "parking", "redeem", payload, "--at", start)
     assert again.returncode == 1
     assert again.stdout.startswith("invalid: already used")
