@@ -28,6 +28,7 @@ from devices.eid import belpic, national_number
 from devices.eid.card_os import CardImage
 from devices.eid.pcsc import PcscUnavailable, list_readers
 from devices.eid.reader import CardReader, ReaderEvent
+from devices.eid.signature import address_signed_data
 from devices.eid.virtual_card import (
     EC_SIGNATURE_FILE_SIZE,
     VirtualAddress,
@@ -112,7 +113,7 @@ def forge_image(card: VirtualCard, key: Key, certificate: x509.Certificate) -> C
     identity_signature = _card_signature(key, files[belpic.IDENTITY])
     files[belpic.IDENTITY_SIGNATURE] = identity_signature
     files[belpic.ADDRESS_SIGNATURE] = _card_signature(
-        key, files[belpic.ADDRESS].rstrip(b"\0") + identity_signature
+        key, address_signed_data(files[belpic.ADDRESS], identity_signature)
     )
     files[belpic.CERT_RRN] = certificate.public_bytes(serialization.Encoding.DER)
     return CardImage(image.atr, files, image.has_applet, image.applet_version)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from textual.screen import Screen
+from textual.widgets import DataTable
 
 from devices.eid.simulated import SimulatedReader
 from devices.printer.file_printer import FileTicketPrinter
@@ -21,7 +23,7 @@ from kiosk.clock import BRUSSELS, SettableClock, local
 from kiosk.config import ParkingSettings, Settings
 from kiosk.context import KioskContext, open_context
 from kiosk.reception_pin import hash_pin
-from kiosk.today import Status, day_view
+from kiosk.today import DaySession, Status, day_view
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import KioskServices
 
@@ -121,10 +123,10 @@ class Kiosk:
         """The virtual card file of a patient."""
         return self.cards / self.card_of[patient_id]
 
-    def expected_patient(self) -> tuple[str, dt.datetime]:
-        """A patient expected in a session of today, and that session's start."""
+    def day(self) -> list[DaySession]:
+        """Today's sessions at the demo site, as the kiosk's database has them now."""
         with self.context.sessions() as db:
-            days = day_view(
+            return day_view(
                 db,
                 site_id="GENK",
                 day=local(NOW).date(),
@@ -132,7 +134,10 @@ class Kiosk:
                 programmes=self.context.programmes,
                 window=self.settings.checkin,
             )
-        for session in days:
+
+    def expected_patient(self) -> tuple[str, dt.datetime]:
+        """A patient expected in a session of today, and that session's start."""
+        for session in self.day():
             if session.kind != "group":
                 continue
             for person in session.attendees:
@@ -171,3 +176,9 @@ def with_language(kiosk: Kiosk, language: str) -> Kiosk:
     kiosk.context.settings = settings
     kiosk.settings = settings
     return kiosk
+
+
+def select_row(screen: Screen[object], key: str) -> None:
+    """Put the cursor of the screen's day table on the row of ``key`` (a booking id)."""
+    table = screen.query_one("#day", DataTable)
+    table.move_cursor(row=table.get_row_index(key))

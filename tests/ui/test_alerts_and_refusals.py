@@ -14,9 +14,9 @@ from kiosk.db.models import Booking
 from kiosk.i18n import translator
 from kiosk.programme.model import Milestone, Programme
 from kiosk.progress import history_of
-from kiosk.today import DaySession, Status, day_view
+from kiosk.today import Status
 from kiosk.ui.screens.reception import ATTENDANCE_REFUSALS, ReceptionScreen, refusal_reason
-from tests.ui.conftest import NOW, Kiosk
+from tests.ui.conftest import NOW, Kiosk, select_row
 from tests.ui.waiting import label, until
 
 TITLE = {"nl": "Testmoment X", "fr": "Test X", "en": "Test moment X", "de": "Testtermin X"}
@@ -27,7 +27,7 @@ def with_milestone_for(kiosk: Kiosk, patient_id: str) -> tuple[dict[str, Program
     """The programmes with a milestone at the session the patient has next today."""
     with kiosk.context.sessions() as db:
         assert due_today(db, site_id="GENK", day=NOW.date(), programmes={}) == []
-    for session in kiosk_day(kiosk):
+    for session in kiosk.day():
         for person in session.attendees:
             if person.patient_id != patient_id:
                 continue
@@ -47,18 +47,6 @@ def with_milestone_for(kiosk: Kiosk, patient_id: str) -> tuple[dict[str, Program
             }
             return programmes, person.last_name
     raise AssertionError("patient not found today")
-
-
-def kiosk_day(kiosk: Kiosk) -> list[DaySession]:
-    with kiosk.context.sessions() as db:
-        return day_view(
-            db,
-            site_id="GENK",
-            day=local(NOW).date(),
-            now=kiosk.clock.now(),
-            programmes=kiosk.context.programmes,
-            window=kiosk.settings.checkin,
-        )
 
 
 def test_the_milestone_session_of_an_enrolment_is_due(kiosk: Kiosk) -> None:
@@ -136,8 +124,7 @@ async def test_a_refused_action_is_said_in_the_staff_language(kiosk: Kiosk) -> N
             for p in s.attendees
             if p.status == Status.EXPECTED
         )
-        table = screen.query_one("#day")
-        table.move_cursor(row=table.get_row_index(booking))  # type: ignore[attr-defined]
+        select_row(screen, booking)
         await pilot.press("u", "y")
         expected = "Niet gedaan: deze boeking heeft geen aanmelding om ongedaan te maken"
         await until(pilot, lambda: any(n.message == expected for n in app._notifications))

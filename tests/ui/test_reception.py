@@ -8,7 +8,7 @@ import re
 
 from kiosk.today import Status
 from kiosk.ui.screens.reception import ReceptionScreen
-from tests.ui.conftest import Kiosk
+from tests.ui.conftest import Kiosk, select_row
 from tests.ui.waiting import label, until
 
 
@@ -25,11 +25,6 @@ def status_of(screen: ReceptionScreen, booking_id: str) -> Status:
             if person.booking_id == booking_id:
                 return person.status
     raise AssertionError("booking not on screen")
-
-
-def select(screen: ReceptionScreen, key: str) -> None:
-    table = screen.query_one("#day")
-    table.move_cursor(row=table.get_row_index(key))  # type: ignore[attr-defined]
 
 
 def booking_of(screen: ReceptionScreen, status: Status) -> tuple[str, str]:
@@ -91,7 +86,7 @@ async def test_manual_check_in_then_undo(kiosk: Kiosk) -> None:
         await until(pilot, lambda: "gevonden" in label(pilot, "#manual-hint"))
         await pilot.press("enter")
         await until(pilot, lambda: status_of(screen, person.booking_id) == Status.ARRIVED)
-        select(screen, person.booking_id)
+        select_row(screen, person.booking_id)
         await pilot.press("u", "y")
         await until(pilot, lambda: status_of(screen, person.booking_id) == Status.EXPECTED)
 
@@ -102,7 +97,7 @@ async def test_cancel_with_fee_and_excuse_after_close_day(kiosk: Kiosk) -> None:
         screen = reception(app)
         await until(pilot, lambda: bool(screen.sessions))
         booking, _ = booking_of(screen, Status.EXPECTED)
-        select(screen, booking)
+        select_row(screen, booking)
         await pilot.press("c", *"ziek", "enter")
         await until(pilot, lambda: status_of(screen, booking) == Status.CANCELLED)
         # Less than 24 hours' notice: the fee shows in the notification.
@@ -114,7 +109,7 @@ async def test_cancel_with_fee_and_excuse_after_close_day(kiosk: Kiosk) -> None:
             lambda: any(p.status == Status.ABSENT for s in screen.sessions for p in s.attendees),
         )
         absent, _ = booking_of(screen, Status.ABSENT)
-        select(screen, absent)
+        select_row(screen, absent)
         await pilot.press("e", "enter")  # an empty reason is refused
         await pilot.press(*"doktersbriefje", "enter")
         await until(pilot, lambda: status_of(screen, absent) == Status.EXCUSED)

@@ -3,6 +3,7 @@ placeholders intact."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -16,9 +17,11 @@ KEYWORDS = {"tr": None, "staff_tr": None, "N_": None}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def source_texts() -> set[str]:
+@functools.cache
+def source_texts() -> frozenset[str]:
+    """Every text the kiosk's code marks for translation (the scan takes a while: once)."""
     found = extract_from_dir(str(KIOSK), keywords=KEYWORDS, method_map=[("**.py", "python")])
-    return {message for _, _, message, _, _ in found if isinstance(message, str)}
+    return frozenset(message for _, _, message, _, _ in found if isinstance(message, str))
 
 
 def test_the_screens_have_texts_to_translate() -> None:
