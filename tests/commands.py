@@ -31,3 +31,23 @@ def run_kiosk(
         timeout=120,
         check=False,
     )
+
+
+def first_expected(data_dir: Path, *options: str) -> tuple[str, str, str]:
+    """A patient the demo expects on a coming day: (national number, session start in UTC to
+    the minute, that day). The demo is built around the clock of the command that filled it, so
+    the day is looked up from today on, never written down."""
+    import datetime as dt
+    import json
+    from zoneinfo import ZoneInfo
+
+    today = dt.datetime.now(ZoneInfo("Europe/Brussels")).date()
+    for ahead in range(1, 8):
+        day = (today + dt.timedelta(days=ahead)).isoformat()
+        done = run_kiosk(data_dir, "today", *options, "--date", day, "--json")
+        assert done.returncode == 0, done.stderr
+        for session in json.loads(done.stdout):
+            for patient in session["patients"]:
+                if patient["status"] == "expected":
+                    return patient["national_number"], session["start"][:16], day
+    raise AssertionError("the demo expects nobody in the coming week")

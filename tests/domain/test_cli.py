@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands import run_kiosk
+from tests.commands import first_expected, run_kiosk
 
 
 @pytest.fixture(scope="module")
@@ -23,16 +23,6 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     assert len(list((data_dir / "cards").glob("card-*.json"))) == 60
     assert (data_dir / "kiosk.toml").stat().st_mode & 0o077 == 0
     yield data_dir
-
-
-def first_expected(demo_dir: Path) -> tuple[str, str]:
-    done = run_kiosk(demo_dir, "today", "--date", "2026-11-23", "--json")
-    assert done.returncode == 0, done.stderr
-    for session in json.loads(done.stdout):
-        for patient in session["patients"]:
-            if patient["status"] == "expected":
-                return patient["national_number"], session["start"]
-    raise AssertionError("the demo has nobody expected")
 
 
 @pytest.mark.parametrize(
@@ -87,8 +77,7 @@ def test_broken_programme_file_names_file_and_field(tmp_path: Path) -> None:
 
 
 def test_checkin_json_today_and_register(demo_dir: Path) -> None:
-    nn, start = first_expected(demo_dir)
-    at = start[:16]  # the session's start, in UTC
+    nn, at, day = first_expected(demo_dir)  # at: the session's start, in UTC
     done = run_kiosk(demo_dir, "checkin", "--national-number", nn, "--at", at + "+00:00", "--json")
     assert done.returncode == 0, done.stderr
     outcome = json.loads(done.stdout)
@@ -100,12 +89,12 @@ def test_checkin_json_today_and_register(demo_dir: Path) -> None:
     assert json.loads(again.stdout)["outcome"] == "already_checked_in"
     assert json.loads(again.stdout)["parking"] == outcome["parking"]
 
-    today = json.loads(run_kiosk(demo_dir, "today", "--date", "2026-11-23", "--json").stdout)
+    today = json.loads(run_kiosk(demo_dir, "today", "--date", day, "--json").stdout)
     statuses = {p["national_number"]: p["status"] for s in today for p in s["patients"]}
     assert statuses[nn] == "arrived"
     assert {"start", "kind", "patients"} <= set(today[0])
 
-    register = run_kiosk(demo_dir, "register", "--date", "2026-11-23", "--csv")
+    register = run_kiosk(demo_dir, "register", "--date", day, "--csv")
     rows = list(csv.DictReader(io.StringIO(register.stdout)))
     (row,) = [r for r in rows if r["national_number"] == nn]
     assert row["identity_method"] == "command"

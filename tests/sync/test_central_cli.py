@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.commands import run_kiosk
+from tests.commands import first_expected, run_kiosk
 
 
 def test_demo_centre_sync_checkin_and_redeem_at_the_exit(tmp_path: Path) -> None:
@@ -17,20 +17,15 @@ def test_demo_centre_sync_checkin_and_redeem_at_the_exit(tmp_path: Path) -> None
 
     first = run_kiosk(tmp_path, "sync", "--once")
     assert first.returncode == 0, first.stderr
+    nn, start, day = first_expected(tmp_path, "--central")
     centre_day = json.loads(
-        run_kiosk(tmp_path, "today", "--central", "--date", "2026-11-23", "--json").stdout
+        run_kiosk(tmp_path, "today", "--central", "--date", day, "--json").stdout
     )
-    kiosk_day = json.loads(run_kiosk(tmp_path, "today", "--date", "2026-11-23", "--json").stdout)
+    kiosk_day = json.loads(run_kiosk(tmp_path, "today", "--date", day, "--json").stdout)
     assert [s["start"] for s in kiosk_day] == [s["start"] for s in centre_day]
     # The replica holds what check-in needs, never the national register number.
     assert {p["national_number"] for s in kiosk_day for p in s["patients"]} == {""}
 
-    nn, start = next(
-        (p["national_number"], s["start"][:16])
-        for s in centre_day
-        for p in s["patients"]
-        if p["status"] == "expected"
-    )
     checked = run_kiosk(
         tmp_path, "checkin", "--national-number", nn, "--at", f"{start}+00:00", "--json"
     )
@@ -39,7 +34,7 @@ def test_demo_centre_sync_checkin_and_redeem_at_the_exit(tmp_path: Path) -> None
     assert run_kiosk(tmp_path, "sync", "--once").returncode == 0
 
     centre_day = json.loads(
-        run_kiosk(tmp_path, "today", "--central", "--date", "2026-11-23", "--json").stdout
+        run_kiosk(tmp_path, "today", "--central", "--date", day, "--json").stdout
     )
     statuses = {p["national_number"]: p["status"] for s in centre_day for p in s["patients"]}
     assert statuses[nn] == "arrived"
