@@ -42,6 +42,7 @@ from kiosk.clock import SettableClock
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.models import OutboxEvent
+from kiosk.parking.issue import RANGE_SIZE
 from kiosk.programme import load_programmes
 from sync import central
 from sync.connect import central_engine
@@ -52,6 +53,7 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SITE = "GENK"
 KIOSKS, PER_KIOSK = 10, 10_000
 KINDS = ("checkin", "parking_ticket", "audit")
+TOP_KIOSK_NUMBER = 99
 BOOKINGS_PER_KIOSK = -(-PER_KIOSK // len(KINDS))
 PATIENTS, PER_SESSION = 2_000, 10
 ROUNDS, COPIES = 3, 3
@@ -147,7 +149,9 @@ def _load_site(url: str, site: _Site) -> None:
         )
 
 
-def _payload(kind: str, kiosk: int, booking: str, patient: str, at: dt.datetime) -> dict[str, Any]:
+def _payload(
+    kind: str, kiosk: int, booking: str, patient: str, at: dt.datetime, serial: int
+) -> dict[str, Any]:
     kiosk_id = f"{SITE}-{kiosk + 1}"
     if kind == "checkin":
         return {
@@ -167,7 +171,8 @@ def _payload(kind: str, kiosk: int, booking: str, patient: str, at: dt.datetime)
         return {
             "id": str(uuid.uuid4()),
             "site_id": SITE,
-            "ticket_number": (kiosk + 1) * 1_000_000 + int(at.timestamp()) % 1_000_000,
+            # Real numbering (kiosk.parking.issue), from the top kiosk numbers: beyond 2**31.
+            "ticket_number": (TOP_KIOSK_NUMBER - kiosk) * RANGE_SIZE + 1 + serial,
             "booking_id": booking,
             "key_id": "k1",
             "issued_at": at.isoformat(),
@@ -201,7 +206,7 @@ def _outbox(kiosk: int, bookings: list[tuple[str, str]]) -> list[dict[str, Any]]
                 "created_at": at,
                 "kind": kind,
                 "schema_version": 1,
-                "payload": _payload(kind, kiosk, booking, patient, at),
+                "payload": _payload(kind, kiosk, booking, patient, at, n // len(KINDS)),
                 "sent_at": None,
                 "attempts": 0,
                 "last_error": "",

@@ -1,5 +1,9 @@
 """The alerts reception sees: programme stopped, absences, device faults (stored), and the test
-moments and consultations due today (derived from today's bookings)."""
+moments and consultations due today (derived from today's bookings).
+
+A stored alert has a lifecycle: raised, seen, resolved. Each step is written with its outbox
+event in the caller's transaction, so the centre knows what is still open.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from kiosk.db.models import (
     Patient,
 )
 from kiosk.db.models import Session as SessionRow
+from kiosk.db.types import new_id
+from kiosk.journal import emit
 from kiosk.programme.model import Phase, Programme, Texts
 from kiosk.progress import attended_of, count_attended
 
@@ -57,6 +63,88 @@ def open_alerts(db: Session, *, site_id: str | None, limit: int = 20) -> list[Al
         )
         for alert, patient in db.execute(query).tuples()
     ]
+
+
+class AlertError(LookupError):
+    """No open alert with that id here (the message says so in plain words)."""
+
+
+def raise_alert(
+    db: Session,
+    *,
+    now: dt.datetime,
+    kind: str,
+    site_id: str,
+    message: str,
+    patient_id: str | None = None,
+    enrolment_id: str | None = None,
+) -> Alert:
+    """Store a new open alert and queue it for the centre (the caller commits)."""
+    alert = Alert(
+        id=new_id(),
+        raised_at=now,
+        kind=kind,
+        site_id=site_id,
+        patient_id=patient_id,
+        enrolment_id=enrolment_id,
+        message=message[:300],
+        resolved_by="",
+        resolution="",
+    )
+    db.add(alert)
+    emit(
+        db,
+        "alert",
+        {
+            "id": alert.id,
+            "raised_at": now.isoformat(),
+            "kind": kind,
+            "site_id": site_id,
+            "patient_id": patient_id,
+            "enrolment_id": enrolment_id,
+            "message": alert.message,
+        },
+        now,
+    )
+    return alert
+
+
+def _open_alert(db: Session, alert_id: str) -> Alert:
+    alert = db.get(Alert, alert_id)
+    if alert is None or alert.resolved_at is not None:
+        raise AlertError(f"there is no open alert {alert_id}")
+    return alert
+
+
+def mark_seen(db: Session, alert_id: str, *, now: dt.datetime, actor: str) -> Alert:
+    """Reception has read an open alert (the first reading counts; the caller commits)."""
+    alert = _open_alert(db, alert_id)
+    if alert.seen_at is None:
+        alert.seen_at = now
+        emit(db, "alert_seen", {"id": alert.id, "at": now.isoformat(), "actor": actor}, now)
+    return alert
+
+
+def resolve(
+    db: Session, alert_id: str, *, now: dt.datetime, actor: str, resolution: str = ""
+) -> Alert:
+    """Close an open alert, saying who and how (the caller commits)."""
+    alert = _open_alert(db, alert_id)
+    alert.resolved_at = now
+    alert.resolved_by = actor[:40]
+    alert.resolution = resolution[:200]
+    emit(
+        db,
+        "alert_resolved",
+        {
+            "id": alert.id,
+            "at": now.isoformat(),
+            "actor": alert.resolved_by,
+            "resolution": alert.resolution,
+        },
+        now,
+    )
+    return alert
 
 
 CONSULTATION_KIND = "consultation"

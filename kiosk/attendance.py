@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from kiosk.alerts import raise_alert
 from kiosk.clock import Clock, local_day_bounds
 from kiosk.config import Settings
 from kiosk.db.models import (
     Absence,
-    Alert,
     Booking,
     BookingStatus,
     Cancellation,
@@ -42,35 +42,6 @@ class DayClosed:
     stopped_enrolments: int
     already_closed: int
     """Bookings of the day that already had an absence (closing twice changes nothing)."""
-
-
-def _alert(
-    db: Session, *, now: dt.datetime, kind: str, site_id: str, enrolment: Enrolment, message: str
-) -> None:
-    alert = Alert(
-        id=new_id(),
-        raised_at=now,
-        kind=kind,
-        site_id=site_id,
-        patient_id=enrolment.patient_id,
-        enrolment_id=enrolment.id,
-        message=message,
-    )
-    db.add(alert)
-    emit(
-        db,
-        "alert",
-        {
-            "id": alert.id,
-            "raised_at": now.isoformat(),
-            "kind": kind,
-            "site_id": site_id,
-            "patient_id": alert.patient_id,
-            "enrolment_id": alert.enrolment_id,
-            "message": message,
-        },
-        now,
-    )
 
 
 class Attendance:
@@ -159,23 +130,25 @@ class Attendance:
                 {"id": enrolment.id, "at": now.isoformat(), "reason": enrolment.stop_reason},
                 now,
             )
-            _alert(
+            raise_alert(
                 db,
                 now=now,
                 kind="programme_stopped",
                 site_id=enrolment.site_id,
-                enrolment=enrolment,
+                patient_id=enrolment.patient_id,
+                enrolment_id=enrolment.id,
                 message=f"Programme stopped after {count} unexcused absences: "
                 "the physician decides what follows.",
             )
             return True
         if count == limit - 1:
-            _alert(
+            raise_alert(
                 db,
                 now=now,
                 kind="absences_warning",
                 site_id=enrolment.site_id,
-                enrolment=enrolment,
+                patient_id=enrolment.patient_id,
+                enrolment_id=enrolment.id,
                 message=f"{count} unexcused absences: one more stops the programme.",
             )
         return False

@@ -219,7 +219,27 @@ def prepare(event: OutgoingEvent, site_id: str, kiosk_id: str) -> Prepared:
             }
             if row["site_id"] != site_id:
                 raise Refused("the parking ticket is for another site")
+            if not 0 < row["ticket_number"] < 2**63:
+                raise Refused("field ticket_number is out of range")
             refs = (("booking", row["booking_id"]),)
+        elif event.kind == "ticket_printed":
+            # Scoped to the pushing kiosk's site when applied; the ticket may be in this batch.
+            row = {
+                "id": _text(p, "id"),
+                "site_id": site_id,
+                "printed_at": _maybe_time(p, "printed_at"),
+                "print_error": _text(p, "print_error", "")[:200],
+            }
+            refs = ()
+        elif event.kind in ("alert_seen", "alert_resolved"):
+            row = {
+                "id": _text(p, "id"),
+                "site_id": site_id,
+                "at": _time(p, "at"),
+                "actor": _text(p, "actor")[:40],
+                "resolution": _text(p, "resolution", "")[:200],
+            }
+            refs = ()
         else:
             raise Refused(f"unknown event kind {event.kind!r}")
     except (KeyError, TypeError, ValueError) as exc:
@@ -292,6 +312,31 @@ def apply_one_kind(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> N
                 .values(status=BookingStatus.CANCELLED)
             )
             conn.execute(delete(Absence).where(Absence.booking_id == row["booking_id"]))
+    elif kind == "ticket_printed":
+        for row in rows:
+            conn.execute(
+                update(ParkingTicket)
+                .where(ParkingTicket.id == row["id"], ParkingTicket.site_id == row["site_id"])
+                .values(printed_at=row["printed_at"], print_error=row["print_error"])
+            )
+    elif kind == "alert_seen":
+        for row in rows:
+            conn.execute(
+                update(Alert)
+                .where(Alert.id == row["id"], Alert.site_id == row["site_id"])
+                .where(Alert.seen_at.is_(None))
+                .values(seen_at=row["at"])
+            )
+    elif kind == "alert_resolved":
+        for row in rows:
+            conn.execute(
+                update(Alert)
+                .where(Alert.id == row["id"], Alert.site_id == row["site_id"])
+                .where(Alert.resolved_at.is_(None))
+                .values(
+                    resolved_at=row["at"], resolved_by=row["actor"], resolution=row["resolution"]
+                )
+            )
     elif kind == "enrolment_stopped":
         for row in rows:
             conn.execute(
@@ -376,14 +421,41 @@ def check(
         for kind, row_id in item.refs:
             wanted.setdefault(kind, set()).add(row_id)
     known = known_refs(conn, site_id, wanted) if wanted else set()
+    taken = _taken_ticket_numbers(conn, site_id, prepared)
     fit: list[Prepared] = []
     for item in prepared:
         missing = [kind for kind, row_id in item.refs if (kind, row_id) not in known]
         if missing:
             refused[item.event.id] = f"unknown {missing[0]} for site {site_id}"
+        elif (
+            item.event.kind == "parking_ticket"
+            and taken.get(item.row["ticket_number"], item.row["id"]) != item.row["id"]
+        ):
+            refused[item.event.id] = TICKET_NUMBER_TAKEN
         else:
             fit.append(item)
     return fit, refused
+
+
+TICKET_NUMBER_TAKEN = "the ticket number is taken at this site (two kiosks with one kiosk_number?)"
+
+
+def _taken_ticket_numbers(
+    conn: Connection, site_id: str, prepared: Sequence[Prepared]
+) -> dict[int, str]:
+    """The site's tickets (number: id) with the numbers of the tickets in ``prepared``.
+
+    A ticket number names one ticket at a site: a second ticket with it (a kiosk configured
+    with another's ``kiosk_number``) is refused, never dropped as if it were a duplicate.
+    """
+    numbers = sorted({p.row["ticket_number"] for p in prepared if p.event.kind == "parking_ticket"})
+    if not numbers:
+        return {}
+    # A batch holds a few hundred tickets at most: a plain IN list uses the (site, number) key.
+    query = select(ParkingTicket.ticket_number, ParkingTicket.id).where(
+        ParkingTicket.site_id == site_id, ParkingTicket.ticket_number.in_(numbers)
+    )
+    return {int(n): str(ticket_id) for n, ticket_id in conn.execute(query)}
 
 
 def _validate(

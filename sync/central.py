@@ -49,7 +49,7 @@ GRANTS = {
     "absences": "SELECT, INSERT, UPDATE, DELETE",
     "cancellations": "SELECT, INSERT",
     "parking_tickets": "SELECT, INSERT, UPDATE",
-    "alerts": "SELECT, INSERT",
+    "alerts": "SELECT, INSERT, UPDATE",
     "audit": "INSERT",
     "sync_events": "SELECT, INSERT",
     "sync_counter": "SELECT",

@@ -45,6 +45,7 @@ from kiosk.db.models import (
     CheckIn,
     Enrolment,
     EnrolmentStatus,
+    OutboxEvent,
     ParkingTicket,
     Patient,
     Programme,
@@ -80,6 +81,22 @@ DEPENDENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("checkins", "patient_id"),
         ("alerts", "patient_id"),
     ),
+}
+
+
+# The replicated rows each kind of outbox event changed on the kiosk: (table, column of the pulled
+# row, payload field that holds its value). Until such an event has gone up, the centre's copy of
+# that row is older than the kiosk's, and a pull must not write it back (a printed ticket would
+# lose its ``printed_at`` and print again; an undone check-in would come back).
+KIOSK_OWNED: Mapping[str, tuple[tuple[str, str, str], ...]] = {
+    "checkin": (("checkins", "id", "id"),),
+    "checkin_undone": (("checkins", "id", "id"),),
+    # The centre keeps one absence per booking, whichever kiosk's id it has.
+    "absence": (("absences", "booking_id", "booking_id"),),
+    "cancellation": (("cancellations", "id", "id"), ("bookings", "id", "booking_id")),
+    "enrolment_stopped": (("enrolments", "id", "id"),),
+    "parking_ticket": (("parking_tickets", "id", "id"),),
+    "ticket_printed": (("parking_tickets", "id", "id"),),
 }
 
 
@@ -280,7 +297,20 @@ def _losers(db: Session, table: Table, batch: Sequence[Mapping[str, Any]]) -> li
             one_of(db.connection(), table.c.booking_id, kept)
         )
     )
-    return [row_id for row_id, booking_id in local_rows if kept[booking_id] != row_id]
+    losers = [row_id for row_id, booking_id in local_rows if kept[booking_id] != row_id]
+    if table.name == "parking_tickets":
+        # A ticket number names one ticket at a site: a local ticket the centre refused for a
+        # number another kiosk had already used gives way too (else every pull would fail).
+        numbers = {row["ticket_number"]: row["id"] for row in batch}
+        ordered = sorted(numbers)
+        for chunk in range(0, len(ordered), 1000):
+            clashing = db.execute(
+                select(table.c.id, table.c.ticket_number).where(
+                    table.c.ticket_number.in_(ordered[chunk : chunk + 1000])
+                )
+            )
+            losers += [row_id for row_id, number in clashing if numbers[number] != row_id]
+    return losers
 
 
 def prune(db: Session, window: Window) -> int:
@@ -310,17 +340,53 @@ def prune(db: Session, window: Window) -> int:
     return pruned + _delete_rows(db, "sessions", list(empty))
 
 
+def unsent_rows(db: Session) -> dict[tuple[str, str], set[str]]:
+    """Per (table, column), the values of rows changed by outbox events not yet sent.
+
+    Set-aside events do not count: the centre refused them, so its rows are the truth.
+    """
+    owned: dict[tuple[str, str], set[str]] = {}
+    fields = sorted({field for targets in KIOSK_OWNED.values() for *_, field in targets})
+    query = select(
+        OutboxEvent.kind, *(func.json_extract(OutboxEvent.payload, f"$.{f}") for f in fields)
+    ).where(
+        OutboxEvent.sent_at.is_(None),
+        OutboxEvent.set_aside.is_(False),
+        OutboxEvent.kind.in_(KIOSK_OWNED),
+    )
+    for kind, *values in db.execute(query):
+        found = dict(zip(fields, values, strict=True))
+        for table_name, column, field in KIOSK_OWNED[kind]:
+            if found[field] is not None:
+                owned.setdefault((table_name, column), set()).add(str(found[field]))
+    return owned
+
+
+def _kept_locally(
+    table_name: str, batch: list[dict[str, Any]], owned: Mapping[tuple[str, str], set[str]]
+) -> list[dict[str, Any]]:
+    """The pulled rows that do not overwrite a row the kiosk changed and has not yet sent."""
+    mine = [(column, values) for (name, column), values in owned.items() if name == table_name]
+    if not mine:
+        return batch
+    return [row for row in batch if not any(row[column] in values for column, values in mine)]
+
+
 def apply_changes(
     db: Session, rows: Mapping[str, list[dict[str, Any]]], tombstones: Sequence[tuple[str, str]]
 ) -> int:
-    """Write pulled rows into the kiosk's database (the caller's transaction); rows deleted."""
+    """Write pulled rows into the kiosk's database (the caller's transaction); rows deleted.
+
+    Rows the kiosk changed and has not yet pushed are left as the kiosk has them."""
+    owned = unsent_rows(db)
     deleted = 0
     by_table: dict[str, list[str]] = {}
     for table_name, row_id in tombstones:
         by_table.setdefault(table_name, []).append(row_id)
     for table_name in reversed(list(rows)):
         deleted += _delete_rows(db, table_name, by_table.get(table_name, []))
-    for table_name, batch in rows.items():
+    for table_name, pulled in rows.items():
+        batch = _kept_locally(table_name, pulled, owned)
         if not batch:
             continue
         table = Base.metadata.tables[table_name]

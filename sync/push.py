@@ -8,9 +8,11 @@ centre's commit and the local mark, the batch goes again and the centre sees dup
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import Connection, Engine, and_, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.clock import Clock
@@ -20,6 +22,35 @@ from sync.connect import CALL_DEADLINE_S, Deadlines
 from sync.set_apply import apply_events
 
 BATCH_SIZE = 2000
+T = TypeVar("T")
+
+
+class WrongIdentity(RuntimeError):
+    """The centre knows this kiosk's database role under another site or kiosk id than the
+    kiosk's configuration says: every event would be refused, so nothing is pushed."""
+
+
+def role_identity(conn: Connection) -> tuple[str, str] | None:
+    """(site id, kiosk id) that a PostgreSQL centre's role map gives the connected role; None
+    on SQLite or for a role that is no kiosk's (the owner, in a demo or a test)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    if conn.scalar(text("SELECT to_regprocedure('kiosk_site()')")) is None:
+        return None  # a database that is no centre (kiosk central init never ran on it)
+    site_id, kiosk_id = conn.execute(text("SELECT kiosk_site(), kiosk_kiosk_id()")).one()
+    return None if site_id is None else (str(site_id), str(kiosk_id))
+
+
+def check_identity(conn: Connection, *, site_id: str, kiosk_id: str) -> None:
+    """Raise :class:`WrongIdentity` when the role's site or kiosk id differs from the config."""
+    known = role_identity(conn)
+    if known is not None and known != (site_id, kiosk_id):
+        raise WrongIdentity(
+            f"kiosk.toml says site {site_id}, kiosk {kiosk_id}, but the centre knows this "
+            f"kiosk's database role as site {known[0]}, kiosk {known[1]}: correct site_id and "
+            "kiosk_id in kiosk.toml (or the role with kiosk central add-kiosk), then run "
+            "kiosk sync retry"
+        )
 
 
 @dataclass
@@ -53,6 +84,18 @@ def pending_batch(db: Session, size: int) -> list[OutgoingEvent]:
         )
         for event_id, seq, kind, version, at, body in rows
     ]
+
+
+def requeue_set_aside(db: Session) -> int:
+    """Put every event the centre refused back in the queue (after the cause was fixed, such as
+    a wrong ``kiosk_id``); the next push sends them again. How many."""
+    result = db.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.sent_at.is_(None), OutboxEvent.set_aside.is_(True))
+        .values(set_aside=False, last_error="")
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def queue_length(db: Session) -> int:
@@ -95,15 +138,17 @@ def push(
     """Send every pending event (or ``max_batches`` batches); raises on a network failure."""
     report = PushReport()
 
-    def guarded(call: object) -> Applied:
-        assert callable(call)
+    def guarded(call: Callable[[], T]) -> T:
         if deadlines is None:
-            result: Applied = call()
-            return result
+            return call()
         with deadlines.call(deadline_s):
-            result = call()
-        return result
+            return call()
 
+    def identity() -> None:
+        with central.connect() as conn:
+            check_identity(conn, site_id=site_id, kiosk_id=kiosk_id)
+
+    guarded(identity)
     while max_batches is None or report.batches < max_batches:
         with local() as db, db.begin():
             batch = pending_batch(db, batch_size)

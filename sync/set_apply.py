@@ -46,6 +46,7 @@ from sync.apply import (
     DATABASE_ERRORS,
     FLUSH_ORDER,
     SUPPORTED_SCHEMA_VERSIONS,
+    TICKET_NUMBER_TAKEN,
     Applied,
     OutgoingEvent,
     Prepared,
@@ -74,7 +75,7 @@ class _Field:
 
     ``form`` is one of: ``text`` (required text), ``text_or_empty`` (text, '' when absent),
     ``opt_text`` (text or NULL), ``instant`` (required instant with an offset), ``opt_instant``
-    (an instant or NULL when empty), ``flag`` (a boolean, false when absent), ``integer``,
+    (an instant or NULL when empty), ``flag`` (a boolean, false when absent), ``integer`` (64-bit),
     ``object`` (a JSON object, {} otherwise).
     """
 
@@ -102,7 +103,7 @@ class _Field:
                 f"(COALESCE({typed}, 'null') = 'null' OR {self._text} = '' OR {instant})"
             ),
             "flag": f"COALESCE({typed}, 'boolean') = 'boolean'",
-            "integer": f"({typed} = 'number' AND {self._text} ~ '^-?\\d{{1,9}}$')",
+            "integer": f"({typed} = 'number' AND {self._text} ~ '^-?\\d{{1,18}}$')",
             "object": "true",
         }[self.form]
 
@@ -116,7 +117,7 @@ class _Field:
             "instant": f"({self._text})::timestamptz",
             "opt_instant": f"CASE WHEN {self._text} <> '' THEN ({self._text})::timestamptz END",
             "flag": f"COALESCE(({self._json})::boolean, false)",
-            "integer": f"({self._text})::integer",
+            "integer": f"({self._text})::bigint",
             "object": f"(CASE WHEN {typed} = 'object' THEN {self._json} ELSE '{{}}' END)::json",
         }[self.form]
 
@@ -256,6 +257,11 @@ KINDS = (
         (
             ("{site_id} <> %(site)s", "'the parking ticket is for another site'"),
             (f"NOT {_BOOKING_AT_SITE.format('{booking_id}')}", _UNKNOWN.format("booking")),
+            (
+                "EXISTS (SELECT 1 FROM parking_tickets t WHERE t.site_id = %(site)s "
+                "AND t.ticket_number = {ticket_number} AND t.id <> {id})",
+                f"'{TICKET_NUMBER_TAKEN}'",
+            ),
         ),
     ),
     _Kind(

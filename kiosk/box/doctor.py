@@ -18,14 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from kiosk.box.backup import backup_dir, list_backups
 from kiosk.box.permissions import config_file_problems
 from kiosk.config import ConfigError, Settings, load
 from kiosk.db import migrate
-from kiosk.db.engine import make_engine
+from kiosk.db.engine import make_engine, session_factory
+from kiosk.db.models import OutboxEvent
+from sync.push import role_identity
+from sync.status import sync_status
 
 CHECK_TIMEOUT_SECONDS = 8.0
 CLOCK_WARN_SECONDS = 5.0
@@ -106,7 +109,7 @@ def check_local_database(settings: Settings) -> Check:
     """The kiosk's database exists and is at the migration level this code expects."""
     name = "local database"
     url = make_url(settings.local_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
+    if not local_database_file_exists(settings):
         return _fail(name, f"no database at {url.database}")
     engine = make_engine(settings.local_url)
     try:
@@ -184,10 +187,17 @@ def check_central(settings: Settings, now: Callable[[], dt.datetime]) -> Check:
             before = now()
             theirs = connection.execute(text("SELECT now()")).scalar_one()
             after = now()
+            known = role_identity(connection)
     except Exception as exc:
         return _warn(name, f"{shown}: unreachable, the kiosk works offline ({_first_line(exc)})")
     finally:
         engine.dispose()
+    if known is not None and known != (settings.site_id, settings.kiosk_id):
+        return _fail(
+            name,
+            f"{shown}: this kiosk's role belongs to site {known[0]}, kiosk {known[1]}, not "
+            f"{settings.site_id}, {settings.kiosk_id} as kiosk.toml says: every event is refused",
+        )
     offset = (theirs - (before + (after - before) / 2)).total_seconds()
     detail = f"{shown}: reachable, clock offset {offset:+.1f} s"
     if abs(offset) >= CLOCK_FAIL_SECONDS:
@@ -195,6 +205,37 @@ def check_central(settings: Settings, now: Callable[[], dt.datetime]) -> Check:
     if abs(offset) >= CLOCK_WARN_SECONDS:
         return _warn(name, detail + " (check NTP)")
     return _ok(name, detail)
+
+
+def check_outbox(settings: Settings) -> Check:
+    """No event the centre refused lies set aside (it would never reach the centre)."""
+    name = "outbox"
+    if not local_database_file_exists(settings):
+        return _warn(name, "no local database yet")
+    engine = make_engine(settings.local_url)
+    try:
+        with session_factory(engine)() as db:
+            status = sync_status(db, _utc_now())
+            reason = db.scalar(
+                select(OutboxEvent.last_error).where(OutboxEvent.set_aside.is_(True)).limit(1)
+            )
+    finally:
+        engine.dispose()
+    if status.set_aside:
+        return _fail(
+            name,
+            f"{status.set_aside} events refused by the centre and set aside ({reason}); "
+            "fix the cause, then kiosk sync retry",
+        )
+    return _ok(name, f"{status.queue} events waiting")
+
+
+def local_database_file_exists(settings: Settings) -> bool:
+    """False for a SQLite kiosk database whose file is not there (yet)."""
+    url = make_url(settings.local_url)
+    return not (
+        url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file()
+    )
 
 
 def check_disk(settings: Settings) -> Check:
@@ -247,6 +288,7 @@ def diagnose(
         ("card reader", lambda: check_reader(settings)),
         ("printer", lambda: check_printer(settings)),
         ("central database", lambda: check_central(settings, now)),
+        ("outbox", lambda: check_outbox(settings)),
         ("disk space", lambda: check_disk(settings)),
         ("backups", lambda: check_backups(settings, now)),
     ]

@@ -11,6 +11,7 @@ from types import FrameType
 from kiosk.cli.common import CommandError, print_json, settings
 from kiosk.clock import SystemClock, local
 from kiosk.context import open_context
+from sync.push import requeue_set_aside
 from sync.service import SyncService
 from sync.status import sync_status
 
@@ -18,7 +19,12 @@ from sync.status import sync_status
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``kiosk sync``."""
     p = sub.add_parser("sync", help="exchange with the central database (runs until stopped)")
-    p.add_argument("action", nargs="?", choices=["status"], help="show the exchange's health")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=["status", "retry"],
+        help="status: the exchange's health; retry: queue the events the centre refused again",
+    )
     p.add_argument("--once", action="store_true", help="one round (push, then pull), then exit")
     p.add_argument("--json", action="store_true", help="with status: JSON on stdout")
     p.set_defaults(handler=cmd_sync)
@@ -46,6 +52,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"last error: {_when(status.last_error_at)} {status.last_error}".rstrip())
             print(f"replica age: {'never pulled' if age is None else f'{age} s'}")
             return 0
+        if args.action == "retry":
+            with context.sessions() as db, db.begin():
+                again = requeue_set_aside(db)
+            print(f"{again} set-aside events queued again; the next round sends them")
+            return 0
         service = SyncService(
             context.sessions,
             cfg.central_url,
@@ -61,6 +72,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 pushed = report.push.sent if report.push else 0
                 pulled = report.pull.rows if report.pull else 0
                 print(f"pushed {pushed} events, pulled {pulled} rows")
+                refused = report.push.refused if report.push else {}
+                if refused:
+                    # Loud: a refused event never reaches the centre until it is queued again.
+                    first = next(iter(refused.values()))
+                    raise CommandError(
+                        f"the centre refused {len(refused)} events, set aside ({first}); "
+                        "fix the cause, then kiosk sync retry"
+                    )
                 return 0
             stop = threading.Event()
 

@@ -222,7 +222,8 @@ class ParkingTicket(Base):
     change_seq: Mapped[int | None] = _change_seq()
     id: Mapped[str] = _id()
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
-    ticket_number: Mapped[int] = mapped_column(Integer)
+    # Up to 99 * 10**8 + 10**8 - 1 (kiosk.parking.issue): 64 bits; SQLite's INTEGER already is.
+    ticket_number: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id"), unique=True)
     key_id: Mapped[str] = mapped_column(String(8))
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -248,7 +249,11 @@ class Alert(Base):
     patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"))
     enrolment_id: Mapped[str | None] = mapped_column(ForeignKey("enrolments.id"))
     message: Mapped[str] = mapped_column(String(300))
+    # The lifecycle: raised, seen by reception, resolved (by whom, and how), each an outbox event.
+    seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str] = mapped_column(String(40), default="")
+    resolution: Mapped[str] = mapped_column(String(200), default="")
 
 
 class AuditEntry(Base):

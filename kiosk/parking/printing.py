@@ -2,8 +2,9 @@
 
 A code on paper must exist in the database, so printing only ever happens after the commit; a
 failed print leaves the ticket as it is (the screen still shows the code) and records the error.
-The first failure of a printer raises one ``printer_fault`` alert for reception; it is resolved
-by the next ticket that prints, so the next fault raises a new one.
+Either way a ``ticket_printed`` event tells the centre. The first failure of a printer raises one
+``printer_fault`` alert for reception; it is resolved by the next ticket that prints, so the next
+fault raises a new one.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from devices.printer.escpos_printer import open_target
 from devices.printer.file_printer import FileTicketPrinter
 from devices.printer.interface import FaultKind, PrintedTicket, PrinterFault, TicketPrinter
 from devices.printer.simulated_faults import FaultyPrinter
+from kiosk.alerts import raise_alert, resolve
 from kiosk.clock import Clock, local
 from kiosk.config import ConfigError, Settings
 from kiosk.db.models import Alert, ParkingTicket
 from kiosk.i18n import translator
+from kiosk.journal import emit
 from kiosk.parking.code import short_code
 
 ALERT_KIND = "printer_fault"
@@ -101,20 +104,31 @@ def print_ticket(
         assert ticket is not None  # tickets are never deleted
         open_alerts = _open_alerts(db, settings)
         if fault is None:
-            ticket.printed_at = now
-            ticket.print_error = ""
+            ticket.printed_at, ticket.print_error = now, ""
+        else:
+            ticket.print_error = str(fault)[:200]
+        # The centre keeps what the paper did too (and a pull never undoes it before it is sent).
+        emit(
+            db,
+            "ticket_printed",
+            {
+                "id": ticket.id,
+                "printed_at": ticket.printed_at.isoformat() if ticket.printed_at else None,
+                "print_error": ticket.print_error,
+            },
+            now,
+        )
+        if fault is None:
             for alert in open_alerts:
-                alert.resolved_at = now
+                resolve(db, alert.id, now=now, actor="kiosk", resolution="a ticket printed")
             return PrintOutcome(ticket_id, printed=True)
-        ticket.print_error = str(fault)[:200]
         if not open_alerts:
-            db.add(
-                Alert(
-                    raised_at=now,
-                    kind=ALERT_KIND,
-                    site_id=settings.site_id,
-                    message=f"{_alert_prefix(settings)} {fault}"[:300],
-                )
+            raise_alert(
+                db,
+                now=now,
+                kind=ALERT_KIND,
+                site_id=settings.site_id,
+                message=f"{_alert_prefix(settings)} {fault}",
             )
         return PrintOutcome(
             ticket_id,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kiosk import demo
 from kiosk.checkin import CheckinEngine
 from kiosk.clock import SettableClock, local_day_bounds
-from kiosk.config import Settings
+from kiosk.config import ParkingSettings, Settings
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.models import Booking, CentralEvent, CheckIn, OutboxEvent
@@ -25,6 +25,7 @@ from sync.service import Backoff, SyncService
 from tests.postgres import temporary_database
 
 LOOKUP_KEY = bytes(range(32, 64))
+PARKING_KEY = bytes(range(64, 96))
 # A Monday morning, Brussels: demo bookings lie around it.
 NOW = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)
 SITES = (("GENK", "Campus Genk"), ("HASSELT", "Campus Hasselt"), ("LEUVEN", "Campus Leuven"))
@@ -145,8 +146,10 @@ def make_kiosk(tmp_path: Path, programmes: dict[str, Programme]) -> Iterator[Cal
         number: int = 1,
         deadline_s: float = 10.0,
         statement_timeout_ms: int = 10_000,
+        kiosk_id: str | None = None,
+        tickets: bool = False,
     ) -> Kiosk:
-        kiosk_id = f"{site_id}-{number}"
+        kiosk_id = kiosk_id or f"{site_id}-{number}"
         path = tmp_path / f"kiosk-{kiosk_id}.sqlite"
         settings = Settings(
             source=None,
@@ -157,6 +160,9 @@ def make_kiosk(tmp_path: Path, programmes: dict[str, Programme]) -> Iterator[Cal
             local_url=f"sqlite:///{path}",
             central_url=central_url,
             lookup_key=LOOKUP_KEY,
+            parking=ParkingSettings(signing_key="K1", keys={"K1": PARKING_KEY})
+            if tickets
+            else ParkingSettings(),
         )
         engine = make_engine(settings.local_url)
         migrate.upgrade(engine)

@@ -4,6 +4,7 @@ that pulls its replica, checks a patient in, pushes, and an exit that redeems th
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.commands import first_expected, run_kiosk
@@ -44,3 +45,26 @@ def test_demo_centre_sync_checkin_and_redeem_at_the_exit(tmp_path: Path) -> None
     again = run_kiosk(tmp_path, "parking", "redeem", payload, "--at", start)
     assert again.returncode == 1
     assert again.stdout.startswith("invalid: already used")
+
+
+def test_refused_events_are_loud_and_can_be_queued_again(tmp_path: Path) -> None:
+    assert run_kiosk(tmp_path, "demo-data", "--central", "--patients", "10").returncode == 0
+    assert run_kiosk(tmp_path, "sync", "--once").returncode == 0
+    with sqlite3.connect(tmp_path / "kiosk.sqlite") as db:
+        db.execute(
+            "INSERT INTO outbox (id, seq, created_at, kind, schema_version, payload, attempts, "
+            "last_error, set_aside) VALUES ('00000000-0000-4000-8000-000000000009', "
+            "(SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), '2026-03-02 07:00:00', 'teleport', "
+            "1, '{}', 0, '', 0)"
+        )
+    refused = run_kiosk(tmp_path, "sync", "--once")
+    assert refused.returncode == 1
+    assert "refused 1 events" in refused.stderr and "kiosk sync retry" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    doctor = run_kiosk(tmp_path, "doctor", "--json")
+    (outbox,) = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "outbox"]
+    assert outbox["status"] == "failure" and "teleport" in outbox["detail"]
+    again = run_kiosk(tmp_path, "sync", "retry")
+    assert again.returncode == 0 and again.stdout.startswith("1 set-aside events queued again")
+    status = json.loads(run_kiosk(tmp_path, "sync", "status", "--json").stdout)
+    assert (status["queue"], status["set_aside"]) == (1, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import uuid
 from collections.abc import Iterator
@@ -79,11 +80,16 @@ def _checkin(booking: tuple[str, str, str], **changes: object) -> dict[str, Any]
     }
 
 
-def _ticket(booking: tuple[str, str, str], number: int, **changes: object) -> dict[str, Any]:
+# A ticket number names one ticket at a site, and the centres live for the module: each ticket
+# made here takes a number of its own.
+TICKET_NUMBERS = itertools.count(1)
+
+
+def _ticket(booking: tuple[str, str, str], **changes: object) -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),
         "site_id": "GENK",
-        "ticket_number": number,
+        "ticket_number": next(TICKET_NUMBERS),
         "booking_id": booking[0],
         "key_id": "k1",
         "issued_at": AT,
@@ -113,7 +119,7 @@ def _batch(genk: list[tuple[str, str, str]], hasselt: list[tuple[str, str, str]]
     undone = _checkin(genk[0])
     return [
         ("checkin", undone, 1),
-        ("parking_ticket", _ticket(genk[0], 1), 1),
+        ("parking_ticket", _ticket(genk[0]), 1),
         ("audit", _audit(patient_id=genk[0][1], booking_id=genk[0][0]), 1),
         (
             "alert",
@@ -130,8 +136,8 @@ def _batch(genk: list[tuple[str, str, str]], hasselt: list[tuple[str, str, str]]
         ),
         ("checkin", _checkin(hasselt[0]), 1),
         ("checkin", _checkin(genk[1], patient_id="nobody"), 1),
-        ("parking_ticket", _ticket(genk[1], 2, site_id="HASSELT"), 1),
-        ("parking_ticket", _ticket(hasselt[1], 3), 1),
+        ("parking_ticket", _ticket(genk[1], site_id="HASSELT"), 1),
+        ("parking_ticket", _ticket(hasselt[1]), 1),
         ("audit", _audit(kiosk_id="GENK-2"), 1),
         (
             "alert",
@@ -150,7 +156,11 @@ def _batch(genk: list[tuple[str, str, str]], hasselt: list[tuple[str, str, str]]
         ("checkin", _checkin(genk[3], checked_in_at="2026-03-02T07:00:00"), 1),
         ("checkin", _checkin(genk[4], id=5), 1),
         ("checkin", _checkin(genk[5], late=1, card_number=None), 1),
-        ("parking_ticket", _ticket(genk[5], 4, ticket_number="5", printed_at=""), 1),
+        (
+            "parking_ticket",
+            _ticket(genk[5], ticket_number=str(next(TICKET_NUMBERS)), printed_at=""),
+            1,
+        ),
         ("audit", _audit(detail=["not", "an", "object"], patient_id=7), 1),
         # Kinds applied in kiosk order: undo the first check-in, then check the booking in again.
         ("checkin_undone", {"id": undone["id"], "booking_id": genk[0][0]}, 1),
@@ -179,7 +189,7 @@ def _batch(genk: list[tuple[str, str, str]], hasselt: list[tuple[str, str, str]]
             },
             1,
         ),
-        ("parking_ticket", _ticket(genk[8], 6, printed_at=AT), 1),
+        ("parking_ticket", _ticket(genk[8], printed_at=AT), 1),
         ("teleport", {}, 1),
         ("checkin", _checkin(genk[9]), 2),
         ("checkin", [1, 2], 1),
@@ -297,7 +307,7 @@ def test_set_based_push_under_a_kiosk_role(pg_url: str, programmes: dict[str, Pr
     events = _events(
         [
             ("checkin", _checkin(genk[0]), 1),
-            ("parking_ticket", _ticket(genk[0], 1), 1),
+            ("parking_ticket", _ticket(genk[0]), 1),
             ("audit", _audit(), 1),
             ("checkin", _checkin(hasselt[0]), 1),
         ]
