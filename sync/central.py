@@ -78,6 +78,21 @@ def _security(conn: Connection) -> None:
             "kiosk_id varchar(40) NOT NULL)"
         )
     )
+    # Kiosk numbers came later: a centre made before gets the column, the rows keep NULL until
+    # their role is added again; PostgreSQL's unique index lets several NULLs be.
+    conn.execute(text("ALTER TABLE sync_kiosk_roles ADD COLUMN IF NOT EXISTS kiosk_number integer"))
+    conn.execute(
+        text(
+            "CREATE UNIQUE INDEX IF NOT EXISTS sync_kiosk_roles_site_number "
+            "ON sync_kiosk_roles (site_id, kiosk_number)"
+        )
+    )
+    conn.execute(
+        text(
+            "CREATE UNIQUE INDEX IF NOT EXISTS sync_kiosk_roles_site_kiosk "
+            "ON sync_kiosk_roles (site_id, kiosk_id)"
+        )
+    )
     conn.execute(
         text(
             "CREATE OR REPLACE FUNCTION kiosk_site() RETURNS text LANGUAGE sql STABLE "
@@ -107,26 +122,61 @@ def _security(conn: Connection) -> None:
         )
 
 
-def add_kiosk(engine: Engine, role: str, *, site_id: str, kiosk_id: str) -> None:
+KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+SITE_ID = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,15}")
+
+
+class RoleRefused(ValueError):
+    """``add-kiosk`` will not make or change this role (the message says why)."""
+
+
+def add_kiosk(engine: Engine, role: str, *, site_id: str, kiosk_id: str, kiosk_number: int) -> None:
     """Create (or re-point) the login role of one kiosk, held to ``site_id``.
 
+    A role that exists but was not made by this function (the owner, a superuser, a person's
+    role) is refused: re-pointing it would hand a kiosk's powers, or take a person's. Within a
+    site, kiosk ids and kiosk numbers (the first digits of the kiosk's ticket numbers) are unique.
     The role gets no password here: set one with ``ALTER ROLE ... PASSWORD`` or use client
     certificates (``sslmode=verify-full``), and keep it in the kiosk's configuration only.
     """
     if engine.dialect.name != "postgresql":
-        raise ValueError("kiosk roles exist only on a PostgreSQL centre")
+        raise RoleRefused("kiosk roles exist only on a PostgreSQL centre")
     if not ROLE_NAME.fullmatch(role):
-        raise ValueError("a role name is lower-case letters, digits and _ (at most 63)")
+        raise RoleRefused("a role name is lower-case letters, digits and _ (at most 63)")
+    if not SITE_ID.fullmatch(site_id):
+        raise RoleRefused("a site id is 1 to 16 of A-Z, 0-9, _ and -")
+    if not KIOSK_ID.fullmatch(kiosk_id):
+        raise RoleRefused("a kiosk id is 1 to 40 letters, digits, _, . and -")
+    if not 1 <= kiosk_number <= 99:
+        raise RoleRefused("a kiosk number is 1 to 99")
     with engine.begin() as conn:
+        if not conn.scalar(text("SELECT 1 FROM sites WHERE id = :s"), {"s": site_id}):
+            raise RoleRefused(f"the centre has no site {site_id}")
         exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
+        ours = conn.scalar(text("SELECT 1 FROM sync_kiosk_roles WHERE role_name = :r"), {"r": role})
+        if exists and not ours:
+            raise RoleRefused(f"role {role} exists and is not a kiosk's: choose another name")
+        clash = conn.execute(
+            text(
+                "SELECT role_name, kiosk_id, kiosk_number FROM sync_kiosk_roles "
+                "WHERE site_id = :s AND role_name <> :r AND (kiosk_id = :k OR kiosk_number = :n)"
+            ),
+            {"s": site_id, "r": role, "k": kiosk_id, "n": kiosk_number},
+        ).first()
+        if clash is not None:
+            what = (
+                f"kiosk id {kiosk_id}" if clash[1] == kiosk_id else f"kiosk number {kiosk_number}"
+            )
+            raise RoleRefused(f"{what} is already role {clash[0]}'s at site {site_id}")
         if not exists:
             conn.execute(text(f"CREATE ROLE {role} LOGIN"))
         conn.execute(text(f"GRANT {GROUP_ROLE} TO {role}"))
         conn.execute(
             text(
-                "INSERT INTO sync_kiosk_roles (role_name, site_id, kiosk_id) "
-                "VALUES (:r, :s, :k) ON CONFLICT (role_name) DO UPDATE "
-                "SET site_id = EXCLUDED.site_id, kiosk_id = EXCLUDED.kiosk_id"
+                "INSERT INTO sync_kiosk_roles (role_name, site_id, kiosk_id, kiosk_number) "
+                "VALUES (:r, :s, :k, :n) ON CONFLICT (role_name) DO UPDATE "
+                "SET site_id = EXCLUDED.site_id, kiosk_id = EXCLUDED.kiosk_id, "
+                "kiosk_number = EXCLUDED.kiosk_number"
             ),
-            {"r": role, "s": site_id, "k": kiosk_id},
+            {"r": role, "s": site_id, "k": kiosk_id, "n": kiosk_number},
         )

@@ -23,6 +23,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     role.add_argument("role", help="role name, e.g. kiosk_genk_1")
     role.add_argument("--site", required=True, help="the site the kiosk belongs to")
     role.add_argument("--kiosk-id", required=True, help="the kiosk's id, e.g. GENK-1")
+    role.add_argument(
+        "--kiosk-number",
+        required=True,
+        type=int,
+        help="its kiosk_number (1 to 99, unique within the site: its tickets' first digits)",
+    )
     role.set_defaults(handler=cmd_add_kiosk)
     imp = actions.add_parser("import", help="import patients, enrolments and bookings")
     imp.add_argument(
@@ -51,8 +57,14 @@ def cmd_add_kiosk(args: argparse.Namespace) -> int:
     cfg = settings(args)
     engine = make_engine(cfg.central_url)
     try:
-        central.add_kiosk(engine, args.role, site_id=args.site, kiosk_id=args.kiosk_id)
-    except ValueError as exc:
+        central.add_kiosk(
+            engine,
+            args.role,
+            site_id=args.site,
+            kiosk_id=args.kiosk_id,
+            kiosk_number=args.kiosk_number,
+        )
+    except central.RoleRefused as exc:
         raise UsageError(str(exc)) from None
     finally:
         engine.dispose()

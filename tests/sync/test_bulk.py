@@ -81,7 +81,9 @@ def test_copy_insert_skips_conflicts_and_returns_new_keys(pg_url: str) -> None:
 def test_copy_insert_as_a_kiosk_role_that_cannot_read_the_table(pg_url: str) -> None:
     engine = make_engine(pg_url)
     central.init(engine)
-    central.add_kiosk(engine, "kiosk_bulk_1", site_id="GENK", kiosk_id="GENK-1")
+    with engine.begin() as conn:
+        conn.execute(insert(Site).values(id="GENK", name="Campus Genk"))
+    central.add_kiosk(engine, "kiosk_bulk_1", site_id="GENK", kiosk_id="GENK-1", kiosk_number=1)
     as_kiosk = make_engine(pg_url.replace("postgres@", "kiosk_bulk_1@"))
     row = {
         "id": "a1",

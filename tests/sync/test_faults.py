@@ -218,7 +218,7 @@ def test_row_level_security_keeps_a_kiosk_to_its_site(
 ) -> None:
     fill_centre(pg_url, programmes)
     admin = make_engine(pg_url)
-    central.add_kiosk(admin, "kiosk_genk_1", site_id="GENK", kiosk_id="GENK-1")
+    central.add_kiosk(admin, "kiosk_genk_1", site_id="GENK", kiosk_id="GENK-1", kiosk_number=1)
     role_url = pg_url.replace("postgres@", "kiosk_genk_1@")
     kiosk = make_kiosk(role_url)
     assert kiosk.sync.run_round().error == ""

@@ -218,14 +218,14 @@ def test_a_second_kiosk_with_the_same_number_is_refused_loudly_and_still_pulls(
 
 
 @pytest.fixture
-def kiosk_role(pg_url: str) -> Iterator[tuple[str, Engine]]:
-    """A fresh PostgreSQL centre and a kiosk role of its own, dropped at the end."""
+def kiosk_role(pg_url: str, programmes: dict[str, Programme]) -> Iterator[tuple[str, Engine]]:
+    """A demo PostgreSQL centre and a kiosk role of its own, dropped at the end."""
     import uuid
 
     role = f"kiosk_state_{uuid.uuid4().hex[:8]}"
+    fill_centre(pg_url, programmes)
     admin = make_engine(pg_url)
-    central.init(admin)
-    central.add_kiosk(admin, role, site_id="GENK", kiosk_id="GENK-1")
+    central.add_kiosk(admin, role, site_id="GENK", kiosk_id="GENK-1", kiosk_number=1)
     try:
         yield role, admin
     finally:
@@ -242,7 +242,6 @@ def test_a_kiosk_id_other_than_its_roles_stops_the_push_loudly_and_loses_nothing
     make_kiosk: Callable[..., Kiosk],
 ) -> None:
     role, _admin = kiosk_role
-    fill_centre(pg_url, programmes)
     role_url = pg_url.replace("postgres@", f"{role}@")
     wrong = make_kiosk(role_url, kiosk_id="GENK-01")
     with wrong.sessions() as db, db.begin():
@@ -283,3 +282,28 @@ def test_set_aside_events_go_again_after_retry(
     report = kiosk.sync.run_round()
     assert report.error == "" and report.push is not None and not report.push.refused
     assert kiosk.pending() == 0
+
+
+def test_add_kiosk_refuses_what_would_clash_or_hand_over_a_role(
+    kiosk_role: tuple[str, Engine],
+) -> None:
+    role, admin = kiosk_role
+    refusals = {
+        "postgres": dict(site_id="GENK", kiosk_id="GENK-7", kiosk_number=7),
+        "kiosk_other_1": dict(site_id="GENK", kiosk_id="GENK-1", kiosk_number=7),
+        "kiosk_other_2": dict(site_id="GENK", kiosk_id="GENK-7", kiosk_number=1),
+        "kiosk_other_3": dict(site_id="GENK", kiosk_id="G" * 41, kiosk_number=7),
+        "kiosk_other_4": dict(site_id="NOWHERE", kiosk_id="GENK-7", kiosk_number=7),
+        "kiosk_other_5": dict(site_id="GENK", kiosk_id="GENK-7", kiosk_number=100),
+    }
+    for name, args in refusals.items():
+        with pytest.raises(central.RoleRefused):
+            central.add_kiosk(admin, name, **args)  # type: ignore[arg-type]
+    with admin.connect() as conn:
+        assert conn.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = 'postgres'"))
+        made = conn.scalars(text("SELECT rolname FROM pg_roles WHERE rolname LIKE 'kiosk_other%'"))
+        assert list(made) == []
+        mapped = conn.execute(text("SELECT role_name, kiosk_number FROM sync_kiosk_roles")).all()
+        assert [tuple(r) for r in mapped] == [(role, 1)]
+    # Re-pointing its own kiosk role is allowed (a kiosk moved or renumbered).
+    central.add_kiosk(admin, role, site_id="GENK", kiosk_id="GENK-1", kiosk_number=2)
