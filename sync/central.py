@@ -54,7 +54,6 @@ GRANTS = {
     "sync_events": "SELECT, INSERT",
     "sync_counter": "SELECT",
     "sync_deletions": "SELECT",
-    "sync_kiosk_roles": "SELECT",
 }
 
 
@@ -93,18 +92,22 @@ def _security(conn: Connection) -> None:
             "ON sync_kiosk_roles (site_id, kiosk_id)"
         )
     )
-    conn.execute(
-        text(
-            "CREATE OR REPLACE FUNCTION kiosk_site() RETURNS text LANGUAGE sql STABLE "
-            "AS $$ SELECT site_id FROM sync_kiosk_roles WHERE role_name = current_user $$"
+    # The policies' functions read the role map as its owner (kiosks may not read it), with a
+    # search path that puts the session's temporary schema last and a qualified name: a kiosk's
+    # temporary table called sync_kiosk_roles must not name another site for it. Inside them
+    # current_user is the owner; the login role (session_user) is the kiosk, and only a
+    # superuser can change it within a session.
+    schema = conn.scalar(text("SELECT quote_ident(current_schema())"))
+    for function, column in (("kiosk_site", "site_id"), ("kiosk_kiosk_id", "kiosk_id")):
+        # The server quoted the schema; the rest are this module's own names.
+        body = f"SELECT {column} FROM {schema}.sync_kiosk_roles WHERE role_name = session_user"  # noqa: S608
+        conn.execute(
+            text(
+                f"CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS text LANGUAGE sql "
+                f"STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$ {body} $$"
+            )
         )
-    )
-    conn.execute(
-        text(
-            "CREATE OR REPLACE FUNCTION kiosk_kiosk_id() RETURNS text LANGUAGE sql STABLE "
-            "AS $$ SELECT kiosk_id FROM sync_kiosk_roles WHERE role_name = current_user $$"
-        )
-    )
+    conn.execute(text(f"REVOKE ALL ON {schema}.sync_kiosk_roles FROM PUBLIC, {GROUP_ROLE}"))
     database = conn.scalar(text("SELECT current_database()"))
     conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO {GROUP_ROLE}'))
     conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {GROUP_ROLE}"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import demo
@@ -46,6 +47,22 @@ def central_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         return
     with temporary_database("sync_test") as url:
         yield url
+
+
+@pytest.fixture
+def kiosk_role(pg_url: str, programmes: dict[str, Programme]) -> Iterator[tuple[str, Engine]]:
+    """A demo PostgreSQL centre and a kiosk role of its own, dropped at the end."""
+    role = f"kiosk_state_{uuid.uuid4().hex[:8]}"
+    fill_centre(pg_url, programmes)
+    admin = make_engine(pg_url)
+    central.add_kiosk(admin, role, site_id="GENK", kiosk_id="GENK-1", kiosk_number=1)
+    try:
+        yield role, admin
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

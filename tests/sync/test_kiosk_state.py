@@ -5,7 +5,7 @@ a kiosk configured like another."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -215,24 +215,6 @@ def test_a_second_kiosk_with_the_same_number_is_refused_loudly_and_still_pulls(
     with second.sessions() as db:
         assert db.get(ParkingTicket, kept) is not None
         assert db.get(ParkingTicket, clash) is None
-
-
-@pytest.fixture
-def kiosk_role(pg_url: str, programmes: dict[str, Programme]) -> Iterator[tuple[str, Engine]]:
-    """A demo PostgreSQL centre and a kiosk role of its own, dropped at the end."""
-    import uuid
-
-    role = f"kiosk_state_{uuid.uuid4().hex[:8]}"
-    fill_centre(pg_url, programmes)
-    admin = make_engine(pg_url)
-    central.add_kiosk(admin, role, site_id="GENK", kiosk_id="GENK-1", kiosk_number=1)
-    try:
-        yield role, admin
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP OWNED BY {role}"))
-            conn.execute(text(f"DROP ROLE {role}"))
-        admin.dispose()
 
 
 def test_a_kiosk_id_other_than_its_roles_stops_the_push_loudly_and_loses_nothing(
