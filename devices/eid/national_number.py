@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass
 
 _SEPARATORS = re.compile(r"[\s.\-/]")
+# [0-9], not str.isdigit() or \d: those also take superscripts, fullwidth and other
+# scripts' digits, which int() then refuses or silently turns into a different number.
+_DIGITS = re.compile(r"[0-9]{11}")
 
 
 class InvalidNationalNumber(ValueError):
@@ -34,10 +37,14 @@ class NationalNumberInfo:
 
 
 def normalise(text: str) -> str:
-    """Return the 11 digits of a number written with the usual separators (``85.07.30-033.28``)."""
+    """Return the 11 digits of a number written with the usual separators (``85.07.30-033.28``).
+
+    This is the one place a number's characters are checked: every other function here, and
+    every caller (command line, card parsing, import), relies on it.
+    """
     digits = _SEPARATORS.sub("", text)
-    if len(digits) != 11 or not digits.isdigit():
-        raise InvalidNationalNumber("a national register number has 11 digits")
+    if _DIGITS.fullmatch(digits) is None:
+        raise InvalidNationalNumber("a national register number has 11 digits from 0 to 9")
     return digits
 
 
