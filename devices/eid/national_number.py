@@ -13,10 +13,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from devices.eid.digits import ascii_digits
+
 _SEPARATORS = re.compile(r"[\s.\-/]")
-# [0-9], not str.isdigit() or \d: those also take superscripts, fullwidth and other
-# scripts' digits, which int() then refuses or silently turns into a different number.
-_DIGITS = re.compile(r"[0-9]{11}")
 
 
 class InvalidNationalNumber(ValueError):
@@ -43,7 +42,7 @@ def normalise(text: str) -> str:
     every caller (command line, card parsing, import), relies on it.
     """
     digits = _SEPARATORS.sub("", text)
-    if _DIGITS.fullmatch(digits) is None:
+    if not ascii_digits(digits, 11, 11):
         raise InvalidNationalNumber("a national register number has 11 digits from 0 to 9")
     return digits
 
