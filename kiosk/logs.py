@@ -1,7 +1,8 @@
 """Structured logs without personal data: one JSON event per line, a correlation id per card tap.
 
 Every record passes a redaction filter before it is written: national register numbers (eleven
-digits, with or without the usual separators) and the names and birth dates the kiosk has seen
+digits, with or without the usual separators, and any run of nine digits or more, in any
+script) and the names and birth dates the kiosk has seen
 (``remember_sensitive``) are replaced in the message, the arguments, the exception text and any
 ``extra={"fields": {...}}`` values. The filter sits on the handler, so records from every library
 (SQLAlchemy, pyscard, Textual) are scrubbed too.
@@ -50,9 +51,16 @@ MAX_REMEMBERED = 512
 # Libraries that log row contents or statements at DEBUG: kept at WARNING whatever the level.
 QUIET_LOGGERS = ("sqlalchemy", "alembic", "asyncio", "PIL", "escpos", "usb")
 
-# Eleven digits, optionally written 85.07.30-033.28 or 850730 033 28, not part of a longer number.
+# A digit as a careless eye or str.isdigit() sees one: \d (every script's decimal digits,
+# fullwidth included) and the superscript and subscript digits, which \d leaves out.
+_DIGIT = r"[\d\u00b2\u00b3\u00b9\u2070\u2074-\u2079\u2080-\u2089]"
+# Eleven digits, optionally written 85.07.30-033.28 or 850730 033 28, not part of a longer
+# number; or any run of nine digits or more: nine digits of a national number give the rest (the
+# last two are check digits), and a mistyped number (a digit missing, one too many, a "¹") is no
+# longer eleven digits but is still the patient's.
 _NATIONAL_NUMBER = re.compile(
-    r"(?<![\d])\d{2}[.\s-]?\d{2}[.\s-]?\d{2}[.\s/-]?\d{3}[.\s-]?\d{2}(?![\d])"
+    rf"(?<!{_DIGIT})(?:{_DIGIT}{{2}}[.\s-]?{_DIGIT}{{2}}[.\s-]?{_DIGIT}{{2}}[.\s/-]?"
+    rf"{_DIGIT}{{3}}[.\s-]?{_DIGIT}{{2}}|{_DIGIT}{{9,}})(?!{_DIGIT})"
 )
 _PRIORITIES = {"CRITICAL": 2, "ERROR": 3, "WARNING": 4, "INFO": 6, "DEBUG": 7}
 
@@ -273,6 +281,24 @@ def _handler(settings: Settings, target: str, stream: TextIO | None) -> logging.
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         return logging.handlers.WatchedFileHandler(path, encoding="utf-8")
     return logging.StreamHandler(stream or sys.stderr)
+
+
+def setup_early_logging() -> None:
+    """Until :func:`setup_logging` runs, send records (and uncaught exceptions) redacted to stderr.
+
+    Without a handler, Python's last-resort one would print a record's exception unredacted; a
+    command fails before its configuration is read often enough (bad input, a broken file).
+    Does nothing when logging is already set up.
+    """
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(JsonFormatter("", ""))
+    root.addHandler(handler)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_thread_uncaught
 
 
 def setup_logging(

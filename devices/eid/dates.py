@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from devices.eid.digits import ascii_digits
 from devices.eid.errors import CardDataError
 
 # Every abbreviation seen on cards, after accents are removed (MÄR -> MAR, FÉV -> FEV).
@@ -56,20 +57,15 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
 
 
-def _digits(text: str, shortest: int, longest: int) -> bool:
-    # isdigit() alone accepts superscripts and other scripts' digits that int() refuses.
-    return text.isascii() and text.isdigit() and shortest <= len(text) <= longest
-
-
 def parse_birth_date(text: str) -> BirthDate:
     """Parse the card's birth date in any of its languages and spellings."""
     parts = [p for p in _SEPARATORS.split(_fold(text.strip())) if p]
-    if len(parts) == 1 and _digits(parts[0], 4, 4):
+    if len(parts) == 1 and ascii_digits(parts[0], 4, 4):
         return BirthDate(int(parts[0]), None)
     if len(parts) != 3:
         raise CardDataError()
     day, month, year = parts
-    if not (_digits(day, 1, 2) and _digits(year, 4, 4)):
+    if not (ascii_digits(day, 1, 2) and ascii_digits(year, 4, 4)):
         raise CardDataError()
     number = MONTHS.get(month)
     if number is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from devices.eid import national_number, tlv
 from devices.eid.dates import BirthDate, parse_birth_date, parse_validity_date
+from devices.eid.digits import ascii_digits
 from devices.eid.errors import CardDataError
 
 # Identity file tags (see the card content document).
@@ -142,10 +143,8 @@ def _text(fields: dict[int, bytes], tag: int) -> str:
         raise CardDataError() from None
 
 
-def _ascii_digits(value: str) -> str:
-    if not (value.isascii() and value.isdigit()):
-        raise CardDataError()
-    return value
+# Codes are one or two digits today ("1", "01", "61"); a few more leave room for new ones.
+_DOCUMENT_TYPE_DIGITS = 4
 
 
 def parse_identity_file(
@@ -167,7 +166,9 @@ def parse_identity_file(
     sex = _SEX.get(_text(fields, TAG_SEX).strip().upper())
     if sex is None:
         raise CardDataError()
-    document_type = _ascii_digits(_text(fields, TAG_DOCUMENT_TYPE).strip())
+    document_type = _text(fields, TAG_DOCUMENT_TYPE).strip()
+    if not ascii_digits(document_type, 1, _DOCUMENT_TYPE_DIGITS):
+        raise CardDataError()
     special_status = _text(fields, TAG_SPECIAL_STATUS).strip() or "0"
     return Identity(
         card_number=_text(fields, TAG_CARD_NUMBER),

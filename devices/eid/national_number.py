@@ -13,6 +13,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from devices.eid.digits import ascii_digits
+
 _SEPARATORS = re.compile(r"[\s.\-/]")
 
 
@@ -34,10 +36,14 @@ class NationalNumberInfo:
 
 
 def normalise(text: str) -> str:
-    """Return the 11 digits of a number written with the usual separators (``85.07.30-033.28``)."""
+    """Return the 11 digits of a number written with the usual separators (``85.07.30-033.28``).
+
+    This is the one place a number's characters are checked: every other function here, and
+    every caller (command line, card parsing, import), relies on it.
+    """
     digits = _SEPARATORS.sub("", text)
-    if len(digits) != 11 or not digits.isdigit():
-        raise InvalidNationalNumber("a national register number has 11 digits")
+    if not ascii_digits(digits, 11, 11):
+        raise InvalidNationalNumber("a national register number has 11 digits from 0 to 9")
     return digits
 
 

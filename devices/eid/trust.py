@@ -62,10 +62,11 @@ def _is_certificate_authority(certificate: x509.Certificate) -> bool:
 
 
 def _valid_at(certificate: x509.Certificate, moment: dt.datetime) -> bool:
+    # Differences, not shifted dates: a root valid until 9999-12-31 (RFC 5280's "no expiry")
+    # plus the tolerance is past the last date Python has, and would raise OverflowError.
     return (
-        certificate.not_valid_before_utc - SIGNING_TOLERANCE
-        <= moment
-        <= certificate.not_valid_after_utc + SIGNING_TOLERANCE
+        moment - certificate.not_valid_before_utc >= -SIGNING_TOLERANCE
+        and certificate.not_valid_after_utc - moment >= -SIGNING_TOLERANCE
     )
 
 

@@ -105,6 +105,10 @@ class VirtualCard:
             raise VirtualCardError(f"unknown field {sorted(unknown)[0]!r} in the virtual card")
         values = dict(data)
         address = values.pop("address", None)
+        if address is not None and (
+            not isinstance(address, dict) or any(not isinstance(v, str) for v in address.values())
+        ):
+            raise VirtualCardError("the virtual card's address is an object of strings")
         try:
             if any(not isinstance(v, str) for v in values.values()):
                 raise VirtualCardError("every virtual card field except address is a string")

@@ -1,10 +1,12 @@
 """Entry point of the ``kiosk`` command: builds the parser from the command modules and turns
-every expected failure into one line on stderr and exit code 2 (never a traceback)."""
+every expected failure into one line on stderr and exit code 2, and an unexpected one into one
+line, exit code 70 and its redacted traceback in the log (never a raw traceback)."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +15,11 @@ from typing import NoReturn
 from kiosk import __version__
 from kiosk.cli.common import CommandError, UsageError
 from kiosk.config import ConfigError
+from kiosk.logs import setup_early_logging
 from kiosk.programme import ProgrammeError
+
+UNEXPECTED_EXIT = 70
+"""A failure no rule expected (a bug): sysexits' EX_SOFTWARE, apart from every documented code."""
 
 # Each module's ``register(subparsers)`` adds the top-level commands listed here, with
 # ``set_defaults(handler=...)``. Only the module of the command being run is imported (all of
@@ -66,6 +72,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit code."""
     argv = sys.argv[1:] if argv is None else argv
+    setup_early_logging()
     args = build_parser(argv).parse_args(argv)
     try:
         code: int = args.handler(args)
@@ -81,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`kiosk today | head`): not an error worth a traceback.
         sys.stderr.close()
         return 0
+    except Exception as exc:
+        # A bug: the person gets one line, the log the traceback (redacted like every record).
+        logging.getLogger("kiosk").critical("unexpected failure", exc_info=True)
+        print(
+            f"kiosk: unexpected failure ({type(exc).__name__}); the log has the details",
+            file=sys.stderr,
+        )
+        return UNEXPECTED_EXIT
     return code
 
 

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kiosk.logs import forget_sensitive, journal_datagram, redact, remember_sensitive
 from tests.commands import kiosk_env, run_kiosk
 
@@ -99,8 +101,74 @@ def test_a_check_in_at_debug_with_exceptions_logs_no_personal_data(demo_dir: Pat
 def test_redact_scrubs_every_spelling_of_a_national_number() -> None:
     for text in ("85073003328", "85.07.30-033.28", "850730 033 28", "85-07-30-033-28"):
         assert redact(f"nn={text}!") == "nn=[national-number]!"
-    # Longer numbers (card numbers, 12 digits) and ticket numbers (10) stay readable.
-    assert redact("592000000081 0100000001") == "592000000081 0100000001"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0106030010¹",  # ten digits and a superscript one, as int() quotes it in its error
+        "０１０６０３００１０１",  # fullwidth
+        "٠١٠٦٠٣٠٠١٠١",  # Arabic-Indic
+        "0106030010",  # a digit missing
+        "010603001",  # nine digits: the check digits follow from them
+        "010603001011",  # a digit too many (a 12-digit card number goes too)
+        "01.06.03-001.0¹",  # the usual spelling, the last digit a superscript
+    ],
+)
+def test_redact_scrubs_mistyped_and_partial_numbers(text: str) -> None:
+    assert redact(f"invalid literal for int() with base 10: {text!r}") == (
+        "invalid literal for int() with base 10: '[national-number]'"
+    )
+
+
+def test_short_numbers_stay_readable() -> None:
+    text = "line 71, 2026-11-23 08:10:00, 20261123, port 35963, 8 of 36"
+    assert redact(text) == text
+
+
+# A command whose handler fails in a way no rule expected, with a mistyped national number in
+# the exception, before its configuration is read ("early") or after.
+CRASH = """
+import sys
+from kiosk.cli import domain, main
+from kiosk.cli.common import settings
+
+def crash(args):
+    if sys.argv[1] == "late":
+        settings(args)
+    raise ValueError("invalid literal for int() with base 10: '0106030010¹'")
+
+domain.cmd_today = crash
+sys.exit(main.main(["today"]))
+"""
+
+
+@pytest.mark.parametrize("when", ["early", "late"])
+def test_an_unexpected_failure_is_one_sentence_and_a_redacted_traceback(
+    tmp_path: Path, when: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CRASH, when],
+        env=kiosk_env(tmp_path, KIOSK_LOG_TARGET="file"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 70
+    lines = result.stderr.splitlines()
+    assert lines[-1] == "kiosk: unexpected failure (ValueError); the log has the details"
+    log = tmp_path / "logs" / "kiosk.log"
+    if when == "late":
+        assert len(lines) == 1
+        events = _lines(log.read_text(encoding="utf-8"))
+    else:  # no configuration yet, so no log file: the event goes to stderr, redacted
+        assert not log.exists()
+        events = _lines("\n".join(lines[:-1]))
+    (event,) = events
+    assert event["msg"] == "unexpected failure"
+    assert "Traceback" in event["exc"] and "'[national-number]'" in event["exc"]
+    assert "0106030010" not in result.stderr + json.dumps(events, ensure_ascii=False)
 
 
 def test_remembered_names_and_dates_are_scrubbed_case_blind() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.commands import first_expected, run_kiosk
+from tests.domain.test_national_number import ODD_DIGITS
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,35 @@ def test_bad_input_is_one_clear_line_and_exit_2(
     assert "Traceback" not in done.stderr
     assert "12345678901" not in done.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.parametrize("number", ODD_DIGITS)
+def test_a_number_in_odd_digits_is_one_sentence_and_leaves_no_trace(
+    demo_dir: Path, number: str
+) -> None:
+    before = (demo_dir / "kiosk.sqlite").read_bytes()
+    done = run_kiosk(demo_dir, "checkin", "--national-number", number, KIOSK_LOG_TARGET="file")
+    assert done.returncode == 2
+    assert done.stderr == "kiosk: a national register number has 11 digits from 0 to 9\n"
+    assert (demo_dir / "kiosk.sqlite").read_bytes() == before
+    log = demo_dir / "logs" / "kiosk.log"
+    logged = log.read_text(encoding="utf-8") if log.exists() else ""
+    assert number not in logged and "0106030010" not in logged
+
+
+@pytest.mark.parametrize("number", ODD_DIGITS)
+def test_the_import_refuses_a_number_in_odd_digits(demo_dir: Path, number: str) -> None:
+    export = demo_dir / "odd-digits.csv"
+    export.write_text(
+        "national_number,first_name,last_name,birth_date,site_id,programme,enrolment_start,"
+        f"kind,starts_at,ends_at,room,status\n{number},Zoë,Peeters,1985-07-30,GENK,"
+        "rugrevalidatie,2026-02-01,individual,2026-03-02T09:00:00+01:00,"
+        "2026-03-02T10:00:00+01:00,Zaal 1,booked\n",
+        encoding="utf-8",
+    )
+    done = run_kiosk(demo_dir, "central", "import", str(export))
+    assert done.returncode == 2
+    assert done.stderr == "kiosk: line 2: InvalidNationalNumber\n"
 
 
 def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:

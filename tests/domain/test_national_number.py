@@ -54,6 +54,25 @@ def test_invalid_numbers_say_why_without_repeating_the_number(text: str, why: st
         assert text not in str(caught.value)
 
 
+# 01060300101 is valid; each of these looks like it to str.isdigit() or to a reader's eye.
+ODD_DIGITS = [
+    "0106030010¹",  # a superscript one: isdigit() is True, int() refuses it
+    "０１０６０３００１０１",  # fullwidth: int() reads it as 01060300101
+    "٠١٠٦٠٣٠٠١٠١",  # Arabic-Indic digits
+    "01060300１01",  # one fullwidth digit among ASCII ones
+    "010603001₀1",  # a subscript zero
+]
+
+
+@pytest.mark.parametrize("text", ODD_DIGITS)
+def test_only_ascii_digits_make_a_number(text: str) -> None:
+    assert is_valid("01060300101")
+    with pytest.raises(InvalidNationalNumber) as caught:
+        parse(text)
+    assert str(caught.value) == "a national register number has 11 digits from 0 to 9"
+    assert not is_valid(text)
+
+
 @given(
     st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date.today()),
     st.integers(min_value=1, max_value=998),

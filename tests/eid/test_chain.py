@@ -202,6 +202,14 @@ def test_chain_not_valid_when_the_card_was_issued(
     assert caught.value.reason == REASON_NOT_VALID_THEN
 
 
+@pytest.mark.parametrize("issued_on", [dt.date(2024, 1, 1), dt.date(9999, 12, 31)])
+def test_a_root_without_expiry_issues_cards(issued_on: dt.date) -> None:
+    # RFC 5280's "no well-defined expiration", 9999-12-31: the tolerance must not overflow.
+    no_expiry = (dt.date(2000, 1, 1), dt.date(9999, 12, 31))
+    roots, rrn = _chain(no_expiry, no_expiry)
+    roots.verify(rrn, issued_on=issued_on)
+
+
 def test_renewed_root_with_the_same_name_is_found() -> None:
     # Two roots of one name (a renewal): the one that signed and was valid then is used.
     old = make_certificate("Belgium Root CA4", ROGUE_ROOT_KEY, ca=True, valid=ROOT_VALID)

@@ -52,6 +52,14 @@ def test_bad_national_number_is_refused_without_echo() -> None:
     assert "85073003329" not in str(caught.value)
 
 
+@pytest.mark.parametrize("number", ["8507300332²", "８５０７３００３３２８"])
+def test_a_number_in_odd_digits_is_damaged_card_data(number: str) -> None:
+    fields = tlv.parse(build_image(make_card()).files[belpic.IDENTITY])
+    fields[0x06] = number.encode()
+    with pytest.raises(CardDataError, match="national register number is not valid"):
+        parse_identity_file(tlv.encode(fields), signature_valid=None, source="chip")
+
+
 def test_missing_required_field() -> None:
     fields = tlv.parse(build_image(make_card()).files[belpic.IDENTITY])
     del fields[0x07]
