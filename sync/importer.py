@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from devices.eid.national_number import InvalidNationalNumber, validate
 from kiosk.db.models import Base, BookingStatus, EnrolmentStatus
 from kiosk.patients import nn_hash
+from kiosk.programme import Programme, load_programmes
 from sync.fhir import FhirError, bundle_lines
 
 HEADER = [
@@ -130,32 +131,60 @@ def _rows(
 
 
 def _upsert(
-    conn: Connection, table: Table, rows: list[dict[str, Any]], keep: tuple[str, ...]
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    keep: tuple[str, ...],
+    key: str = "id",
 ) -> None:
     """Insert new rows; update only rows whose values differ (no needless change numbers)."""
     if not rows:
         return
     module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = module.insert(table)
-    columns = [c for c in rows[0] if c != "id" and c not in keep]
+    columns = [c for c in rows[0] if c != key and c not in keep]
     if not columns:
-        conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"]), rows)
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=[key]), rows)
         return
     stmt = stmt.on_conflict_do_update(
-        index_elements=["id"],
+        index_elements=[key],
         set_={c: stmt.excluded[c] for c in columns},
         where=or_(*[table.c[c].is_distinct_from(stmt.excluded[c]) for c in columns]),
     )
     conn.execute(stmt, rows)
 
 
+def _programme_rows(programmes: Mapping[str, Programme]) -> list[dict[str, Any]]:
+    # The loader guarantees every programme an English title.
+    return [{"code": p.code, "name": p.title["en"]} for p in programmes.values()]
+
+
+def store_programmes(engine: Engine, programmes: Mapping[str, Programme]) -> None:
+    """Make the centre's ``programmes`` table match the programme files (insert or update).
+
+    Enrolments and sessions refer to it, so a new programme file is all a centre needs: no SQL.
+    A programme whose file is gone keeps its row (old enrolments still refer to it).
+    """
+    with engine.begin() as conn:
+        _upsert(conn, Base.metadata.tables["programmes"], _programme_rows(programmes), (), "code")
+
+
 def import_lines(
-    engine: Engine, lines: Sequence[tuple[str, Mapping[str, str]]], lookup_key: bytes
+    engine: Engine,
+    lines: Sequence[tuple[str, Mapping[str, str]]],
+    lookup_key: bytes,
+    programmes: Mapping[str, Programme] | None = None,
 ) -> ImportReport:
-    """Import labelled booking lines (the CSV header's keys) in one transaction."""
+    """Import labelled booking lines (the CSV header's keys) in one transaction.
+
+    ``programmes``: the configured programme files (None: the shipped ones); their rows are
+    brought up to date in the same transaction, so bookings never refer to an unknown programme.
+    """
+    known = load_programmes() if programmes is None else programmes
     rows = _rows(lines, lookup_key)
     tables = Base.metadata.tables
     with engine.begin() as conn:
+        _upsert(conn, tables["programmes"], _programme_rows(known), keep=(), key="code")
         _upsert(conn, tables["sites"], list(rows["sites"].values()), keep=("name",))
         _upsert(conn, tables["patients"], list(rows["patients"].values()), keep=())
         # Status of an enrolment is the centre's (absences stop it): set on creation only.
@@ -165,18 +194,28 @@ def import_lines(
     return ImportReport(rows=len(lines))
 
 
-def import_csv(engine: Engine, path: Path, lookup_key: bytes) -> ImportReport:
-    """Import a CSV export in one transaction."""
+def import_csv(
+    engine: Engine,
+    path: Path,
+    lookup_key: bytes,
+    programmes: Mapping[str, Programme] | None = None,
+) -> ImportReport:
+    """Import a CSV export in one transaction (``programmes``: as for :func:`import_lines`)."""
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or list(reader.fieldnames) != HEADER:
             raise ImportFailed(f"{path}: the header must be {','.join(HEADER)}")
         lines = [(f"line {n}", line) for n, line in enumerate(reader, start=2)]
-    return import_lines(engine, lines, lookup_key)
+    return import_lines(engine, lines, lookup_key, programmes)
 
 
-def import_fhir(engine: Engine, path: Path, lookup_key: bytes) -> ImportReport:
-    """Import a FHIR R4 Bundle of Appointments in one transaction."""
+def import_fhir(
+    engine: Engine,
+    path: Path,
+    lookup_key: bytes,
+    programmes: Mapping[str, Programme] | None = None,
+) -> ImportReport:
+    """Import a FHIR R4 Bundle of Appointments in one transaction (``programmes``: as above)."""
     try:
         bundle = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -185,4 +224,4 @@ def import_fhir(engine: Engine, path: Path, lookup_key: bytes) -> ImportReport:
         lines = bundle_lines(bundle)
     except FhirError as exc:
         raise ImportFailed(f"{path}: {exc}") from None
-    return import_lines(engine, lines, lookup_key)
+    return import_lines(engine, lines, lookup_key, programmes)

@@ -9,8 +9,9 @@ from sqlalchemy.exc import OperationalError
 
 from kiosk.cli.common import CommandError, UsageError, settings
 from kiosk.db.engine import make_engine
+from kiosk.programme import load_programmes
 from sync import central
-from sync.importer import ImportFailed, import_csv, import_fhir
+from sync.importer import ImportFailed, import_csv, import_fhir, store_programmes
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,11 +33,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Migrate the central database and, on PostgreSQL, set up row-level security."""
+    """Migrate the central database, set up row-level security on PostgreSQL, and store the
+    programmes of the programme files."""
     cfg = settings(args)
+    programmes = load_programmes(cfg.programmes_dir)
     engine = make_engine(cfg.central_url)
     try:
         central.init(engine)
+        store_programmes(engine, programmes)
     except OperationalError as exc:
         reason = exc.orig.__class__.__name__
         raise CommandError(f"the central database cannot be reached ({reason})") from None
@@ -63,12 +67,13 @@ def cmd_add_kiosk(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a scheduling export: a FHIR Bundle (``.json``) or a CSV."""
     cfg = settings(args)
+    programmes = load_programmes(cfg.programmes_dir)
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
     engine = make_engine(cfg.central_url)
     try:
         read = import_fhir if args.file.suffix.lower() == ".json" else import_csv
-        report = read(engine, args.file, cfg.require_lookup_key())
+        report = read(engine, args.file, cfg.require_lookup_key(), programmes)
     except ImportFailed as exc:
         raise UsageError(str(exc)) from None
     finally:
