@@ -101,3 +101,12 @@ def test_a_new_programme_file_needs_no_sql(tmp_path: Path) -> None:
     assert {c: v for c, v in after.items() if c != "nek-kort"} == {
         c: v for c, v in before.items() if c != "nek-kort"
     }
+
+
+def test_demo_data_fills_a_centre_that_central_init_made(pg_url: str, tmp_path: Path) -> None:
+    # On PostgreSQL the centre is a server database, made by `central init` before the demo.
+    write_config(tmp_path, pg_url)
+    assert run_kiosk(tmp_path, "central", "init").returncode == 0
+    filled = run_kiosk(tmp_path, "demo-data", "--central", "--patients", "3")
+    assert (filled.returncode, filled.stderr) == (0, "")
+    assert set(programme_rows(pg_url)) == set(load_programmes(None))
