@@ -260,7 +260,8 @@ def generate(
     for site_id, name in sites:
         db.add(Site(id=site_id, name=name))
     for programme in programmes.values():
-        db.add(Programme(code=programme.code, name=programme.title["en"]))
+        # Merged: `kiosk central init` has already stored the programme files on a centre.
+        db.merge(Programme(code=programme.code, name=programme.title["en"]))
     db.flush()
     codes = sorted(programmes)
     weights = [3 if programmes[c].once_in_a_lifetime else 1 for c in codes]

@@ -9,25 +9,35 @@ UTF-8, one row per booking, with this header::
 with offset, ``status`` is ``booked`` or ``cancelled``. Row ids are derived from the row's
 natural keys (UUID v5), and an unchanged row is not written again, so importing the same file
 twice changes nothing and kiosks pull nothing new.
+
+Every line is checked here, before the database sees it, against what the kiosk and both kinds
+of centre can hold: a programme and session kind of the programme files, the column lengths of
+:mod:`kiosk.db.models` (SQLite would keep a longer value that PostgreSQL refuses), dates within
+the years the rules can count in. A file with any bad line is refused whole with one problem per
+bad line (its number and fields, never a person's data), and nothing is written.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, or_
+from sqlalchemy import Column, Connection, Engine, String, Table, or_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, IntegrityError
 
 from devices.eid.national_number import InvalidNationalNumber, validate
 from kiosk.db.models import Base, BookingStatus, EnrolmentStatus
 from kiosk.patients import nn_hash
+from kiosk.programme import Programme, ProgrammeError, load_programmes
 from sync.fhir import FhirError, bundle_lines
 
 HEADER = [
@@ -44,145 +54,516 @@ HEADER = [
     "room",
     "status",
 ]
+REQUIRED = frozenset(
+    {"national_number", "site_id", "programme", "enrolment_start", "kind", "starts_at", "ends_at"}
+)
 NAMESPACE = uuid.UUID("6f1c2a52-6a43-4d5e-9a7e-2f0b1c9d8e11")
+
+_TABLES = Base.metadata.tables
+STORED_IN: dict[str, tuple[Column[Any], ...]] = {
+    # national_number is not listed: it is stored as the 11 digits validate() returns.
+    "first_name": (_TABLES["patients"].c.first_name,),
+    "last_name": (_TABLES["patients"].c.last_name,),
+    "site_id": (_TABLES["sites"].c.id, _TABLES["sites"].c.name),
+    "programme": (_TABLES["programmes"].c.code,),
+    "kind": (_TABLES["sessions"].c.kind,),
+    "room": (_TABLES["sessions"].c.room,),
+}
+"""The columns each text field of a line is stored in: the shortest one is the field's limit."""
+
+
+def _shortest(columns: Iterable[Column[Any]]) -> int:
+    lengths = [c.type.length for c in columns if isinstance(c.type, String)]
+    return min(n for n in lengths if n is not None)
+
+
+LIMITS = {name: _shortest(columns) for name, columns in STORED_IN.items()}
+"""The most characters each text field may have."""
+
+# Enrolments and sessions outside these days are typing errors in the scheduling system; the
+# bounds also keep the rules' arithmetic (months after a start, a day's bounds in Brussels) far
+# from the ends of the calendar, where it would overflow.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+
+# Control characters break a screen line and PostgreSQL refuses NUL; lone surrogates (from a
+# JSON escape) cannot be encoded for either database.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# What a table's row is to the person reading an error, and the field a differing column shows.
+_NOUN = {"patients": "patient", "enrolments": "enrolment", "sessions": "session"}
+_FIELD_OF_COLUMN = {"programme_code": "programme", "started_on": "enrolment_start"}
+
+Line = tuple[str, Mapping[str, str]]
+"""A booking line labelled with where it came from (``line 7``, ``entry 3 (Appointment)``)."""
 
 
 class ImportFailed(ValueError):
-    """The file cannot be imported; the message names the line, never its personal data."""
+    """The file cannot be imported: one problem per bad line, each naming the line and the field,
+    never a person's data. Nothing was written."""
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        self.problems = (problems,) if isinstance(problems, str) else tuple(problems)
+        super().__init__("\n".join(self.problems))
 
 
 @dataclass(frozen=True)
 class ImportReport:
-    """How many rows the file had."""
+    """How many bookings the file had."""
 
     rows: int
+
+
+@dataclass
+class ImportRows:
+    """A file's bookings, checked: the rows of each table the import writes, by id."""
+
+    tables: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: {
+            t: {} for t in ("sites", "patients", "enrolments", "sessions", "bookings")
+        }
+    )
+
+    @property
+    def bookings(self) -> int:
+        """How many bookings."""
+        return len(self.tables["bookings"])
 
 
 def _id(*parts: str) -> str:
     return str(uuid.uuid5(NAMESPACE, "|".join(parts)))
 
 
-def _aware(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        raise ValueError("no UTC offset")
-    return value.astimezone(dt.UTC)
+class _Checker:
+    """One line's fields, checked; ``problems`` holds what is wrong, by field."""
 
+    def __init__(self, line: Mapping[str, str]) -> None:
+        self.line = line
+        self.problems: dict[str, str] = {}
 
-def _rows(
-    lines: Iterable[tuple[str, Mapping[str, str]]], key: bytes
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """The table rows of labelled booking lines (a label says where a line came from)."""
-    out: dict[str, dict[str, dict[str, Any]]] = {
-        t: {} for t in ("sites", "patients", "enrolments", "sessions", "bookings")
-    }
-    for where, line in lines:
+    def text(self, name: str) -> str:
+        """The field as given, or "" (with a problem) when it cannot be stored."""
+        value = self.line.get(name, "")
+        if not isinstance(value, str):
+            self.problems[name] = "is not text"
+        elif _UNPRINTABLE.search(value):
+            self.problems[name] = "holds a control character"
+        elif name in REQUIRED and not value.strip():
+            self.problems[name] = "is missing"
+        elif name in LIMITS and len(value) > LIMITS[name]:
+            self.problems[name] = f"is longer than {LIMITS[name]} characters"
+        else:
+            return value
+        return ""
+
+    def day(self, name: str, low: dt.date, high: dt.date) -> dt.date | None:
+        """A date from ``low`` to ``high``; None when empty or wrong."""
+        text = self.text(name)
+        if not text:
+            return None
         try:
-            nn = validate(line["national_number"])
-            hashed = nn_hash(key, nn)
-            patient_id = _id("patient", hashed)
-            site = line["site_id"]
-            enrolment_id = _id("enrolment", patient_id, line["programme"], line["enrolment_start"])
-            starts = _aware(line["starts_at"])
-            session_id = _id("session", site, line["kind"], starts.isoformat(), line["room"])
-            status = BookingStatus(line["status"] or "booked")
-            out["sites"][site] = {"id": site, "name": site}
-            out["patients"][patient_id] = {
+            value = dt.date.fromisoformat(text)
+        except ValueError:
+            self.problems[name] = "is not a date (YYYY-MM-DD)"
+            return None
+        if not low <= value <= high:
+            self.problems[name] = f"is not from {low.isoformat()} to {high.isoformat()}"
+            return None
+        return value
+
+    def instant(self, name: str) -> dt.datetime | None:
+        """A date-time with its UTC offset, in UTC, within the programme days."""
+        text = self.text(name)
+        if not text:
+            return None
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            self.problems[name] = "is not a date-time (YYYY-MM-DDTHH:MM+01:00)"
+            return None
+        if value.tzinfo is None:
+            self.problems[name] = "has no UTC offset"
+            return None
+        span = f"is not from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+        try:
+            utc = value.astimezone(dt.UTC)
+        except OverflowError:  # the offset moves year 1 or 9999 off the calendar
+            self.problems[name] = span
+            return None
+        if not FIRST_DAY <= utc.date() <= LAST_DAY:
+            self.problems[name] = span
+            return None
+        return utc
+
+
+def _line_rows(
+    line: Mapping[str, str], lookup_key: bytes, programmes: Mapping[str, Programme]
+) -> tuple[dict[str, tuple[str, dict[str, Any]]], dict[str, str]]:
+    """The rows (by table: id and values) one line makes, and its problems by field."""
+    check = _Checker(line)
+    nn = check.text("national_number")
+    if nn:
+        try:
+            # Only ASCII digits are a number (str.isdigit also takes other scripts' digits).
+            if not nn.isascii():
+                raise InvalidNationalNumber("a national register number has 11 digits")
+            nn = validate(nn)
+        except InvalidNationalNumber as exc:
+            check.problems["national_number"] = str(exc)
+    first_name = check.text("first_name")
+    last_name = check.text("last_name")
+    site = check.text("site_id")
+    code = check.text("programme")
+    programme = programmes.get(code) if code else None
+    if code and programme is None:
+        check.problems["programme"] = f"is not a programme of the files ({', '.join(programmes)})"
+    started = check.day("enrolment_start", FIRST_DAY, LAST_DAY)
+    born = check.day("birth_date", EARLIEST_BIRTH, LAST_DAY)
+    if born is not None and started is not None and born > started:
+        check.problems["birth_date"] = "is after enrolment_start"
+    kind = check.text("kind")
+    if kind and programme is not None:
+        if kind not in programme.kinds:
+            kinds = ", ".join(programme.kinds)
+            check.problems["kind"] = f"is not a session kind of {code} ({kinds})"
+        elif not any(kind in phase.kinds for phase in programme.phases):
+            check.problems["kind"] = f"belongs to no phase of {code}"
+    starts = check.instant("starts_at")
+    ends = check.instant("ends_at")
+    if starts is not None and ends is not None and ends <= starts:
+        check.problems["ends_at"] = "is not after starts_at"
+    room = check.text("room")
+    status_text = check.text("status") or BookingStatus.BOOKED.value
+    if "status" not in check.problems and status_text not in {s.value for s in BookingStatus}:
+        check.problems["status"] = f"is not {' or '.join(BookingStatus)}"
+    if check.problems:
+        return {}, {name: check.problems[name] for name in HEADER if name in check.problems}
+    assert started is not None and starts is not None and ends is not None  # no problems
+
+    hashed = nn_hash(lookup_key, nn)
+    patient_id = _id("patient", hashed)
+    enrolment_id = _id("enrolment", patient_id, code, started.isoformat())
+    session_id = _id("session", site, kind, starts.isoformat(), room)
+    booking_id = _id("booking", session_id, enrolment_id)
+    rows: dict[str, tuple[str, dict[str, Any]]] = {
+        "sites": (site, {"id": site, "name": site}),
+        "patients": (
+            patient_id,
+            {
                 "id": patient_id,
                 "nn_hash": hashed,
                 "national_number": nn,
-                "first_name": line["first_name"],
-                "last_name": line["last_name"],
-                "birth_date": dt.date.fromisoformat(line["birth_date"])
-                if line["birth_date"]
-                else None,
+                "first_name": first_name,
+                "last_name": last_name,
+                "birth_date": born,
                 "site_id": site,
-            }
-            out["enrolments"][enrolment_id] = {
+            },
+        ),
+        "enrolments": (
+            enrolment_id,
+            {
                 "id": enrolment_id,
                 "patient_id": patient_id,
-                "programme_code": line["programme"],
+                "programme_code": code,
                 "site_id": site,
                 "status": EnrolmentStatus.ACTIVE,
-                "started_on": dt.date.fromisoformat(line["enrolment_start"]),
+                "started_on": started,
                 "stop_reason": "",
-            }
-            out["sessions"][session_id] = {
+            },
+        ),
+        "sessions": (
+            session_id,
+            {
                 "id": session_id,
                 "site_id": site,
-                "programme_code": line["programme"],
-                "kind": line["kind"],
+                "programme_code": code,
+                "kind": kind,
                 "starts_at": starts,
-                "ends_at": _aware(line["ends_at"]),
-                "room": line["room"],
-            }
-            booking_id = _id("booking", session_id, enrolment_id)
-            out["bookings"][booking_id] = {
+                "ends_at": ends,
+                "room": room,
+            },
+        ),
+        "bookings": (
+            booking_id,
+            {
                 "id": booking_id,
                 "session_id": session_id,
                 "enrolment_id": enrolment_id,
                 "patient_id": patient_id,
-                "status": status,
-            }
-        except (KeyError, ValueError, InvalidNationalNumber) as exc:
-            raise ImportFailed(f"{where}: {exc.__class__.__name__}") from None
-    return out
+                "status": BookingStatus(status_text),
+            },
+        ),
+    }
+    return rows, {}
+
+
+class _Collector:
+    """Rows of checked lines, and one problem per bad line, in the order of the file."""
+
+    def __init__(self, lookup_key: bytes, programmes: Mapping[str, Programme], source: str):
+        self.lookup_key, self.programmes, self.source = lookup_key, programmes, source
+        self.prefix = f"{source}: " if source else ""
+        self.rows = ImportRows()
+        self.first_seen: dict[tuple[str, str], str] = {}
+        self.problems: list[str] = []
+
+    def refuse(self, where: str, reasons: Iterable[str]) -> None:
+        self.problems.append(f"{self.prefix}{where}: {'; '.join(reasons)}")
+
+    def add(self, where: str, line: Mapping[str, str]) -> None:
+        rows, bad = _line_rows(line, self.lookup_key, self.programmes)
+        reasons = [f"{name}: {why}" for name, why in bad.items()]
+        tables = self.rows.tables
+        for table, (row_id, row) in rows.items():
+            earlier = tables[table].get(row_id)
+            if earlier is None:
+                continue
+            origin = self.first_seen[table, row_id]
+            if table == "bookings":
+                reasons.append(f"the same booking as {origin}")
+                continue
+            differ = [_FIELD_OF_COLUMN.get(c, c) for c in row if row[c] != earlier[c]]
+            if differ:
+                noun = _NOUN[table]
+                reasons.append(f"{', '.join(differ)}: differs from {origin} for the same {noun}")
+        if reasons:
+            self.refuse(where, reasons)
+            return
+        for table, (row_id, row) in rows.items():
+            tables[table].setdefault(row_id, row)
+            self.first_seen.setdefault((table, row_id), where)
+
+    def result(self) -> ImportRows:
+        if self.problems:
+            raise ImportFailed(self.problems)
+        if not self.rows.bookings:
+            # An export that lost its rows must not look like a quiet day.
+            raise ImportFailed(f"{self.source or 'the import'}: holds no booking")
+        return self.rows
+
+
+def check_lines(
+    lines: Iterable[Line],
+    lookup_key: bytes,
+    programmes: Mapping[str, Programme],
+    source: str = "",
+) -> ImportRows:
+    """Check labelled booking lines (the CSV header's keys) and build their rows.
+
+    Raises :class:`ImportFailed` with one problem per bad line (prefixed with ``source``): a
+    field that cannot be stored or names no programme or session kind of the files, a booking
+    given twice, or a patient, enrolment or session an earlier line describes otherwise; or
+    when there is no booking at all.
+    """
+    collector = _Collector(lookup_key, programmes, source)
+    for where, line in lines:
+        collector.add(where, line)
+    return collector.result()
+
+
+def _text(data: bytes, source: str) -> str:
+    try:
+        # A BOM is how spreadsheets mark UTF-8: accepted, and not part of the first field.
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ImportFailed(
+            f"{source}: line {line}: not UTF-8 text (save the export as UTF-8)"
+        ) from None
+
+
+def parse_csv(
+    data: bytes, source: str, lookup_key: bytes, programmes: Mapping[str, Programme]
+) -> ImportRows:
+    """Read and check a CSV export (``source`` names it in the problems); no database needed.
+
+    Raises :class:`ImportFailed` as :func:`check_lines` does, and for a file that is not UTF-8
+    CSV with the header; a row with too few or too many fields is a bad line; blank lines are
+    skipped.
+    """
+    reader = csv.reader(io.StringIO(_text(data, source), newline=""))
+    collector = _Collector(lookup_key, programmes, source)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ImportFailed(f"{source}: empty; the header must be {','.join(HEADER)}")
+        if header != HEADER:
+            raise ImportFailed(f"{source}: line 1: the header must be {','.join(HEADER)}")
+        while True:
+            where = f"line {reader.line_num + 1}"  # a quoted field may span lines: the first
+            row = next(reader, None)
+            if row is None:
+                break
+            if len(row) == len(HEADER):
+                collector.add(where, dict(zip(HEADER, row, strict=True)))
+            elif row:  # not a blank line
+                collector.refuse(where, [f"{len(row)} fields, the header has {len(HEADER)}"])
+    except csv.Error as exc:
+        raise ImportFailed(f"{source}: line {reader.line_num}: not CSV ({exc})") from None
+    return collector.result()
+
+
+def parse_fhir(
+    data: bytes, source: str, lookup_key: bytes, programmes: Mapping[str, Programme]
+) -> ImportRows:
+    """Read and check a FHIR R4 Bundle of Appointments (as :func:`parse_csv`)."""
+    text = _text(data, source)
+    try:
+        bundle = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(
+            f"{source}: not a JSON document (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except (ValueError, RecursionError):
+        # Python refuses integers of more than 4300 digits and nesting deeper than its stack.
+        raise ImportFailed(f"{source}: a number too long or nesting too deep for JSON") from None
+    try:
+        lines = bundle_lines(bundle)
+    except FhirError as exc:
+        raise ImportFailed(f"{source}: {exc}") from None
+    return check_lines(lines, lookup_key, programmes, source)
+
+
+def parse_file(path: Path, lookup_key: bytes, programmes: Mapping[str, Programme]) -> ImportRows:
+    """Read and check an export file: a FHIR Bundle when it ends in ``.json``, else a CSV."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
+    parse = parse_fhir if path.suffix.lower() == ".json" else parse_csv
+    return parse(data, str(path), lookup_key, programmes)
 
 
 def _upsert(
-    conn: Connection, table: Table, rows: list[dict[str, Any]], keep: tuple[str, ...]
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    keep: tuple[str, ...],
+    key: str = "id",
 ) -> None:
     """Insert new rows; update only rows whose values differ (no needless change numbers)."""
     if not rows:
         return
     module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = module.insert(table)
-    columns = [c for c in rows[0] if c != "id" and c not in keep]
+    columns = [c for c in rows[0] if c != key and c not in keep]
     if not columns:
-        conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"]), rows)
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=[key]), rows)
         return
     stmt = stmt.on_conflict_do_update(
-        index_elements=["id"],
+        index_elements=[key],
         set_={c: stmt.excluded[c] for c in columns},
         where=or_(*[table.c[c].is_distinct_from(stmt.excluded[c]) for c in columns]),
     )
     conn.execute(stmt, rows)
 
 
-def import_lines(
-    engine: Engine, lines: Sequence[tuple[str, Mapping[str, str]]], lookup_key: bytes
-) -> ImportReport:
-    """Import labelled booking lines (the CSV header's keys) in one transaction."""
-    rows = _rows(lines, lookup_key)
-    tables = Base.metadata.tables
+def programme_rows(programmes: Mapping[str, Programme]) -> list[dict[str, Any]]:
+    """The ``programmes`` table's rows of the programme files.
+
+    Raises :class:`ProgrammeError` naming the file when its code or English title cannot be
+    stored (too long for the column, or holding a control character).
+    """
+    table = _TABLES["programmes"]
+    rows = []
+    for programme in programmes.values():
+        # The loader guarantees every programme an English title.
+        row = {"code": programme.code, "name": programme.title["en"]}
+        for column, path in (("code", "programme.code"), ("name", "programme.title.en")):
+            length = _shortest([table.c[column]])
+            if _UNPRINTABLE.search(row[column]):
+                raise ProgrammeError(f"{programme.source}: {path}: holds a control character")
+            if len(row[column]) > length:
+                raise ProgrammeError(
+                    f"{programme.source}: {path}: is longer than the centre's {length} characters"
+                )
+        rows.append(row)
+    return rows
+
+
+def store_programmes(engine: Engine, programmes: Mapping[str, Programme]) -> None:
+    """Make the centre's ``programmes`` table match the programme files (insert or update).
+
+    Enrolments and sessions refer to it, so a new programme file is all a centre needs: no SQL.
+    A programme whose file is gone keeps its row (old enrolments still refer to it).
+    """
+    rows = programme_rows(programmes)
     with engine.begin() as conn:
-        _upsert(conn, tables["sites"], list(rows["sites"].values()), keep=("name",))
-        _upsert(conn, tables["patients"], list(rows["patients"].values()), keep=())
-        # Status of an enrolment is the centre's (absences stop it): set on creation only.
-        _upsert(conn, tables["enrolments"], list(rows["enrolments"].values()), keep=("status",))
-        _upsert(conn, tables["sessions"], list(rows["sessions"].values()), keep=())
-        _upsert(conn, tables["bookings"], list(rows["bookings"].values()), keep=())
-    return ImportReport(rows=len(lines))
+        _upsert(conn, _TABLES["programmes"], rows, keep=(), key="code")
 
 
-def import_csv(engine: Engine, path: Path, lookup_key: bytes) -> ImportReport:
-    """Import a CSV export in one transaction."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or list(reader.fieldnames) != HEADER:
-            raise ImportFailed(f"{path}: the header must be {','.join(HEADER)}")
-        lines = [(f"line {n}", line) for n, line in enumerate(reader, start=2)]
-    return import_lines(engine, lines, lookup_key)
+def store(engine: Engine, rows: ImportRows, programmes: Mapping[str, Programme]) -> ImportReport:
+    """Write checked rows and the programme files' rows in one transaction.
 
-
-def import_fhir(engine: Engine, path: Path, lookup_key: bytes) -> ImportReport:
-    """Import a FHIR R4 Bundle of Appointments in one transaction."""
+    A refusal by the database (a patient the centre holds under another id, say) rolls all of
+    it back and raises :class:`ImportFailed` naming only the kind of refusal.
+    """
+    programme_table = programme_rows(programmes)
+    tables = rows.tables
     try:
-        bundle = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportFailed(f"{path}: not a JSON document ({exc.__class__.__name__})") from None
+        with engine.begin() as conn:
+            _upsert(conn, _TABLES["programmes"], programme_table, keep=(), key="code")
+            _upsert(conn, _TABLES["sites"], list(tables["sites"].values()), keep=("name",))
+            _upsert(conn, _TABLES["patients"], list(tables["patients"].values()), keep=())
+            # Status of an enrolment is the centre's (absences stop it): set on creation only.
+            _upsert(
+                conn, _TABLES["enrolments"], list(tables["enrolments"].values()), keep=("status",)
+            )
+            _upsert(conn, _TABLES["sessions"], list(tables["sessions"].values()), keep=())
+            _upsert(conn, _TABLES["bookings"], list(tables["bookings"].values()), keep=())
+    except (IntegrityError, DataError) as exc:
+        # The driver's message may quote a row's values: only its kind is shown.
+        reason = exc.orig.__class__.__name__ if exc.orig is not None else exc.__class__.__name__
+        raise ImportFailed(
+            f"the central database refused the bookings ({reason}); nothing was written"
+        ) from None
+    return ImportReport(rows=rows.bookings)
+
+
+def _known(programmes: Mapping[str, Programme] | None) -> Mapping[str, Programme]:
+    return load_programmes() if programmes is None else programmes
+
+
+def import_lines(
+    engine: Engine,
+    lines: Sequence[Line],
+    lookup_key: bytes,
+    programmes: Mapping[str, Programme] | None = None,
+) -> ImportReport:
+    """Check and import labelled booking lines in one transaction.
+
+    ``programmes``: the configured programme files (None: the shipped ones); their rows are
+    brought up to date in the same transaction, so bookings never refer to an unknown programme.
+    """
+    known = _known(programmes)
+    return store(engine, check_lines(lines, lookup_key, known), known)
+
+
+def import_csv(
+    engine: Engine,
+    path: Path,
+    lookup_key: bytes,
+    programmes: Mapping[str, Programme] | None = None,
+) -> ImportReport:
+    """Import a CSV export in one transaction (``programmes``: as for :func:`import_lines`)."""
+    known = _known(programmes)
     try:
-        lines = bundle_lines(bundle)
-    except FhirError as exc:
-        raise ImportFailed(f"{path}: {exc}") from None
-    return import_lines(engine, lines, lookup_key)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
+    return store(engine, parse_csv(data, str(path), lookup_key, known), known)
+
+
+def import_fhir(
+    engine: Engine,
+    path: Path,
+    lookup_key: bytes,
+    programmes: Mapping[str, Programme] | None = None,
+) -> ImportReport:
+    """Import a FHIR R4 Bundle of Appointments in one transaction (``programmes``: as above)."""
+    known = _known(programmes)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
+    return store(engine, parse_fhir(data, str(path), lookup_key, known), known)

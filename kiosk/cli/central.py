@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
 from kiosk.cli.common import CommandError, UsageError, settings
+from kiosk.context import sqlite_path
+from kiosk.db import migrate
 from kiosk.db.engine import make_engine
+from kiosk.programme import load_programmes
 from sync import central
-from sync.importer import ImportFailed, import_csv, import_fhir
+from sync.importer import ImportFailed, parse_file, store, store_programmes
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,11 +42,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Migrate the central database and, on PostgreSQL, set up row-level security."""
+    """Migrate the central database, set up row-level security on PostgreSQL, and store the
+    programmes of the programme files."""
     cfg = settings(args)
+    programmes = load_programmes(cfg.programmes_dir)
     engine = make_engine(cfg.central_url)
     try:
         central.init(engine)
+        store_programmes(engine, programmes)
     except OperationalError as exc:
         reason = exc.orig.__class__.__name__
         raise CommandError(f"the central database cannot be reached ({reason})") from None
@@ -73,17 +80,40 @@ def cmd_add_kiosk(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import a scheduling export: a FHIR Bundle (``.json``) or a CSV."""
+    """Import a scheduling export: a FHIR Bundle (``.json``) or a CSV.
+
+    The file is checked whole before the centre is opened; a bad one gives one line on stderr
+    per problem (per bad row) and exit code 2, and nothing is written.
+    """
     cfg = settings(args)
+    programmes = load_programmes(cfg.programmes_dir)
+    lookup_key = cfg.require_lookup_key()
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
+    try:
+        rows = parse_file(args.file, lookup_key, programmes)
+    except ImportFailed as exc:
+        return _refused(exc)
+    path = sqlite_path(cfg.central_url)
+    if path is not None and not path.exists():
+        raise UsageError(f"no central database at {path} (run `kiosk central init`)")
     engine = make_engine(cfg.central_url)
     try:
-        read = import_fhir if args.file.suffix.lower() == ".json" else import_csv
-        report = read(engine, args.file, cfg.require_lookup_key())
+        if migrate.current_revision(engine) is None:
+            raise UsageError("the central database has no schema (run `kiosk central init`)")
+        report = store(engine, rows, programmes)
     except ImportFailed as exc:
-        raise UsageError(str(exc)) from None
+        return _refused(exc)
+    except OperationalError as exc:
+        reason = exc.orig.__class__.__name__
+        raise CommandError(f"the central database cannot be reached ({reason})") from None
     finally:
         engine.dispose()
     print(f"imported {report.rows} bookings")
     return 0
+
+
+def _refused(failed: ImportFailed) -> int:
+    for problem in failed.problems:
+        print(f"kiosk: {problem}", file=sys.stderr)
+    return 2

@@ -1,0 +1,83 @@
+"""What the import tests share: a centre's configuration, valid exports, and a dump of the centre
+to prove that a refused import wrote nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from kiosk.db.models import REPLICATED, Base
+from sync.importer import HEADER
+from tests.sync.conftest import LOOKUP_KEY
+
+# Bookings over both shipped programmes: several rows per patient, a cancellation, a name with a
+# comma (quoted), a room left empty, no birth date.
+VALID_ROWS: tuple[Mapping[str, str], ...] = tuple(
+    dict(zip(HEADER, row, strict=True))
+    for row in (
+        (
+            "85073003328", "Zoë", "Peeters", "1985-07-30", "GENK", "rugrevalidatie",
+            "2026-02-01", "individual", "2026-03-02T09:00:00+01:00",
+            "2026-03-02T10:00:00+01:00", "Zaal 1", "booked",
+        ),
+        (
+            "85073003328", "Zoë", "Peeters", "1985-07-30", "GENK", "rugrevalidatie",
+            "2026-02-01", "group", "2026-03-04T13:00:00+01:00",
+            "2026-03-04T15:00:00+01:00", "Zaal 2", "cancelled",
+        ),
+        (
+            "93051822361", "Ömer", "Van den Broeck, jr.", "", "GENK", "back-and-neck",
+            "2026-01-12", "core1", "2026-03-02T09:00:00+01:00",
+            "2026-03-02T10:00:00+01:00", "", "",
+        ),
+        (
+            "71020212361", "Françoise", "Dubois", "1971-02-02", "HASSELT", "back-and-neck",
+            "2025-11-03", "advanced", "2026-03-07T09:30:00+01:00",
+            "2026-03-07T10:30:00+01:00", "Zaal A", "booked",
+        ),
+    )
+)  # fmt: skip
+PERSONAL = ("national_number", "first_name", "last_name", "birth_date")
+
+
+def csv_text(rows: Iterable[Mapping[str, str]], header: Iterable[str] = HEADER) -> str:
+    """A CSV export of ``rows`` (quoted where needed, as a spreadsheet writes it)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(list(header))
+    for row in rows:
+        writer.writerow([row[name] for name in HEADER])
+    return out.getvalue()
+
+
+def personal_values(rows: Iterable[Mapping[str, str]]) -> set[str]:
+    """Every national number, name and birth date of ``rows`` (none may reach an error line)."""
+    return {row[name] for row in rows for name in PERSONAL if row[name]}
+
+
+def write_config(data_dir: Path, central_url: str, programmes_dir: Path | None = None) -> None:
+    """A centre's ``kiosk.toml`` in ``data_dir``: the lookup key, the centre, the programmes."""
+    lines = [f'central_url = "{central_url}"']
+    if programmes_dir is not None:
+        lines.append(f'programmes_dir = "{programmes_dir}"')
+    lines += ["[privacy]", f'lookup_key = "{LOOKUP_KEY.hex()}"']
+    path = data_dir / "kiosk.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+
+
+def dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every replicated table, in a stable order."""
+    tables = Base.metadata.tables
+    with engine.connect() as conn:
+        return {
+            name: sorted(
+                (tuple(row) for row in conn.execute(select(tables[name]))),
+                key=repr,
+            )
+            for name in REPLICATED
+        }
