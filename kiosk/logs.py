@@ -28,12 +28,12 @@ import logging
 import logging.handlers
 import os
 import re
+import secrets
 import socket
 import struct
 import sys
 import threading
 import traceback
-import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -143,6 +143,16 @@ def redact(text: str) -> str:
     return _sensitive.scrub(_NATIONAL_NUMBER.sub(REDACTED_NUMBER, text))
 
 
+# Letters only: a random hexadecimal id is now and then eleven digits in a row, which reads as
+# (and is scrubbed like) a national number.
+_CORRELATION_LETTERS = "abcdefghjkmnpqrstuvwxyz"
+
+
+def new_correlation_id() -> str:
+    """A fresh random correlation id of 12 letters (about 54 bits)."""
+    return "".join(secrets.choice(_CORRELATION_LETTERS) for _ in range(12))
+
+
 def correlation_id() -> str | None:
     """The id of the card tap being handled in this context, if any."""
     return _correlation.get()
@@ -155,7 +165,7 @@ def tap(correlation: str | None = None) -> Iterator[str]:
     The id lives in a ``contextvars.ContextVar``, so it follows asyncio tasks; a worker thread
     needs ``contextvars.copy_context().run(...)`` to carry it.
     """
-    value = correlation or uuid.uuid4().hex[:12]
+    value = correlation or new_correlation_id()
     token = _correlation.set(value)
     try:
         yield value
