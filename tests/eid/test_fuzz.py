@@ -1,12 +1,11 @@
 """Fuzzing the parser and the APDU layer: every case ends in a CardReadError, nothing else.
 
-About 20 000 cases in the normal run; ``KIOSK_FUZZ_EXAMPLES=200000`` gives each test that many.
+About 20 000 cases in the normal run; ``--fuzz-examples 200000`` gives each test that many.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from functools import cache
 
 from hypothesis import HealthCheck, given, settings
@@ -19,9 +18,10 @@ from devices.eid.identity import parse_address_file, parse_identity_file
 from devices.eid.rrn_test_key import TEST_ROOTS
 from devices.eid.simulated import MemoryTransport
 from devices.eid.virtual_card import build_image
+from tests import run_options
 from tests.eid.conftest import make_card
 
-_LONG_RUN = int(os.environ.get("KIOSK_FUZZ_EXAMPLES", "0"))
+_LONG_RUN = run_options.fuzz_examples
 _MAX_APDUS = 400  # far above a real read (about 20): more means the reader loops
 
 

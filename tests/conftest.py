@@ -1,0 +1,41 @@
+"""What every test of the suite shares: an environment without the machine's kiosk settings.
+
+The kiosk reads ``KIOSK_*`` variables over its configuration file (``KIOSK_DATA_DIR``,
+``KIOSK_CONFIG``, ``KIOSK_CENTRAL_URL``...). A technician's shell or a box may have them set;
+a test must neither obey them nor write where they point, so they are removed for the whole
+session, before any test module is imported, and put back afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests import run_options
+
+_MACHINE_KIOSK_ENV: dict[str, str] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The suite's own knobs are options, never ``KIOSK_*`` variables (those are removed)."""
+    parser.addoption(
+        "--fuzz-examples",
+        type=int,
+        default=0,
+        help="examples per fuzz test in tests/eid/test_fuzz.py (default: its normal run)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Take every ``KIOSK_*`` variable out of the environment for the session."""
+    for name in [name for name in os.environ if name.startswith("KIOSK_")]:
+        _MACHINE_KIOSK_ENV[name] = os.environ.pop(name)
+    run_options.fuzz_examples = config.getoption("--fuzz-examples")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Give the process its environment back (matters when pytest runs in-process)."""
+    os.environ.update(_MACHINE_KIOSK_ENV)
+    _MACHINE_KIOSK_ENV.clear()
