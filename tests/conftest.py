@@ -1,4 +1,5 @@
-"""What every test of the suite shares: an environment without the machine's kiosk settings.
+"""What every test of the suite shares: an environment without the machine's kiosk settings,
+the PostgreSQL fixtures, and a shared server left as the run found it.
 
 The kiosk reads ``KIOSK_*`` variables over its configuration file (``KIOSK_DATA_DIR``,
 ``KIOSK_CONFIG``, ``KIOSK_CENTRAL_URL``...). A technician's shell or a box may have them set;
@@ -9,10 +10,14 @@ session, before any test module is imported, and put back afterwards.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
 from tests import run_options
+
+# The PostgreSQL fixtures of tests/postgres.py, for every test.
+pytest_plugins = ("tests.postgres",)
 
 _MACHINE_KIOSK_ENV: dict[str, str] = {}
 
@@ -39,3 +44,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Give the process its environment back (matters when pytest runs in-process)."""
     os.environ.update(_MACHINE_KIOSK_ENV)
     _MACHINE_KIOSK_ENV.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_on_the_shared_postgres() -> Iterator[None]:
+    """Fail the run if a database or role it made on the shared PostgreSQL is still there."""
+    yield
+    # Imported here: the plugin import above must come first, so pytest rewrites its asserts.
+    from tests import postgres
+
+    left = postgres.leftovers()
+    if left:
+        pytest.fail(f"the run left on the shared PostgreSQL: {', '.join(left)}")

@@ -214,12 +214,16 @@ def test_three_kiosks_offline_for_a_week_then_back_at_once(
 
 
 def test_row_level_security_keeps_a_kiosk_to_its_site(
-    pg_url: str, programmes: dict[str, Programme], make_kiosk: Callable[..., Kiosk]
+    pg_url: str,
+    kiosk_role: Callable[[str], str],
+    programmes: dict[str, Programme],
+    make_kiosk: Callable[..., Kiosk],
 ) -> None:
     fill_centre(pg_url, programmes)
     admin = make_engine(pg_url)
-    central.add_kiosk(admin, "kiosk_genk_1", site_id="GENK", kiosk_id="GENK-1")
-    role_url = pg_url.replace("postgres@", "kiosk_genk_1@")
+    role = kiosk_role("kiosk_genk")
+    central.add_kiosk(admin, role, site_id="GENK", kiosk_id="GENK-1")
+    role_url = pg_url.replace("postgres@", f"{role}@")
     kiosk = make_kiosk(role_url)
     assert kiosk.sync.run_round().error == ""
     as_kiosk = make_engine(role_url)
