@@ -1,4 +1,4 @@
-"""The suite leaves the shared PostgreSQL as it found it."""
+"""The suite leaves the shared PostgreSQL as it found it, and never restarts it."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from kiosk.db.engine import make_engine
 from sync import central
 from tests.postgres import (
     RUN,
+    PostgresServer,
     admin_connection,
     drop_database,
     drop_role,
@@ -125,3 +126,20 @@ def test_a_run_that_leaves_a_database_or_role_behind_fails(tmp_path: Path) -> No
             drop_database(f"postgresql://x/{database[1]}")
         if role:
             drop_role(role[1])
+
+
+def test_a_server_of_the_tests_own_restarts_and_stops(own_postgres: PostgresServer) -> None:
+    assert own_postgres.port != 5432
+    with psycopg.connect(own_postgres.dsn) as conn:
+        data = conn.execute("SHOW data_directory").fetchone()
+    assert data is not None and Path(str(data[0])).is_relative_to(own_postgres.folder)
+    # Its unix socket is in its folder too, never in the machine's /run/postgresql.
+    by_socket = f"host={own_postgres.folder} port={own_postgres.port} user=postgres"
+    with psycopg.connect(by_socket) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    started = own_postgres.started_at()
+    own_postgres.restart()
+    assert own_postgres.started_at() > started
+    own_postgres.stop()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(own_postgres.dsn, connect_timeout=2)
