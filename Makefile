@@ -48,4 +48,4 @@ bench: venv
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 fuzz: venv
-	KIOSK_FUZZ_EXAMPLES=100000 $(BIN)/pytest tests/eid/test_fuzz.py
+	$(BIN)/pytest tests/eid/test_fuzz.py --fuzz-examples 100000

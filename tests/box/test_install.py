@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import stat
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.commands import KIOSK, run_kiosk
 
@@ -17,9 +20,9 @@ Description: Smart card reader driver for PCSC-lite
 """
 
 
-def _install(root: Path, *extra: str) -> tuple[int, str, str]:
+def _install(root: Path, program: Path, *extra: str) -> tuple[int, str, str]:
     result = run_kiosk(
-        root / "unused-data", "install", "--root", str(root), "--exec", KIOSK, *extra
+        root / "unused-data", "install", "--root", str(root), "--exec", str(program), *extra
     )
     return result.returncode, result.stdout, result.stderr
 
@@ -31,8 +34,10 @@ def _uid_of(root: Path, user: str) -> int:
     raise AssertionError(f"{user} not in passwd")
 
 
-def test_install_puts_user_folders_config_and_enabled_units_in_place(tmp_path: Path) -> None:
-    code, out, err = _install(tmp_path)
+def test_install_puts_user_folders_config_and_enabled_units_in_place(
+    tmp_path: Path, box_kiosk: Path
+) -> None:
+    code, out, err = _install(tmp_path, box_kiosk)
     assert code == 0, err
     uid = _uid_of(tmp_path, "rehab-kiosk")
     data = tmp_path / "var/lib/rehab-kiosk"
@@ -43,7 +48,7 @@ def test_install_puts_user_folders_config_and_enabled_units_in_place(tmp_path: P
     assert config.stat().st_uid == uid
     assert 'reader = "pcsc"' in config.read_text(encoding="utf-8")
     unit = (tmp_path / "etc/systemd/system/rehab-kiosk.service").read_text(encoding="utf-8")
-    assert f"ExecStart={KIOSK} run" in unit
+    assert f"ExecStart={box_kiosk} run" in unit
     wants = tmp_path / "etc/systemd/system/multi-user.target.wants/rehab-kiosk.service"
     assert wants.is_symlink()
     assert (
@@ -52,44 +57,56 @@ def test_install_puts_user_folders_config_and_enabled_units_in_place(tmp_path: P
     assert "next: fill in" in out
 
 
-def test_a_second_install_keeps_the_configuration(tmp_path: Path) -> None:
-    assert _install(tmp_path)[0] == 0
+def test_a_second_install_keeps_the_configuration(tmp_path: Path, box_kiosk: Path) -> None:
+    assert _install(tmp_path, box_kiosk)[0] == 0
     config = tmp_path / "etc/rehab-kiosk/kiosk.toml"
     config.write_text("# edited by the technician\n", encoding="utf-8")
-    code, out, _ = _install(tmp_path)
+    code, out, _ = _install(tmp_path, box_kiosk)
     assert code == 0
     assert "keep the existing /etc/rehab-kiosk/kiosk.toml" in out
     assert config.read_text(encoding="utf-8") == "# edited by the technician\n"
 
 
-def test_dry_run_changes_nothing(tmp_path: Path) -> None:
-    code, out, _ = _install(tmp_path, "--dry-run")
+def test_dry_run_changes_nothing(tmp_path: Path, box_kiosk: Path) -> None:
+    code, out, _ = _install(tmp_path, box_kiosk, "--dry-run")
     assert code == 0
     assert "would create the system user rehab-kiosk" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_install_refuses_a_box_with_the_virtual_reader_driver(tmp_path: Path) -> None:
+def test_install_refuses_a_box_with_the_virtual_reader_driver(
+    tmp_path: Path, box_kiosk: Path
+) -> None:
     status = tmp_path / "var/lib/dpkg/status"
     status.parent.mkdir(parents=True)
     status.write_text(VPCD_INSTALLED, encoding="utf-8")
-    code, _out, err = _install(tmp_path)
+    code, _out, err = _install(tmp_path, box_kiosk)
     assert code == 1
     assert "vsmartcard-vpcd is installed" in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "etc").exists()
 
 
-def test_install_refuses_a_kiosk_under_home(tmp_path: Path) -> None:
-    result = run_kiosk(
-        tmp_path, "install", "--root", str(tmp_path), "--exec", "/home/tech/venv/bin/kiosk"
-    )
+@pytest.mark.parametrize("program", ["/home/tech/venv/bin/kiosk", "/root/venv/bin/kiosk"])
+def test_install_refuses_a_kiosk_under_home(tmp_path: Path, program: str) -> None:
+    result = run_kiosk(tmp_path, "install", "--root", str(tmp_path), "--exec", program)
     assert result.returncode == 1
     assert "ProtectHome" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_uninstall_removes_units_and_keeps_data_unless_purged(tmp_path: Path) -> None:
-    assert _install(tmp_path)[0] == 0
+def test_the_installed_program_is_this_kiosk(box_kiosk: Path) -> None:
+    # What the units start answers as the checkout's own kiosk does.
+    ours = subprocess.run([KIOSK, "--help"], capture_output=True, text=True, check=False)
+    theirs = subprocess.run([box_kiosk, "--help"], capture_output=True, text=True, check=False)
+    assert theirs.returncode == ours.returncode == 0
+    assert theirs.stdout == ours.stdout
+
+
+def test_uninstall_removes_units_and_keeps_data_unless_purged(
+    tmp_path: Path, box_kiosk: Path
+) -> None:
+    assert _install(tmp_path, box_kiosk)[0] == 0
     result = run_kiosk(tmp_path / "unused", "uninstall", "--root", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "etc/systemd/system/rehab-kiosk.service").exists()
@@ -104,8 +121,10 @@ def test_uninstall_removes_units_and_keeps_data_unless_purged(tmp_path: Path) ->
     assert not (tmp_path / "var/lib/rehab-kiosk").exists()
 
 
-def test_the_starter_configuration_is_refused_until_the_keys_are_filled_in(tmp_path: Path) -> None:
-    assert _install(tmp_path)[0] == 0
+def test_the_starter_configuration_is_refused_until_the_keys_are_filled_in(
+    tmp_path: Path, box_kiosk: Path
+) -> None:
+    assert _install(tmp_path, box_kiosk)[0] == 0
     config = tmp_path / "etc/rehab-kiosk/kiosk.toml"
     result = run_kiosk(tmp_path, "--config", str(config), "config", "check")
     assert result.returncode == 2

@@ -3,7 +3,7 @@
 else.
 
 About 45 000 cases in the normal run (a few thousand per test, under a minute);
-``KIOSK_FUZZ_EXAMPLES=100000`` (``make fuzz``) gives each test that many.
+``--fuzz-examples 100000`` (``make fuzz``) gives each test that many.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 from functools import cache
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -30,9 +29,10 @@ from devices.eid.rrn_test_key import TEST_ROOTS
 from devices.eid.simulated import MemoryTransport
 from devices.eid.trust import SIGNING_TOLERANCE, TrustedRoots
 from devices.eid.virtual_card import VirtualCard, VirtualCardError, build_image, load
+from tests import run_options
 from tests.eid.conftest import make_card, make_certificate
 
-_LONG_RUN = int(os.environ.get("KIOSK_FUZZ_EXAMPLES", "0"))
+_LONG_RUN = run_options.fuzz_examples
 _MAX_APDUS = 400  # far above a real read (about 20): more means the reader loops
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import demo
@@ -50,18 +49,17 @@ def central_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
 
 @pytest.fixture
-def kiosk_role(pg_url: str, programmes: dict[str, Programme]) -> Iterator[tuple[str, Engine]]:
-    """A demo PostgreSQL centre and a kiosk role of its own, dropped at the end."""
-    role = f"kiosk_state_{uuid.uuid4().hex[:8]}"
+def kiosk_centre(
+    pg_url: str, programmes: dict[str, Programme], kiosk_role: Callable[[str], str]
+) -> Iterator[tuple[str, Engine]]:
+    """A demo PostgreSQL centre and a kiosk role of its own (dropped by ``kiosk_role``)."""
+    role = kiosk_role("kiosk_state")
     fill_centre(pg_url, programmes)
     admin = make_engine(pg_url)
     central.add_kiosk(admin, role, site_id="GENK", kiosk_id="GENK-1", kiosk_number=1)
     try:
         yield role, admin
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP OWNED BY {role}"))
-            conn.execute(text(f"DROP ROLE {role}"))
         admin.dispose()
 
 

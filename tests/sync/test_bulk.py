@@ -5,6 +5,7 @@ columns."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -78,13 +79,16 @@ def test_copy_insert_skips_conflicts_and_returns_new_keys(pg_url: str) -> None:
     engine.dispose()
 
 
-def test_copy_insert_as_a_kiosk_role_that_cannot_read_the_table(pg_url: str) -> None:
+def test_copy_insert_as_a_kiosk_role_that_cannot_read_the_table(
+    pg_url: str, kiosk_role: Callable[[str], str]
+) -> None:
     engine = make_engine(pg_url)
     central.init(engine)
     with engine.begin() as conn:
         conn.execute(insert(Site).values(id="GENK", name="Campus Genk"))
-    central.add_kiosk(engine, "kiosk_bulk_1", site_id="GENK", kiosk_id="GENK-1", kiosk_number=1)
-    as_kiosk = make_engine(pg_url.replace("postgres@", "kiosk_bulk_1@"))
+    role = kiosk_role("kiosk_bulk")
+    central.add_kiosk(engine, role, site_id="GENK", kiosk_id="GENK-1", kiosk_number=1)
+    as_kiosk = make_engine(pg_url.replace("postgres@", f"{role}@"))
     row = {
         "id": "a1",
         "at": NOW,

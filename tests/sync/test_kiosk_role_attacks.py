@@ -19,9 +19,9 @@ def _as_kiosk(pg_url: str, role: str) -> psycopg.Connection[tuple[object, ...]]:
 
 
 def test_a_temporary_role_map_does_not_open_another_site(
-    pg_url: str, kiosk_role: tuple[str, Engine]
+    pg_url: str, kiosk_centre: tuple[str, Engine]
 ) -> None:
-    role, admin = kiosk_role
+    role, admin = kiosk_centre
     with admin.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM patients WHERE site_id = 'HASSELT'"))
     with _as_kiosk(pg_url, role) as kiosk:
@@ -36,9 +36,9 @@ def test_a_temporary_role_map_does_not_open_another_site(
 
 
 def test_a_shadowing_trigger_never_runs_with_the_owners_rights(
-    pg_url: str, kiosk_role: tuple[str, Engine]
+    pg_url: str, kiosk_centre: tuple[str, Engine]
 ) -> None:
-    role, admin = kiosk_role
+    role, admin = kiosk_centre
     with admin.connect() as conn:
         checkin = conn.scalar(
             text(

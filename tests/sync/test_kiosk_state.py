@@ -219,11 +219,11 @@ def test_a_second_kiosk_with_the_same_number_is_refused_loudly_and_still_pulls(
 
 def test_a_kiosk_id_other_than_its_roles_stops_the_push_loudly_and_loses_nothing(
     pg_url: str,
-    kiosk_role: tuple[str, Engine],
+    kiosk_centre: tuple[str, Engine],
     programmes: dict[str, Programme],
     make_kiosk: Callable[..., Kiosk],
 ) -> None:
-    role, _admin = kiosk_role
+    role, _admin = kiosk_centre
     role_url = pg_url.replace("postgres@", f"{role}@")
     wrong = make_kiosk(role_url, kiosk_id="GENK-01")
     with wrong.sessions() as db, db.begin():
@@ -267,9 +267,9 @@ def test_set_aside_events_go_again_after_retry(
 
 
 def test_add_kiosk_refuses_what_would_clash_or_hand_over_a_role(
-    kiosk_role: tuple[str, Engine],
+    kiosk_centre: tuple[str, Engine],
 ) -> None:
-    role, admin = kiosk_role
+    role, admin = kiosk_centre
     refusals = {
         "postgres": dict(site_id="GENK", kiosk_id="GENK-7", kiosk_number=7),
         "kiosk_other_1": dict(site_id="GENK", kiosk_id="GENK-1", kiosk_number=7),

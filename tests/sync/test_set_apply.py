@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -298,11 +298,14 @@ def test_an_event_the_centre_holds_is_a_duplicate_even_if_now_refused(pg_url: st
     engine.dispose()
 
 
-def test_set_based_push_under_a_kiosk_role(pg_url: str, programmes: dict[str, Programme]) -> None:
+def test_set_based_push_under_a_kiosk_role(
+    pg_url: str, kiosk_role: Callable[[str], str], programmes: dict[str, Programme]
+) -> None:
     fill_centre(pg_url, programmes)
     admin = make_engine(pg_url)
-    central.add_kiosk(admin, "kiosk_set_1", site_id="GENK", kiosk_id="GENK-1", kiosk_number=1)
-    kiosk = make_engine(pg_url.replace("postgres@", "kiosk_set_1@"))
+    role = kiosk_role("kiosk_set")
+    central.add_kiosk(admin, role, site_id="GENK", kiosk_id="GENK-1", kiosk_number=1)
+    kiosk = make_engine(pg_url.replace("postgres@", f"{role}@"))
     genk, hasselt = _bookings(admin, "GENK"), _bookings(admin, "HASSELT")
     events = _events(
         [
