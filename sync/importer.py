@@ -15,6 +15,9 @@ of centre can hold: a programme and session kind of the programme files, the col
 :mod:`kiosk.db.models` (SQLite would keep a longer value that PostgreSQL refuses), dates within
 the years the rules can count in. A file with any bad line is refused whole with one problem per
 bad line (its number and fields, never a person's data), and nothing is written.
+
+Reading and checking need no database (:func:`parse_csv`, :func:`parse_fhir`); :func:`store`
+writes what they return, with the programme files' rows, in one transaction.
 """
 
 from __future__ import annotations
@@ -432,14 +435,17 @@ def parse_fhir(
     return collector.result()
 
 
-def parse_file(path: Path, lookup_key: bytes, programmes: Mapping[str, Programme]) -> ImportRows:
-    """Read and check an export file: a FHIR Bundle when it ends in ``.json``, else a CSV."""
+def _contents(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def parse_file(path: Path, lookup_key: bytes, programmes: Mapping[str, Programme]) -> ImportRows:
+    """Read and check an export file: a FHIR Bundle when it ends in ``.json``, else a CSV."""
     parse = parse_fhir if path.suffix.lower() == ".json" else parse_csv
-    return parse(data, str(path), lookup_key, programmes)
+    return parse(_contents(path), str(path), lookup_key, programmes)
 
 
 def _upsert(
@@ -555,11 +561,7 @@ def import_csv(
 ) -> ImportReport:
     """Import a CSV export in one transaction (``programmes``: as for :func:`import_lines`)."""
     known = _known(programmes)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
-    return store(engine, parse_csv(data, str(path), lookup_key, known), known)
+    return store(engine, parse_csv(_contents(path), str(path), lookup_key, known), known)
 
 
 def import_fhir(
@@ -570,8 +572,4 @@ def import_fhir(
 ) -> ImportReport:
     """Import a FHIR R4 Bundle of Appointments in one transaction (``programmes``: as above)."""
     known = _known(programmes)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
-    return store(engine, parse_fhir(data, str(path), lookup_key, known), known)
+    return store(engine, parse_fhir(_contents(path), str(path), lookup_key, known), known)
