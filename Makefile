@@ -47,5 +47,6 @@ bench: venv
 	pgrep -x pcscd >/dev/null || $(SUDO) pcscd
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
+# The import's end-to-end cases get a share of the examples (see tests/sync/test_import_fuzz.py).
 fuzz: venv
-	$(BIN)/pytest tests/eid/test_fuzz.py --fuzz-examples 100000
+	$(BIN)/pytest tests/eid/test_fuzz.py tests/sync/test_import_fuzz.py --fuzz-examples 100000

@@ -15,6 +15,9 @@ of centre can hold: a programme and session kind of the programme files, the col
 :mod:`kiosk.db.models` (SQLite would keep a longer value that PostgreSQL refuses), dates within
 the years the rules can count in. A file with any bad line is refused whole with one problem per
 bad line (its number and fields, never a person's data), and nothing is written.
+
+Reading and checking need no database (:func:`parse_csv`, :func:`parse_fhir`); :func:`store`
+writes what they return, with the programme files' rows, in one transaction.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from devices.eid.national_number import InvalidNationalNumber, validate
 from kiosk.db.models import Base, BookingStatus, EnrolmentStatus
 from kiosk.patients import nn_hash
 from kiosk.programme import Programme, ProgrammeError, load_programmes
-from sync.fhir import FhirError, bundle_lines
+from sync.fhir import FhirError, bundle_items
 
 HEADER = [
     "national_number",
@@ -87,9 +90,10 @@ FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2099, 12, 31)
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
-# Control characters break a screen line and PostgreSQL refuses NUL; lone surrogates (from a
-# JSON escape) cannot be encoded for either database.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Control characters break a screen line and PostgreSQL refuses NUL; unpaired surrogates (a
+# JSON escape can make them) cannot be encoded for either database.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # What a table's row is to the person reading an error, and the field a differing column shows.
 _NOUN = {"patients": "patient", "enrolments": "enrolment", "sessions": "session"}
 _FIELD_OF_COLUMN = {"programme_code": "programme", "started_on": "enrolment_start"}
@@ -146,8 +150,10 @@ class _Checker:
         value = self.line.get(name, "")
         if not isinstance(value, str):
             self.problems[name] = "is not text"
-        elif _UNPRINTABLE.search(value):
+        elif _CONTROL.search(value):
             self.problems[name] = "holds a control character"
+        elif _SURROGATE.search(value):
+            self.problems[name] = "holds an unpaired surrogate (not Unicode text)"
         elif name in REQUIRED and not value.strip():
             self.problems[name] = "is missing"
         elif name in LIMITS and len(value) > LIMITS[name]:
@@ -417,21 +423,29 @@ def parse_fhir(
     except (ValueError, RecursionError):
         # Python refuses integers of more than 4300 digits and nesting deeper than its stack.
         raise ImportFailed(f"{source}: a number too long or nesting too deep for JSON") from None
+    collector = _Collector(lookup_key, programmes, source)
     try:
-        lines = bundle_lines(bundle)
+        for item in bundle_items(bundle):
+            if isinstance(item, str):
+                collector.problems.append(f"{source}: {item}")
+            else:
+                collector.add(*item)
     except FhirError as exc:
-        raise ImportFailed(f"{source}: {exc}") from None
-    return check_lines(lines, lookup_key, programmes, source)
+        raise ImportFailed([f"{source}: {problem}" for problem in exc.problems]) from None
+    return collector.result()
+
+
+def _contents(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
 
 
 def parse_file(path: Path, lookup_key: bytes, programmes: Mapping[str, Programme]) -> ImportRows:
     """Read and check an export file: a FHIR Bundle when it ends in ``.json``, else a CSV."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
     parse = parse_fhir if path.suffix.lower() == ".json" else parse_csv
-    return parse(data, str(path), lookup_key, programmes)
+    return parse(_contents(path), str(path), lookup_key, programmes)
 
 
 def _upsert(
@@ -471,7 +485,7 @@ def programme_rows(programmes: Mapping[str, Programme]) -> list[dict[str, Any]]:
         row = {"code": programme.code, "name": programme.title["en"]}
         for column, path in (("code", "programme.code"), ("name", "programme.title.en")):
             length = _shortest([table.c[column]])
-            if _UNPRINTABLE.search(row[column]):
+            if _CONTROL.search(row[column]):
                 raise ProgrammeError(f"{programme.source}: {path}: holds a control character")
             if len(row[column]) > length:
                 raise ProgrammeError(
@@ -547,11 +561,7 @@ def import_csv(
 ) -> ImportReport:
     """Import a CSV export in one transaction (``programmes``: as for :func:`import_lines`)."""
     known = _known(programmes)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
-    return store(engine, parse_csv(data, str(path), lookup_key, known), known)
+    return store(engine, parse_csv(_contents(path), str(path), lookup_key, known), known)
 
 
 def import_fhir(
@@ -562,8 +572,4 @@ def import_fhir(
 ) -> ImportReport:
     """Import a FHIR R4 Bundle of Appointments in one transaction (``programmes``: as above)."""
     known = _known(programmes)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
-    return store(engine, parse_fhir(data, str(path), lookup_key, known), known)
+    return store(engine, parse_fhir(_contents(path), str(path), lookup_key, known), known)

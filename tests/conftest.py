@@ -32,7 +32,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--fuzz-examples",
         type=int,
         default=0,
-        help="examples per fuzz test in tests/eid/test_fuzz.py (default: its normal run)",
+        help="examples per fuzz test (card parsers, importers; default: their normal run)",
     )
 
 

@@ -7,10 +7,12 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 
 from kiosk.db.models import REPLICATED, Base
+from sync.fhir import PROGRAMME, SESSION_KIND, SITE, SSIN
 from sync.importer import HEADER
 from tests.sync.conftest import LOOKUP_KEY
 
@@ -81,3 +83,72 @@ def dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
             )
             for name in REPLICATED
         }
+
+
+def bundle_of(rows: Iterable[Mapping[str, str]]) -> dict[str, Any]:
+    """The FHIR bundle of the same bookings as ``rows``: one Patient per national number, one
+    ServiceRequest per enrolment, one Location per room, one Appointment per row; patients are
+    referred to by ``fullUrl``, the rest by type and id."""
+    resources: dict[str, dict[str, Any]] = {}  # by the reference appointments use
+    patients: dict[str, int] = {}
+    enrolments: dict[tuple[str, str, str], int] = {}
+    appointments = []
+    for number, row in enumerate(rows):
+        number_of = patients.setdefault(row["national_number"], len(patients))
+        patient = f"urn:uuid:00000000-0000-4000-8000-{number_of:012d}"
+        resources.setdefault(
+            patient,
+            {
+                "resourceType": "Patient",
+                "identifier": [{"system": SSIN, "value": row["national_number"]}],
+                "name": [{"family": row["last_name"], "given": row["first_name"].split()}],
+                **({"birthDate": row["birth_date"]} if row["birth_date"] else {}),
+            },
+        )
+        enrolment = (patient, row["programme"], row["enrolment_start"])
+        request = f"ServiceRequest/r{enrolments.setdefault(enrolment, len(enrolments))}"
+        resources.setdefault(
+            request,
+            {
+                "resourceType": "ServiceRequest",
+                "id": request.split("/")[1],
+                "status": "active",
+                "intent": "order",
+                "code": {"coding": [{"system": PROGRAMME, "code": enrolment[1]}]},
+                "occurrencePeriod": {"start": enrolment[2]},
+            },
+        )
+        location = f"Location/{row['site_id']}-{row['room'].replace(' ', '-')}"
+        resources.setdefault(
+            location,
+            {
+                "resourceType": "Location",
+                "id": location.split("/")[1],
+                "name": row["room"],
+                "identifier": [{"system": SITE, "value": row["site_id"]}],
+            },
+        )
+        appointments.append(
+            {
+                "resourceType": "Appointment",
+                "id": f"a{number}",
+                "status": row["status"] or "booked",
+                "serviceType": [{"coding": [{"system": SESSION_KIND, "code": row["kind"]}]}],
+                "basedOn": [{"reference": request}],
+                "start": row["starts_at"],
+                "end": row["ends_at"],
+                "participant": [
+                    {"actor": {"reference": patient}},
+                    {"actor": {"reference": location}},
+                ],
+            }
+        )
+    entries = [
+        {"fullUrl": ref, "resource": r} if ref.startswith("urn:") else {"resource": r}
+        for ref, r in resources.items()
+    ]
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [*entries, *({"resource": a} for a in appointments)],
+    }

@@ -309,3 +309,30 @@ def test_a_refusal_by_the_centre_rolls_the_whole_import_back(
     assert dump(engine) == before
     assert before["programmes"] == []
     engine.dispose()
+
+
+def test_an_import_before_central_init_is_one_line_and_makes_no_database(
+    tmp_path: Path, pg_url: str
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(csv_text(VALID_ROWS), encoding="utf-8")
+    centre = tmp_path / "central.sqlite"
+    write_config(tmp_path, f"sqlite:///{centre}")
+    done = run_kiosk(tmp_path, "central", "import", str(export))
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"kiosk: no central database at {centre} (run `kiosk central init`)\n",
+    )
+    assert not centre.exists()
+    # A PostgreSQL database that exists but was never set up.
+    write_config(tmp_path, pg_url)
+    done = run_kiosk(tmp_path, "central", "import", str(export))
+    assert (done.returncode, done.stderr) == (
+        2,
+        "kiosk: the central database has no schema (run `kiosk central init`)\n",
+    )
+    # A bad file is refused before the centre is even looked for.
+    export.write_bytes(b"")
+    write_config(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    done = run_kiosk(tmp_path, "central", "import", str(export))
+    assert done.returncode == 2 and done.stderr.startswith(f"kiosk: {export}: empty;")
