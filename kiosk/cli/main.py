@@ -33,6 +33,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "kiosk.cli.ui": ("run", "reception", "pin-hash"),
     "kiosk.cli.sync": ("sync",),
     "kiosk.cli.central": ("central",),
+    "kiosk.cli.alerts": ("alerts",),
 }
 
 

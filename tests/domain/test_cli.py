@@ -155,3 +155,37 @@ def test_the_command_table_matches_what_each_module_registers() -> None:
     assert modules_for(["--config", "x.toml", "run", "--simulate"]) == ("kiosk.cli.ui",)
     assert modules_for(["--help"]) == tuple(COMMAND_MODULES)
     assert modules_for(["frobnicate"]) == tuple(COMMAND_MODULES)
+
+
+def test_alerts_are_listed_and_resolved_with_who_and_why(demo_dir: Path) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from kiosk.alerts import raise_alert
+    from kiosk.db.engine import make_engine, session_factory
+    from kiosk.db.models import Alert, OutboxEvent
+
+    engine = make_engine(f"sqlite:///{demo_dir / 'kiosk.sqlite'}")
+    with session_factory(engine)() as db, db.begin():
+        alert_id = raise_alert(
+            db, now=dt.datetime.now(dt.UTC), kind="programme_stopped", site_id="GENK", message="m"
+        ).id
+    listed = json.loads(run_kiosk(demo_dir, "alerts", "--json").stdout)
+    assert alert_id in [a["id"] for a in listed]
+    done = run_kiosk(demo_dir, "alerts", "resolve", alert_id, "--reason", "physician: resume")
+    assert done.returncode == 0, done.stderr
+    assert alert_id not in [
+        a["id"] for a in json.loads(run_kiosk(demo_dir, "alerts", "--json").stdout)
+    ]
+    again = run_kiosk(demo_dir, "alerts", "resolve", alert_id)
+    assert (
+        again.returncode == 2 and again.stderr.count("\n") == 1 and "no open alert" in again.stderr
+    )
+    with session_factory(engine)() as db:
+        alert = db.get(Alert, alert_id)
+        assert alert is not None and alert.resolution == "physician: resume"
+        assert alert.resolved_by == "technician"
+        kinds = list(db.scalars(select(OutboxEvent.kind).order_by(OutboxEvent.seq.desc()).limit(2)))
+        assert kinds == ["alert_resolved", "alert"]
+    engine.dispose()
