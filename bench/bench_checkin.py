@@ -21,13 +21,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from kiosk.checkin import IdentityEvidence
-from kiosk.clock import BRUSSELS, SettableClock, local_day_bounds
-from kiosk.config import ParkingSettings, Settings
-from kiosk.context import open_context
+from kiosk.core.clock import BRUSSELS, SettableClock, local_day_bounds
+from kiosk.core.config import ParkingSettings, Settings
 from kiosk.db.models import Booking, Patient
 from kiosk.db.models import Session as SessionRow
-from kiosk.demo import DEFAULT_SITES, generate
+from kiosk.domain.checkin import IdentityEvidence
+from kiosk.domain.context import open_context
+from kiosk.domain.demo import DEFAULT_SITES, generate
 
 DAY = dt.date(2026, 11, 23)
 

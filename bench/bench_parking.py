@@ -17,13 +17,13 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from kiosk.config import ParkingSettings, Settings
+from kiosk.core.config import ParkingSettings, Settings
 from kiosk.db.engine import create_schema, make_engine, session_factory
 from kiosk.db.models import Booking, Enrolment, Patient, Programme, Site
 from kiosk.db.models import Session as Slot
-from kiosk.parking import qr
-from kiosk.parking.code import TicketCode, verify_payload
-from kiosk.parking.issue import issue_ticket
+from kiosk.domain.parking import qr
+from kiosk.domain.parking.code import TicketCode, verify_payload
+from kiosk.domain.parking.issue import issue_ticket
 
 KEY = bytes(range(32))
 AT = dt.datetime(2026, 3, 2, 11, 0, tzinfo=dt.UTC)

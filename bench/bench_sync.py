@@ -37,12 +37,12 @@ from typing import Any
 import psycopg
 from sqlalchemy import insert
 
-from kiosk import demo
-from kiosk.clock import SettableClock
+from kiosk.core.clock import SettableClock
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.models import OutboxEvent
-from kiosk.parking.issue import RANGE_SIZE
+from kiosk.domain import demo
+from kiosk.domain.parking.issue import RANGE_SIZE
 from kiosk.programme import load_programmes
 from sync import central
 from sync.connect import central_engine
@@ -171,7 +171,7 @@ def _payload(
         return {
             "id": str(uuid.uuid4()),
             "site_id": SITE,
-            # Real numbering (kiosk.parking.issue), from the top kiosk numbers: beyond 2**31.
+            # Real numbering (kiosk.domain.parking.issue), from the top kiosk numbers: beyond 2**31.
             "ticket_number": (TOP_KIOSK_NUMBER - kiosk) * RANGE_SIZE + 1 + serial,
             "booking_id": booking,
             "key_id": "k1",

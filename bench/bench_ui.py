@@ -37,11 +37,11 @@ from devices.eid.identity import Identity
 from devices.eid.reader import CardInserted, CardRemoved, IdentityRead, ReaderEvent
 from devices.eid.simulated import SimulatedReader
 from devices.printer.file_printer import FileTicketPrinter
-from kiosk import demo
-from kiosk.clock import BRUSSELS, SettableClock
-from kiosk.config import ParkingSettings, Settings
-from kiosk.context import KioskContext, open_context
-from kiosk.today import Status, day_view
+from kiosk.core.clock import BRUSSELS, SettableClock
+from kiosk.core.config import ParkingSettings, Settings
+from kiosk.domain import demo
+from kiosk.domain.context import KioskContext, open_context
+from kiosk.domain.today import Status, day_view
 from kiosk.ui.app import KioskApp
 from kiosk.ui.messages import CardEvent
 from kiosk.ui.screens.patient import PatientScreen

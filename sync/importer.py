@@ -39,7 +39,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from devices.eid.national_number import InvalidNationalNumber, validate
 from kiosk.db.models import Base, BookingStatus, EnrolmentStatus
-from kiosk.patients import nn_hash
+from kiosk.domain.patients import nn_hash
 from kiosk.programme import Programme, ProgrammeError, load_programmes
 from sync.fhir import FhirError, bundle_items
 

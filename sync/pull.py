@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.clock import Clock, local, local_day_bounds
+from kiosk.core.clock import Clock, local, local_day_bounds
 from kiosk.db.models import (
     Absence,
     Base,

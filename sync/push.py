@@ -15,7 +15,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, and_, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.clock import Clock
+from kiosk.core.clock import Clock
 from kiosk.db.models import OutboxEvent
 from sync.apply import Applied, OutgoingEvent
 from sync.connect import CALL_DEADLINE_S, Deadlines
@@ -112,9 +112,9 @@ def _record(db: Session, batch: list[OutgoingEvent], applied: Applied, now: dt.d
             .values(set_aside=True, attempts=OutboxEvent.attempts + 1, last_error=reason)
             .execution_options(synchronize_session=False)
         )
-    # A new event always gets a higher seq than every row already there (kiosk.journal.emit), so
-    # the pending rows from a batch's first seq to its last are exactly that batch, refused ones
-    # aside: one statement marks it, whatever its size.
+    # A new event always gets a higher seq than every row already there
+    # (kiosk.domain.journal.emit), so the pending rows from a batch's first seq to its last are
+    # exactly that batch, refused ones aside: one statement marks it, whatever its size.
     db.execute(
         update(OutboxEvent)
         .where(OutboxEvent.seq.between(batch[0].seq, batch[-1].seq), _PENDING_ROWS)

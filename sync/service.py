@@ -17,7 +17,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.clock import Clock
+from kiosk.core.clock import Clock
 from sync.connect import CALL_DEADLINE_S, Deadlines, central_engine
 from sync.pull import PullReport, load_state, pull
 from sync.push import PushReport, push

@@ -47,8 +47,10 @@ def test_a_kiosk_role_goes_with_what_it_owns_and_was_granted() -> None:
     with temporary_database("hygiene") as url:
         admin = make_engine(url)
         central.init(admin)
+        with admin.begin() as conn:
+            conn.execute(text("INSERT INTO sites (id, name) VALUES ('GENK', 'Campus Genk')"))
         role = unique_name("kiosk_genk")
-        central.add_kiosk(admin, role, site_id="GENK", kiosk_id="GENK-1")
+        central.add_kiosk(admin, role, site_id="GENK", kiosk_id="GENK-1", kiosk_number=1)
         with admin.begin() as conn:
             # What a role can hold in a database: objects it owns, privileges granted to it.
             conn.execute(text("CREATE TABLE owned_by_kiosk (n int)"))

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from kiosk.config import ConfigError, Settings
+from kiosk.core.config import ConfigError, Settings
 
 PREFIX = "kiosk-"
 SUFFIX = ".sqlite"
@@ -43,7 +43,7 @@ def database_of(settings: Settings) -> Database:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         raise ConfigError(f"{settings.source or 'configuration'}: local_url: not a SQLite file")
     key = url.password if url.get_driver_name() == "pysqlcipher" else None
-    # Only the raw-key form kiosk.config writes: it goes into a PRAGMA, so nothing else passes.
+    # Only the raw-key form kiosk.core.config writes: it goes into a PRAGMA, so nothing else passes.
     if key and not re.fullmatch(r"x'[0-9a-f]{64}'", str(key)):
         raise ConfigError(
             f"{settings.source or 'configuration'}: local_url: a SQLCipher key must come from "

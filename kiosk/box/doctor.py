@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from kiosk.box.backup import backup_dir, list_backups
 from kiosk.box.permissions import config_file_problems
-from kiosk.config import ConfigError, Settings, load
+from kiosk.core.config import ConfigError, Settings, load
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.models import OutboxEvent
@@ -151,7 +151,7 @@ def check_reader(settings: Settings) -> Check:
 
 def check_printer(settings: Settings) -> Check:
     """The ticket printer answers and reports no fault."""
-    from kiosk.parking.printing import printer_from_settings
+    from kiosk.domain.parking.printing import printer_from_settings
 
     name = "printer"
     printer = printer_from_settings(settings)

@@ -1,8 +1,8 @@
 """Who may read and change the configuration: a file holding keys is the kiosk user's alone.
 
-``kiosk.config.load`` already refuses a group- or world-readable configuration with secrets when it
-finds the file itself (the services' case); this module reports every problem with the file (also
-an explicit ``--config``), for ``kiosk config check`` and ``kiosk doctor``.
+``kiosk.core.config.load`` already refuses a group- or world-readable configuration with
+secrets when it finds the file itself (the services' case); this module reports every problem
+with the file (also an explicit ``--config``), for ``kiosk config check`` and ``kiosk doctor``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import stat
 import tomllib
 from pathlib import Path
 
-from kiosk.config import ConfigError, check_private, holds_secrets
+from kiosk.core.config import ConfigError, check_private, holds_secrets
 
 
 def config_file_problems(path: Path) -> list[str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk import alerts
 from kiosk.cli.common import UsageError, print_json, settings
-from kiosk.clock import local
-from kiosk.context import open_context
+from kiosk.core.clock import local
+from kiosk.domain import alerts
+from kiosk.domain.context import open_context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -17,7 +17,7 @@ from kiosk.box.install import (
 )
 from kiosk.box.permissions import config_file_problems
 from kiosk.cli.common import CommandError, UsageError, print_json, settings
-from kiosk.config import ConfigError
+from kiosk.core.config import ConfigError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from kiosk.cli.common import CommandError, UsageError, settings
-from kiosk.context import sqlite_path
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine
+from kiosk.domain.context import sqlite_path
 from kiosk.programme import load_programmes
 from sync import central
 from sync.importer import ImportFailed, parse_file, store, store_programmes

@@ -8,9 +8,9 @@ import json
 import sys
 from typing import Any
 
-from kiosk import config as config_module
-from kiosk.clock import BRUSSELS, to_utc
-from kiosk.logs import setup_logging
+from kiosk.core import config as config_module
+from kiosk.core.clock import BRUSSELS, to_utc
+from kiosk.core.logs import setup_logging
 
 
 class UsageError(ValueError):

@@ -14,8 +14,8 @@ from typing import NoReturn
 
 from kiosk import __version__
 from kiosk.cli.common import CommandError, UsageError
-from kiosk.config import ConfigError
-from kiosk.logs import setup_early_logging
+from kiosk.core.config import ConfigError
+from kiosk.core.logs import setup_early_logging
 from kiosk.programme import ProgrammeError
 
 UNEXPECTED_EXIT = 70
@@ -26,7 +26,7 @@ UNEXPECTED_EXIT = 70
 # them for --help or a typo): the kiosk's cold start must not pay for SQLAlchemy, alembic and
 # pyscard through commands it does not run. A test keeps this table in step with the modules.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
-    "kiosk.cli.domain": ("demo-data", "checkin", "today", "close-day", "register"),
+    "kiosk.cli.day": ("demo-data", "checkin", "today", "close-day", "register"),
     "kiosk.cli.parking": ("parking",),
     "kiosk.cli.card": ("card",),
     "kiosk.cli.box": ("install", "uninstall", "doctor", "backup", "restore", "config"),

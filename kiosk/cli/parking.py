@@ -15,14 +15,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.cli.common import CommandError, UsageError, parse_time, print_json, settings
-from kiosk.clock import SystemClock, local
-from kiosk.config import Settings
+from kiosk.core.clock import SystemClock, local
+from kiosk.core.config import Settings
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.models import ParkingTicket
-from kiosk.parking.code import MalformedCode, Verdict, is_payload, parse_payload, parse_short_code
-from kiosk.parking.keys import config_line, generate_key
-from kiosk.parking.printing import print_ticket, printer_from_settings
-from kiosk.parking.verify import redeem, verify
+from kiosk.domain.parking.code import (
+    MalformedCode,
+    Verdict,
+    is_payload,
+    parse_payload,
+    parse_short_code,
+)
+from kiosk.domain.parking.keys import config_line, generate_key
+from kiosk.domain.parking.printing import print_ticket, printer_from_settings
+from kiosk.domain.parking.verify import redeem, verify
 
 
 def register(subparsers: Any) -> None:

@@ -9,8 +9,8 @@ import threading
 from types import FrameType
 
 from kiosk.cli.common import CommandError, print_json, settings
-from kiosk.clock import SystemClock, local
-from kiosk.context import open_context
+from kiosk.core.clock import SystemClock, local
+from kiosk.domain.context import open_context
 from sync.push import requeue_set_aside
 from sync.service import SyncService
 from sync.status import sync_status

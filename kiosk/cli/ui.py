@@ -16,13 +16,13 @@ import sys
 from typing import TYPE_CHECKING
 
 from kiosk.cli.common import UsageError, settings
-from kiosk.clock import Clock, SettableClock, SystemClock
-from kiosk.config import ConfigError, Settings
-from kiosk.logs import setup_logging
-from kiosk.reception_pin import PinFormatError, check_format, hash_pin
+from kiosk.core.clock import Clock, SettableClock, SystemClock
+from kiosk.core.config import ConfigError, Settings
+from kiosk.core.logs import setup_logging
+from kiosk.core.reception_pin import PinFormatError, check_format, hash_pin
 
 if TYPE_CHECKING:
-    from kiosk.context import KioskContext
+    from kiosk.domain.context import KioskContext
 
 DEMO_PIN = "0000"
 """The reception PIN of ``kiosk run --simulate`` when the configuration sets none."""
@@ -120,7 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _reception_context(args: argparse.Namespace, cfg: Settings) -> KioskContext:
-    from kiosk.context import open_context
+    from kiosk.domain.context import open_context
 
     url = args.url or (cfg.local_url if args.local else cfg.central_url)
     return open_context(cfg, url=url)

@@ -222,7 +222,7 @@ class ParkingTicket(Base):
     change_seq: Mapped[int | None] = _change_seq()
     id: Mapped[str] = _id()
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
-    # Up to 99 * 10**8 + 10**8 - 1 (kiosk.parking.issue): 64 bits; SQLite's INTEGER already is.
+    # Up to 99 * 10**8 + 10**8 - 1 (kiosk.domain.parking.issue): 64 bits, as SQLite's INTEGER is.
     ticket_number: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id"), unique=True)
     key_id: Mapped[str] = mapped_column(String(8))

@@ -1,4 +1,5 @@
-"""Programmes as data: one TOML file per programme, loaded into plain frozen values."""
+"""Programmes as data: one TOML file per programme, loaded into plain frozen values. Imports
+nothing of the kiosk but itself."""
 
 from kiosk.programme.loader import ProgrammeError, load_programme, load_programmes
 from kiosk.programme.model import Milestone, Phase, Programme, RequiredSession, SessionKind

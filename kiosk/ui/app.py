@@ -32,8 +32,8 @@ from devices.eid.reader import (
     ReaderDetached,
     ReaderEvent,
 )
-from kiosk.config import ConfigError
-from kiosk.i18n import Translator, translator
+from kiosk.core.config import ConfigError
+from kiosk.core.i18n import Translator, translator
 from kiosk.programme import ProgrammeError
 from kiosk.ui.messages import AttendanceChanged, CardEvent, ReloadDay
 from kiosk.ui.screens.patient import PatientScreen

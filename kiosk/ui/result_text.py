@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from devices.eid.errors import CardRemovedError, NotAnEidCard
-from kiosk.i18n import N_, Translator
-from kiosk.outcomes import CheckinResult, Outcome, Reminder
+from kiosk.core.i18n import N_, Translator
+from kiosk.domain.outcomes import CheckinResult, Outcome, Reminder
 from kiosk.programme.model import Texts, text_in
 
 GO_TO_RECEPTION = N_("Please go to reception.")
@@ -57,7 +57,7 @@ class ResultText:
     admitted: bool = False
     qr_payload: str = ""
     qr_text: str = ""
-    """The QR code of ``qr_payload`` in half blocks (drawn by :mod:`kiosk.ui.domain`)."""
+    """The QR code of ``qr_payload`` in half blocks (drawn by :mod:`kiosk.ui.facade`)."""
     short_code: str = ""
     extras: tuple[str, ...] = ()
     reminders: tuple[str, ...] = ()

@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING
 from devices.eid.reader import CardReader
 from devices.printer.interface import TicketPrinter
 from devices.printer.simulated_faults import FaultyPrinter
-from kiosk.clock import Clock, SettableClock
-from kiosk.config import Settings
-from kiosk.reception_pin import PinGate
-from kiosk.watchdog import Notifier
+from kiosk.core.clock import Clock, SettableClock
+from kiosk.core.config import Settings
+from kiosk.core.reception_pin import PinGate
+from kiosk.core.watchdog import Notifier
 
 if TYPE_CHECKING:
     from devices.eid.simulated import SimulatedReader
-    from kiosk.context import KioskContext
-    from kiosk.ui.domain import Domain
+    from kiosk.domain.context import KioskContext
+    from kiosk.ui.facade import Domain
 
 RECENT_ERRORS = 8
 LOAD_WAIT_SECONDS = 60.0
@@ -124,7 +124,7 @@ class KioskServices:
         """
         # The one deferred import of the app: the ORM, Alembic and the models load here, after
         # the first paint, instead of before it.
-        from kiosk.ui.domain import Domain
+        from kiosk.ui.facade import Domain
 
         try:
             domain = Domain.open(

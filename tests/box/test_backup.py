@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.box.backup import BackupError, backup, list_backups, restore
-from kiosk.config import load
+from kiosk.core.config import load
 from tests.commands import run_kiosk
 
 
@@ -88,7 +88,7 @@ def test_restore_refuses_a_file_that_is_not_a_kiosk_database(demo_dir: Path) -> 
 
 
 def test_backup_without_a_database_is_one_clear_error(tmp_path: Path) -> None:
-    from kiosk.config import from_mapping
+    from kiosk.core.config import from_mapping
 
     settings = from_mapping({"data_dir": str(tmp_path)}, None)
     with pytest.raises(BackupError, match="no database at"):

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.logs import forget_sensitive, journal_datagram, redact, remember_sensitive
+from kiosk.core.logs import forget_sensitive, journal_datagram, redact, remember_sensitive
 from tests.commands import kiosk_env, run_kiosk
 
 # What the app does around a card tap, then a careless debug line, a logged exception and an
@@ -21,8 +21,8 @@ from tests.commands import kiosk_env, run_kiosk
 SCRIPT = """
 import json, logging, sys, threading
 from pathlib import Path
-from kiosk.config import load
-from kiosk.logs import remember_sensitive, setup_logging, tap
+from kiosk.core.config import load
+from kiosk.core.logs import remember_sensitive, setup_logging, tap
 from kiosk.cli.main import main
 
 card = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
@@ -130,7 +130,7 @@ def test_short_numbers_stay_readable() -> None:
 # the exception, before its configuration is read ("early") or after.
 CRASH = """
 import sys
-from kiosk.cli import domain, main
+from kiosk.cli import day, main
 from kiosk.cli.common import settings
 
 def crash(args):
@@ -138,7 +138,7 @@ def crash(args):
         settings(args)
     raise ValueError("invalid literal for int() with base 10: '0106030010¹'")
 
-domain.cmd_today = crash
+day.cmd_today = crash
 sys.exit(main.main(["today"]))
 """
 
@@ -189,8 +189,8 @@ def test_journal_events_reach_the_journal_socket_with_their_fields(tmp_path: Pat
     server.settimeout(5)
     script = (
         "import logging\n"
-        "from kiosk.config import load\n"
-        "from kiosk.logs import setup_logging, tap\n"
+        "from kiosk.core.config import load\n"
+        "from kiosk.core.logs import setup_logging, tap\n"
         "setup_logging(load(), target='journal')\n"
         "with tap('abc123'):\n"
         "    logging.getLogger('kiosk.ui').warning('two\\nlines for 85073003328')\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.watchdog import Notifier
+from kiosk.core.watchdog import Notifier
 
 
 def test_ready_ping_and_stopping_reach_the_notify_socket(

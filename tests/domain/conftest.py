@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from devices.eid.national_number import make
-from kiosk.checkin import IdentityEvidence
-from kiosk.clock import BRUSSELS, SettableClock
-from kiosk.config import ParkingSettings, Settings
-from kiosk.context import KioskContext, open_context
+from kiosk.core.clock import BRUSSELS, SettableClock
+from kiosk.core.config import ParkingSettings, Settings
 from kiosk.db.models import Booking, Enrolment, EnrolmentStatus, Patient, Programme, Site
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
-from kiosk.outcomes import CheckinResult
-from kiosk.patients import nn_hash
+from kiosk.domain.checkin import IdentityEvidence
+from kiosk.domain.context import KioskContext, open_context
+from kiosk.domain.outcomes import CheckinResult
+from kiosk.domain.patients import nn_hash
 
 LOOKUP_KEY = bytes(range(1, 33))
 PARKING_KEY = bytes(range(32))

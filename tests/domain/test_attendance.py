@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from kiosk.attendance import AttendanceError
 from kiosk.db.models import Absence, Alert, Cancellation, CheckIn, Enrolment, OutboxEvent
-from kiosk.today import Status, day_view
+from kiosk.domain.attendance import AttendanceError
+from kiosk.domain.today import Status, day_view
 from tests.domain.conftest import MONDAY, Centre, local_time
 
 

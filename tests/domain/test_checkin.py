@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from kiosk.checkin import IdentityEvidence
 from kiosk.db.models import AuditEntry, CheckIn, EnrolmentStatus, OutboxEvent, ParkingTicket
+from kiosk.domain.checkin import IdentityEvidence
 from tests.domain.conftest import MONDAY, Centre, local_time
 
 

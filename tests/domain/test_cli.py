@@ -162,9 +162,9 @@ def test_alerts_are_listed_and_resolved_with_who_and_why(demo_dir: Path) -> None
 
     from sqlalchemy import select
 
-    from kiosk.alerts import raise_alert
     from kiosk.db.engine import make_engine, session_factory
     from kiosk.db.models import Alert, OutboxEvent
+    from kiosk.domain.alerts import raise_alert
 
     engine = make_engine(f"sqlite:///{demo_dir / 'kiosk.sqlite'}")
     with session_factory(engine)() as db, db.begin():

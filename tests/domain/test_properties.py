@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from kiosk.attendance import AttendanceError
-from kiosk.clock import SettableClock
-from kiosk.context import open_context
+from kiosk.core.clock import SettableClock
 from kiosk.db.models import Booking, Enrolment, Programme, Site
-from kiosk.progress import unexcused_absences
+from kiosk.domain.attendance import AttendanceError
+from kiosk.domain.context import open_context
+from kiosk.domain.progress import unexcused_absences
 from tests.domain.conftest import MONDAY, Centre, local_time, settings_for
 
 DAYS = [MONDAY + dt.timedelta(days=d) for d in (0, 1, 2, 7, 8)]

@@ -21,7 +21,7 @@ from devices.eid.simulated import SimulatedReader
 from devices.eid.trust import REASON_NOT_VALID_THEN, TrustedRoots, TrustRootsError
 from devices.eid.virtual_card import build_image
 from kiosk.cli.main import main
-from kiosk.config import ConfigError, from_mapping
+from kiosk.core.config import ConfigError, from_mapping
 from tests.eid.conftest import Events, Key, forge_image, make_card, make_certificate
 
 UNTRUSTED = UntrustedCardError.reason

@@ -9,7 +9,7 @@ import pytest
 
 from devices.eid.rrn_test_key import TEST_ROOTS
 from kiosk.box.doctor import check_reader
-from kiosk.config import Settings
+from kiosk.core.config import Settings
 from tests.eid.conftest import VPCD_READER, Pcscd
 
 pytestmark = pytest.mark.pcsc

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.config import ParkingSettings, Settings
+from kiosk.core.config import ParkingSettings, Settings
 from kiosk.db.engine import create_schema, make_engine, session_factory
 from kiosk.db.models import Booking, Enrolment, Patient, Programme, Site
 from kiosk.db.models import Session as SessionSlot

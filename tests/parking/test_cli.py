@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.cli.main import main
-from kiosk.config import Settings
+from kiosk.core.config import Settings
 from kiosk.db.models import ParkingTicket
-from kiosk.parking.code import short_code
-from kiosk.parking.issue import issue_ticket
+from kiosk.domain.parking.code import short_code
+from kiosk.domain.parking.issue import issue_ticket
 
 END = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 VECTOR_PAYLOAD = "RK1:K1:GENK:0100000001:202603021100:ZWD4LN7OFUY2AN7R"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.parking.code import (
+from kiosk.domain.parking.code import (
     MalformedCode,
     Reason,
     TicketCode,

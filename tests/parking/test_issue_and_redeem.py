@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.config import ParkingSettings, Settings
+from kiosk.core.config import ParkingSettings, Settings
 from kiosk.db.models import ParkingTicket
-from kiosk.parking.code import Reason, parse_payload, short_code
-from kiosk.parking.issue import expiry, issue_ticket
-from kiosk.parking.keys import ParkingNotConfigured
-from kiosk.parking.verify import redeem, verify
+from kiosk.domain.parking.code import Reason, parse_payload, short_code
+from kiosk.domain.parking.issue import expiry, issue_ticket
+from kiosk.domain.parking.keys import ParkingNotConfigured
+from kiosk.domain.parking.verify import redeem, verify
 
 END = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 NOW = END - dt.timedelta(hours=2)

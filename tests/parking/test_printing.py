@@ -16,11 +16,11 @@ from devices.printer.escpos_printer import EscposTicketPrinter
 from devices.printer.file_printer import FileTicketPrinter
 from devices.printer.interface import FaultKind, PrintedTicket, PrinterFault, TicketPrinter
 from devices.printer.simulated_faults import FaultyPrinter
-from kiosk.clock import SettableClock
-from kiosk.config import ConfigError, Settings
+from kiosk.core.clock import SettableClock
+from kiosk.core.config import ConfigError, Settings
 from kiosk.db.models import Alert, ParkingTicket
-from kiosk.parking.issue import issue_ticket
-from kiosk.parking.printing import ALERT_KIND, print_ticket, printer_from_settings
+from kiosk.domain.parking.issue import issue_ticket
+from kiosk.domain.parking.printing import ALERT_KIND, print_ticket, printer_from_settings
 
 REFERENCE = Path(__file__).parent / "reference"
 END = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)

@@ -8,7 +8,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from kiosk.parking import qr
+from kiosk.domain.parking import qr
 
 PAYLOAD = "RK1:ABCDEFGH:ABCDEFGHIJ-12345:9999999999:202612312359:ZWD4LN7OFUY2AN7R"
 # Which of a cell's two modules (top, bottom) each glyph inks.

@@ -100,7 +100,7 @@ def test_postgres_restarted_while_kiosks_sync(
 SYNC_CHILD = textwrap.dedent(
     """
     import sys
-    from kiosk.clock import SettableClock
+    from kiosk.core.clock import SettableClock
     from kiosk.db.engine import make_engine, session_factory
     from sync.push import push
     from sync.connect import central_engine
@@ -137,9 +137,9 @@ CHECKIN_CHILD = textwrap.dedent(
     """
     import sys, datetime as dt
     from tests.sync.conftest import *
-    from kiosk.checkin import CheckinEngine
-    from kiosk.clock import SettableClock
-    from kiosk.config import Settings
+    from kiosk.domain.checkin import CheckinEngine
+    from kiosk.core.clock import SettableClock
+    from kiosk.core.config import Settings
     from kiosk.db.engine import make_engine, session_factory
     from kiosk.programme import load_programmes
     from sqlalchemy import select

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from kiosk.db.engine import make_engine
 from kiosk.db.models import Booking, Patient, Site
 from kiosk.db.models import Session as SessionRow
-from kiosk.patients import nn_hash
+from kiosk.domain.patients import nn_hash
 from kiosk.programme import Programme, load_programmes
 from kiosk.programme.loader import SHIPPED
 from sync import central

@@ -13,10 +13,10 @@ from sqlalchemy import Engine, select, text
 
 from devices.printer.file_printer import FileTicketPrinter
 from devices.printer.simulated_faults import FaultyPrinter
-from kiosk import alerts
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.models import Alert, OutboxEvent, ParkingTicket
-from kiosk.parking.printing import ALERT_KIND, print_ticket
+from kiosk.domain import alerts
+from kiosk.domain.parking.printing import ALERT_KIND, print_ticket
 from kiosk.programme import Programme
 from sync import central
 from sync.apply import TICKET_NUMBER_TAKEN
@@ -93,7 +93,12 @@ def test_a_printed_ticket_stays_printed_and_its_state_reaches_the_centre(
     # Printed again (a reprint) while the centre changes the same row (the exit redeems it):
     # a pull before the print's event went up must not write the centre's older row back.
     printer_out = print_ticket(
-        kiosk.sessions, printer, ticket_id, settings=kiosk.settings, clock=kiosk.clock, reprint=True
+        kiosk.sessions,
+        printer,
+        ticket_id,
+        settings=kiosk.settings,
+        clock=kiosk.clock,
+        reprint=True,
     )
     assert printer_out.printed
     engine = make_engine(central_url)
@@ -166,7 +171,11 @@ def test_any_alert_is_seen_and_resolved_with_who_and_how(
         alerts.mark_seen(db, alert_id, now=kiosk.clock.now(), actor="reception")
     with kiosk.sessions() as db, db.begin():
         alerts.resolve(
-            db, alert_id, now=kiosk.clock.now(), actor="reception", resolution="physician: resume"
+            db,
+            alert_id,
+            now=kiosk.clock.now(),
+            actor="reception",
+            resolution="physician: resume",
         )
     with kiosk.sessions() as db, db.begin(), pytest.raises(alerts.AlertError):
         alerts.resolve(db, alert_id, now=kiosk.clock.now(), actor="reception")

@@ -18,12 +18,12 @@ from textual.widgets import DataTable
 from devices.eid.simulated import SimulatedReader
 from devices.printer.file_printer import FileTicketPrinter
 from devices.printer.simulated_faults import FaultyPrinter
-from kiosk import demo
-from kiosk.clock import BRUSSELS, SettableClock, local
-from kiosk.config import ParkingSettings, Settings
-from kiosk.context import KioskContext, open_context
-from kiosk.reception_pin import hash_pin
-from kiosk.today import DaySession, Status, day_view
+from kiosk.core.clock import BRUSSELS, SettableClock, local
+from kiosk.core.config import ParkingSettings, Settings
+from kiosk.core.reception_pin import hash_pin
+from kiosk.domain import demo
+from kiosk.domain.context import KioskContext, open_context
+from kiosk.domain.today import DaySession, Status, day_view
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import KioskServices
 

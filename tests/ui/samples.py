@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kiosk.clock import BRUSSELS
-from kiosk.outcomes import (
+from kiosk.core.clock import BRUSSELS
+from kiosk.domain.outcomes import (
     CheckinResult,
     Outcome,
     ParkingInfo,

@@ -7,14 +7,14 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-from kiosk import attendance
-from kiosk.alerts import due_today
-from kiosk.clock import local
+from kiosk.core.clock import local
+from kiosk.core.i18n import translator
 from kiosk.db.models import Booking
-from kiosk.i18n import translator
+from kiosk.domain import attendance
+from kiosk.domain.alerts import due_today
+from kiosk.domain.progress import history_of
+from kiosk.domain.today import Status
 from kiosk.programme.model import Milestone, Programme
-from kiosk.progress import history_of
-from kiosk.today import Status
 from kiosk.ui.screens.reception import ATTENDANCE_REFUSALS, ReceptionScreen, refusal_reason
 from tests.ui.conftest import NOW, Kiosk, select_row
 from tests.ui.waiting import label, until

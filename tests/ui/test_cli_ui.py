@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.reception_pin import verify_pin
+from kiosk.core.reception_pin import verify_pin
 from tests.commands import run_kiosk
 
 

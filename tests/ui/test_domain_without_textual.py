@@ -6,16 +6,16 @@ import subprocess
 import sys
 
 DOMAIN = (
-    "kiosk.checkin",
-    "kiosk.attendance",
-    "kiosk.today",
-    "kiosk.reception_pin",
-    "kiosk.patient_search",
-    "kiosk.alerts",
-    "kiosk.next_session",
-    "kiosk.day_csv",
-    "kiosk.health",
-    "kiosk.i18n",
+    "kiosk.domain.checkin",
+    "kiosk.domain.attendance",
+    "kiosk.domain.today",
+    "kiosk.core.reception_pin",
+    "kiosk.domain.patient_search",
+    "kiosk.domain.alerts",
+    "kiosk.domain.next_session",
+    "kiosk.domain.day_csv",
+    "kiosk.domain.health",
+    "kiosk.core.i18n",
     "kiosk.ui.result_text",
     "kiosk.cli.main",
 )

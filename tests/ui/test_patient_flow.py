@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from devices.printer.interface import FaultKind
-from kiosk.i18n import LANGUAGES, translator
-from kiosk.outcomes import Outcome
+from kiosk.core.i18n import LANGUAGES, translator
+from kiosk.domain.outcomes import Outcome
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.pin import PinScreen
 from tests.ui.conftest import NOW, Kiosk, with_language

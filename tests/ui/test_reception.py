@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import re
 
-from kiosk.today import Status
+from kiosk.domain.today import Status
 from kiosk.ui.screens.reception import ReceptionScreen
 from tests.ui.conftest import Kiosk, select_row
 from tests.ui.waiting import label, until
@@ -62,7 +62,7 @@ async def test_kiosk_check_in_shows_up_live(kiosk: Kiosk) -> None:
         assert status_of(screen, ids[0]) == Status.EXPECTED
         # Another process (the kiosk) checks the patient in through the shared database.
         from devices.eid.virtual_card import load
-        from kiosk.checkin import IdentityEvidence
+        from kiosk.domain.checkin import IdentityEvidence
 
         card = load(kiosk.card(patient))
         kiosk.context.checkin_engine().check_in(

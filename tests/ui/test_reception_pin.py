@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from kiosk.clock import SettableClock
-from kiosk.reception_pin import PinFormatError, PinGate, hash_pin, verify_pin
+from kiosk.core.clock import SettableClock
+from kiosk.core.reception_pin import PinFormatError, PinGate, hash_pin, verify_pin
 
 START = dt.datetime(2026, 3, 16, 9, 0, tzinfo=dt.UTC)
 

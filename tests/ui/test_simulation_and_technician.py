@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.outcomes import Outcome
+from kiosk.domain.outcomes import Outcome
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.technician import TechnicianScreen
 from kiosk.ui.widgets.simulation_panel import SimulationPanel

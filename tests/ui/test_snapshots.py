@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from kiosk.i18n import LANGUAGES
-from kiosk.outcomes import CheckinResult
+from kiosk.core.i18n import LANGUAGES
+from kiosk.domain.outcomes import CheckinResult
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.technician import TechnicianScreen
 from tests.ui.conftest import Kiosk, with_language

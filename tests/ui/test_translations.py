@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 
-from kiosk import i18n
+import kiosk
+from kiosk.core import i18n
 
-KIOSK = Path(i18n.__file__).parent
+KIOSK = Path(kiosk.__file__).parent
 KEYWORDS = {"tr": None, "staff_tr": None, "N_": None}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -51,7 +52,7 @@ def test_catalogues_carry_no_stale_texts() -> None:
 def test_dates_and_times_in_each_language() -> None:
     import datetime as dt
 
-    from kiosk.clock import BRUSSELS
+    from kiosk.core.clock import BRUSSELS
 
     moment = dt.datetime(2026, 3, 16, 14, 5, tzinfo=BRUSSELS)
     expected = {

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kiosk.patient_search import PatientMatch, search_patients
+from kiosk.domain.patient_search import PatientMatch, search_patients
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp

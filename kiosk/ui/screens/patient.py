@@ -32,10 +32,10 @@ from devices.eid.reader import (
     ReaderEvent,
 )
 from devices.printer.interface import FaultKind
-from kiosk import logs
-from kiosk.clock import local
-from kiosk.i18n import LANGUAGES, Translator, translator
-from kiosk.outcomes import CheckinResult
+from kiosk.core import logs
+from kiosk.core.clock import local
+from kiosk.core.i18n import LANGUAGES, Translator, translator
+from kiosk.domain.outcomes import CheckinResult
 from kiosk.ui import result_text
 from kiosk.ui.messages import AttendanceChanged
 from kiosk.ui.result_text import ResultText
@@ -47,7 +47,7 @@ from kiosk.ui.widgets.simulation_panel import SimulationPanel, load_cards
 from kiosk.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from kiosk.next_session import NextWindow
+    from kiosk.domain.next_session import NextWindow
     from kiosk.ui.app import KioskApp
 
 logger = logging.getLogger(__name__)

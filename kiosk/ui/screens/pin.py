@@ -1,6 +1,6 @@
 """The PIN that opens reception or the technician screen from the kiosk.
 
-Five wrong PINs lock it for five minutes (:mod:`kiosk.reception_pin`). Left alone, the screen
+Five wrong PINs lock it for five minutes (:mod:`kiosk.core.reception_pin`). Left alone, the screen
 closes by itself after :data:`IDLE_SECONDS` so that it never stays in front of a patient.
 """
 
@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from kiosk.reception_pin import PinAnswer
+from kiosk.core.reception_pin import PinAnswer
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp

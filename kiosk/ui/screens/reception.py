@@ -21,13 +21,13 @@ from textual.events import Key
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from kiosk.alerts import AlertView, DueToday, due_today, open_alerts
-from kiosk.attendance import AttendanceError
-from kiosk.clock import local
-from kiosk.day_csv import attendance_csv
-from kiosk.i18n import N_, Translator
+from kiosk.core.clock import local
+from kiosk.core.i18n import N_, Translator
+from kiosk.domain.alerts import AlertView, DueToday, due_today, open_alerts
+from kiosk.domain.attendance import AttendanceError
+from kiosk.domain.day_csv import attendance_csv
+from kiosk.domain.today import DaySession, Status, day_view
 from kiosk.programme.model import text_in
-from kiosk.today import DaySession, Status, day_view
 from kiosk.ui import result_text
 from kiosk.ui.messages import AttendanceChanged, ReloadDay
 from kiosk.ui.screens.confirm import ConfirmScreen
@@ -66,7 +66,8 @@ ATTENDANCE_REFUSALS = frozenset(
         N_("no such booking"),
     }
 )
-"""The fixed sentences of :class:`kiosk.attendance.AttendanceError`: each is a catalogue entry."""
+"""The fixed sentences of :class:`kiosk.domain.attendance.AttendanceError`: each a catalogue
+entry."""
 SESSION_ROW = "session:"
 ALERT_LINES = 5
 """Lines of the alerts strip; beyond them one line says how many more there are."""

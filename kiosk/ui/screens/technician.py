@@ -14,10 +14,10 @@ from textual.widgets import Static
 
 from devices.printer.interface import PrinterStatus
 from kiosk import __version__
-from kiosk.clock import local
-from kiosk.context import redacted_url, sqlite_path
-from kiosk.health import DatabaseHealth, database_health
-from kiosk.i18n import Translator
+from kiosk.core.clock import local
+from kiosk.core.i18n import Translator
+from kiosk.domain.context import redacted_url, sqlite_path
+from kiosk.domain.health import DatabaseHealth, database_health
 from sync.status import SyncStatus, sync_status
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from kiosk.i18n import LANGUAGE_NAMES, LANGUAGES, Translator
+from kiosk.core.i18n import LANGUAGE_NAMES, LANGUAGES, Translator
 
 
 class HomeView(Vertical):

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from kiosk.i18n import Translator
+from kiosk.core.i18n import Translator
 
 
 class ReadingView(Vertical):

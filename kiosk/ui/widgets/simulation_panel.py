@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Select, Static
 
-from kiosk.i18n import Translator
+from kiosk.core.i18n import Translator
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from kiosk.alerts import raise_alert
-from kiosk.clock import Clock, local_day_bounds
-from kiosk.config import Settings
+from kiosk.core.clock import Clock, local_day_bounds
+from kiosk.core.config import Settings
 from kiosk.db.models import (
     Absence,
     Booking,
@@ -24,9 +23,10 @@ from kiosk.db.models import (
 )
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
-from kiosk.journal import audit, emit
+from kiosk.domain.alerts import raise_alert
+from kiosk.domain.journal import audit, emit
+from kiosk.domain.progress import unexcused_absences
 from kiosk.programme.model import Programme
-from kiosk.progress import unexcused_absences
 
 
 class AttendanceError(ValueError):

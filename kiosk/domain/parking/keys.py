@@ -12,8 +12,8 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kiosk.config import ConfigError, ParkingSettings
-from kiosk.parking.code import KEY_ID
+from kiosk.core.config import ConfigError, ParkingSettings
+from kiosk.domain.parking.code import KEY_ID
 
 MIN_KEY_BYTES = 32
 GENERATED_KID_LENGTH = 6

@@ -14,15 +14,15 @@ from dataclasses import dataclass, replace
 
 from devices.eid.identity import Identity
 from devices.printer.interface import TicketPrinter
-from kiosk.checkin import IdentityEvidence
-from kiosk.clock import Clock
-from kiosk.config import Settings
-from kiosk.context import KioskContext, open_context
-from kiosk.i18n import Translator
-from kiosk.next_session import NextWindow, next_checkin_window
-from kiosk.outcomes import CheckinResult
-from kiosk.parking.printing import PrintOutcome, print_ticket, printer_from_settings
-from kiosk.parking.qr import screen_text
+from kiosk.core.clock import Clock
+from kiosk.core.config import Settings
+from kiosk.core.i18n import Translator
+from kiosk.domain.checkin import IdentityEvidence
+from kiosk.domain.context import KioskContext, open_context
+from kiosk.domain.next_session import NextWindow, next_checkin_window
+from kiosk.domain.outcomes import CheckinResult
+from kiosk.domain.parking.printing import PrintOutcome, print_ticket, printer_from_settings
+from kiosk.domain.parking.qr import screen_text
 from kiosk.ui import result_text
 from kiosk.ui.result_text import ResultText
 

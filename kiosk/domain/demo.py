@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from devices.eid.national_number import make
 from devices.eid.virtual_card import VirtualAddress, VirtualCard
-from kiosk.clock import BRUSSELS
+from kiosk.core.clock import BRUSSELS
 from kiosk.db.models import (
     Absence,
     Booking,
@@ -35,7 +35,7 @@ from kiosk.db.models import (
 )
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
-from kiosk.patients import nn_hash
+from kiosk.domain.patients import nn_hash
 from kiosk.programme.model import Phase
 from kiosk.programme.model import Programme as ProgrammeSpec
 

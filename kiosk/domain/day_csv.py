@@ -6,9 +6,9 @@ import csv
 import io
 from collections.abc import Iterable
 
-from kiosk.clock import local
+from kiosk.core.clock import local
+from kiosk.domain.today import DaySession
 from kiosk.programme.model import text_in
-from kiosk.today import DaySession
 
 COLUMNS = (
     "date",

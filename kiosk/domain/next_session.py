@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.config import CheckinWindow
+from kiosk.core.config import CheckinWindow
 from kiosk.db.models import Booking, BookingStatus
 from kiosk.db.models import Session as SessionRow
 

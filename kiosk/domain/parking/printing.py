@@ -20,13 +20,13 @@ from devices.printer.escpos_printer import open_target
 from devices.printer.file_printer import FileTicketPrinter
 from devices.printer.interface import FaultKind, PrintedTicket, PrinterFault, TicketPrinter
 from devices.printer.simulated_faults import FaultyPrinter
-from kiosk.alerts import raise_alert, resolve
-from kiosk.clock import Clock, local
-from kiosk.config import ConfigError, Settings
+from kiosk.core.clock import Clock, local
+from kiosk.core.config import ConfigError, Settings
+from kiosk.core.i18n import translator
 from kiosk.db.models import Alert, ParkingTicket
-from kiosk.i18n import translator
-from kiosk.journal import emit
-from kiosk.parking.code import short_code
+from kiosk.domain.alerts import raise_alert, resolve
+from kiosk.domain.journal import emit
+from kiosk.domain.parking.code import short_code
 
 ALERT_KIND = "printer_fault"
 FAULT_SWITCH = "FAULT"

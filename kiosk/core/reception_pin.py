@@ -13,7 +13,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from kiosk.clock import Clock
+from kiosk.core.clock import Clock
 
 logger = logging.getLogger(__name__)
 

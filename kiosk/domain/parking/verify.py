@@ -1,8 +1,8 @@
 """Verifying and redeeming a code at the car park's exit.
 
-A QR payload is checked offline (:func:`kiosk.parking.code.verify_payload`); with a database it is
-also refused once used. A short code proves nothing by itself: after its check digits it must be
-found among the issued tickets.
+A QR payload is checked offline (:func:`kiosk.domain.parking.code.verify_payload`); with a
+database it is also refused once used. A short code proves nothing by itself: after its check
+digits it must be found among the issued tickets.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kiosk.db.models import ParkingTicket
-from kiosk.parking.code import (
+from kiosk.domain.parking.code import (
     MalformedCode,
     Reason,
     TicketCode,

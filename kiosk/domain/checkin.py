@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from devices.eid.identity import Identity
 from devices.eid.national_number import validate
-from kiosk import progress
-from kiosk.clock import Clock, local, local_day_bounds
-from kiosk.config import Settings
+from kiosk.core.clock import Clock, local, local_day_bounds
+from kiosk.core.config import Settings
 from kiosk.db.models import (
     Booking,
     BookingStatus,
@@ -30,11 +29,12 @@ from kiosk.db.models import (
 )
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import UTCDateTime, new_id
-from kiosk.journal import audit, emit
-from kiosk.outcomes import CheckinResult, Outcome, ParkingInfo, SessionInfo
-from kiosk.parking.code import short_code
-from kiosk.parking.issue import issue_ticket
-from kiosk.patients import find_by_national_number, initial_name
+from kiosk.domain import progress
+from kiosk.domain.journal import audit, emit
+from kiosk.domain.outcomes import CheckinResult, Outcome, ParkingInfo, SessionInfo
+from kiosk.domain.parking.code import short_code
+from kiosk.domain.parking.issue import issue_ticket
+from kiosk.domain.patients import find_by_national_number, initial_name
 from kiosk.programme.model import Phase, Programme
 
 

@@ -15,7 +15,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.clock import local_day_bounds
+from kiosk.core.clock import local_day_bounds
 from kiosk.db.models import (
     Alert,
     Booking,
@@ -26,9 +26,9 @@ from kiosk.db.models import (
 )
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
-from kiosk.journal import emit
+from kiosk.domain.journal import emit
+from kiosk.domain.progress import attended_of, count_attended
 from kiosk.programme.model import Phase, Programme, Texts
-from kiosk.progress import attended_of, count_attended
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ import datetime as dt
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from kiosk.config import Settings
+from kiosk.core.config import Settings
 from kiosk.db.models import ParkingTicket
 from kiosk.db.types import new_id
-from kiosk.journal import emit
-from kiosk.parking.code import SITE_ID, TicketCode
-from kiosk.parking.keys import Keyring, ParkingNotConfigured
+from kiosk.domain.journal import emit
+from kiosk.domain.parking.code import SITE_ID, TicketCode
+from kiosk.domain.parking.keys import Keyring, ParkingNotConfigured
 
 RANGE_SIZE = 10**8
 """Ticket numbers per kiosk: kiosk 7 issues 0700000001, 0700000002, ..."""
@@ -67,7 +67,7 @@ def issue_ticket(
     """The parking ticket of a booking: the existing one, else a new one added to ``db``.
 
     Runs inside the caller's transaction (adds the ticket and its outbox event; no commit). Raises
-    :class:`~kiosk.parking.keys.ParkingNotConfigured` before touching the session when no
+    :class:`~kiosk.domain.parking.keys.ParkingNotConfigured` before touching the session when no
     signing key is configured or the site id cannot be written in a code.
     """
     existing = db.scalar(_OF_BOOKING, {"booking_id": booking_id})

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk.reception_pin import PinFormatError, parse_hash
+from kiosk.core.reception_pin import PinFormatError, parse_hash
 
 if TYPE_CHECKING:
     from devices.eid.trust import TrustedRoots
@@ -85,7 +85,7 @@ class Settings:
     printer: str = "file"
     printer_target: str = ""
     log_target: str = "stderr"
-    """Where log events go: stderr, journal (native protocol) or file; see kiosk.logs."""
+    """Where log events go: stderr, journal (native protocol) or file; see kiosk.core.logs."""
     log_level: str = "INFO"
     log_file: str = ""
     backup_keep: int = 14

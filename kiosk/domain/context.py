@@ -9,12 +9,12 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.attendance import Attendance
-from kiosk.checkin import CheckinEngine
-from kiosk.clock import Clock, SystemClock
-from kiosk.config import ConfigError, Settings
+from kiosk.core.clock import Clock, SystemClock
+from kiosk.core.config import ConfigError, Settings
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
+from kiosk.domain.attendance import Attendance
+from kiosk.domain.checkin import CheckinEngine
 from kiosk.programme import Programme, load_programmes
 
 

@@ -41,7 +41,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
-from kiosk.config import Settings
+from kiosk.core.config import Settings
 
 JOURNAL_SOCKET = Path("/run/systemd/journal/socket")
 REDACTED_NUMBER = "[national-number]"

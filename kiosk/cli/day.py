@@ -11,8 +11,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from devices.eid.national_number import InvalidNationalNumber
-from kiosk import demo
-from kiosk.checkin import IdentityEvidence
 from kiosk.cli.common import (
     UsageError,
     parse_date,
@@ -20,16 +18,18 @@ from kiosk.cli.common import (
     print_json,
     settings,
 )
-from kiosk.clock import BRUSSELS, SettableClock, SystemClock, local
-from kiosk.config import demo_config_text, load
-from kiosk.context import KioskContext, open_context, redacted_url, sqlite_path
+from kiosk.core.clock import BRUSSELS, SettableClock, SystemClock, local
+from kiosk.core.config import demo_config_text, load
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.models import Patient
-from kiosk.outcomes import CheckinResult
+from kiosk.domain import demo
+from kiosk.domain.checkin import IdentityEvidence
+from kiosk.domain.context import KioskContext, open_context, redacted_url, sqlite_path
+from kiosk.domain.outcomes import CheckinResult
+from kiosk.domain.register import COLUMNS, register_for
+from kiosk.domain.today import day_view
 from kiosk.programme.model import text_in
-from kiosk.register import COLUMNS, register_for
-from kiosk.today import day_view
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

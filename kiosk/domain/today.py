@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from kiosk.clock import local_day_bounds
-from kiosk.config import CheckinWindow
+from kiosk.core.clock import local_day_bounds
+from kiosk.core.config import CheckinWindow
 from kiosk.db.models import Booking, BookingStatus, Enrolment
 from kiosk.db.models import Session as SessionRow
 from kiosk.programme.model import Programme, Texts

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from kiosk.clock import local
+from kiosk.core.clock import local
 from kiosk.db.models import Absence, Booking, BookingStatus, CheckIn, Enrolment
 from kiosk.db.models import Session as SessionRow
-from kiosk.outcomes import Progress, Reminder, Special
+from kiosk.domain.outcomes import Progress, Reminder, Special
 from kiosk.programme.model import Phase, Programme
 
 DEADLINE_WARNING_DAYS = 28

@@ -1,6 +1,6 @@
 """Texts and dates in the patient's language: gettext catalogues read from the ``.po`` files.
 
-The catalogues live in ``kiosk/locale/<lang>/LC_MESSAGES/kiosk.po`` and are read with Babel at
+The catalogues live in ``kiosk/core/locale/<lang>/LC_MESSAGES/kiosk.po`` and are read with Babel at
 run time, so a fresh ``pip install -e .`` needs no compile step. Source texts are English; a
 missing translation falls back on the English text (and ``tests/ui`` fails on it).
 """
@@ -15,7 +15,7 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.pofile import read_po
 
-from kiosk.clock import local
+from kiosk.core.clock import local
 
 LANGUAGES = ("nl", "fr", "en", "de")
 LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English", "de": "Deutsch"}

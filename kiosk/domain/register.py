@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from kiosk import progress
-from kiosk.clock import local_day_bounds
+from kiosk.core.clock import local_day_bounds
 from kiosk.db.models import Booking, CheckIn, Enrolment, Site
 from kiosk.db.models import Session as SessionRow
+from kiosk.domain import progress
 from kiosk.programme.model import Programme
 
 COLUMNS = (
