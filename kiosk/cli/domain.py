@@ -22,9 +22,10 @@ from kiosk.cli.common import (
 )
 from kiosk.clock import BRUSSELS, SettableClock, SystemClock, local
 from kiosk.config import demo_config_text, load
-from kiosk.context import KioskContext, open_context, redacted_url, sqlite_path
+from kiosk.context import KioskContext, open_context, redacted_url
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
+from kiosk.db.files import check_database_file, is_encrypted, sqlite_path
 from kiosk.db.models import Patient
 from kiosk.outcomes import CheckinResult
 from kiosk.programme.model import text_in
@@ -87,6 +88,8 @@ def _clear_demo_target(url: str, *, if_empty: bool, force: bool) -> bool:
         if not path.exists():
             return True
         if if_empty:
+            # A damaged or empty file is no demo to keep: refuse it, never run on it.
+            check_database_file(path, encrypted=is_encrypted(url))
             print(f"demo database already there: {path}")
             return False
         if not force:

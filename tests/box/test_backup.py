@@ -79,12 +79,15 @@ def test_restore_refuses_a_file_that_is_not_a_kiosk_database(demo_dir: Path) -> 
     with sqlite3.connect(junk) as db:
         db.execute("CREATE TABLE t (a)")
     result = run_kiosk(demo_dir, "restore", str(junk))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "not a kiosk database" in result.stderr
     text = demo_dir / "notes.txt"
     text.write_text("hello", encoding="utf-8")
     result = run_kiosk(demo_dir, "restore", str(text))
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2
+    assert result.stderr == f"kiosk: {text} is not a SQLite database; restore a backup " + (
+        "(`kiosk restore`) or move it away\n"
+    )
 
 
 def test_backup_without_a_database_is_one_clear_error(tmp_path: Path) -> None:

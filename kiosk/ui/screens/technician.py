@@ -15,7 +15,8 @@ from textual.widgets import Static
 from devices.printer.interface import PrinterStatus
 from kiosk import __version__
 from kiosk.clock import local
-from kiosk.context import redacted_url, sqlite_path
+from kiosk.context import redacted_url
+from kiosk.db.files import sqlite_path
 from kiosk.health import DatabaseHealth, database_health
 from kiosk.i18n import Translator
 from sync.status import SyncStatus, sync_status
