@@ -69,10 +69,13 @@ def snapshot(folder: Path, *, ignore: tuple[str, ...] = ("logs",)) -> dict[str, 
     """Every file under ``folder`` with its content (None for a folder), to prove nothing changed.
 
     Folders named in ``ignore`` are left out (by default the logs: a command may log that it
-    refused the file).
+    refused the file), and so are SQLite's shared-memory index and an empty write-ahead log,
+    which come and go with every connection and hold no data.
     """
     return {
         str(p.relative_to(folder)): (None if p.is_dir() else p.read_bytes())
         for p in sorted(folder.rglob("*"))
         if not set(ignore) & set(p.relative_to(folder).parts)
+        and not p.name.endswith("-shm")
+        and not (p.name.endswith("-wal") and p.stat().st_size == 0)
     }

@@ -126,6 +126,7 @@ def backup(settings: Settings, *, keep: int | None = None, now: dt.datetime | No
     database = database_of(settings)
     _whole(database.path, database.key)
     folder = backup_dir(settings)
+    new_folder = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
@@ -141,6 +142,8 @@ def backup(settings: Settings, *, keep: int | None = None, now: dt.datetime | No
         partial.replace(target)
     except BaseException:
         partial.unlink(missing_ok=True)
+        if new_folder:
+            folder.rmdir()  # a failed first backup leaves no trace either
         raise
     prune(folder, keep if keep is not None else settings.backup_keep)
     return target

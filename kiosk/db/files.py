@@ -103,5 +103,8 @@ def translate_sqlite_error(error: BaseException, path: Path) -> DatabaseFileErro
     if primary == _FULL or "disk is full" in text:
         return DatabaseFileError(f"{path}: the disk is full, nothing was written")
     if primary in _UNWRITABLE or "readonly" in text or "unable to open" in text:
-        return DatabaseFileError(f"{path} cannot be used (SQLite: {text})")
+        # A full disk often shows as an I/O error: SQLite must grow its shared-memory file.
+        return DatabaseFileError(
+            f"{path} cannot be used (SQLite: {text}); is the disk full or the file read-only?"
+        )
     return None

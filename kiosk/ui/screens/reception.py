@@ -33,6 +33,7 @@ from kiosk.ui.messages import AttendanceChanged, ReloadDay
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
 from kiosk.ui.screens.reason_prompt import ReasonPrompt
+from kiosk.writing import write_whole
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -427,8 +428,8 @@ class ReceptionScreen(Screen[None]):
 
         def job() -> str:
             folder.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600, exist_ok=True)  # names and birth dates: staff only
-            path.write_text(attendance_csv(sessions, language=tr.language), encoding="utf-8")
+            # Names and birth dates: staff only (0600); a full disk keeps the previous export.
+            write_whole(path, attendance_csv(sessions, language=tr.language), mode=0o600)
             return tr("Exported to {path}", path=str(path))
 
         self._run(job)
