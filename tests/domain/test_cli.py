@@ -38,6 +38,9 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         (("register", "--date", "9999-12-31"), "days from 2000-01-01 to 2099-12-31"),
         (("close-day", "--date", "0001-01-01"), "days from 2000-01-01 to 2099-12-31"),
         (("parking", "verify", "010-0000-001-15", "--at", "0001-01-01T00:00"), "2099-12-31"),
+        (("card", "read", "--timeout", "nan"), "seconds must be from 0 to"),
+        (("card", "watch", "--duration", "1e300"), "seconds must be from 0 to"),
+        (("card", "emulate", "--bank-card", "--port", "99999"), "a port is from 1 to 65535"),
         # A national number typed in the wrong place does not come back.
         (("today", "--date", "12345678901"), "'[national-number]' is not a date"),
         (("close-day", "--date", "yesterday"), "not a date"),
