@@ -16,6 +16,7 @@ from typing import NoReturn
 from kiosk import __version__
 from kiosk.cli.common import CommandError, UsageError
 from kiosk.config import ConfigError
+from kiosk.db.files import DatabaseFileError
 from kiosk.logs import redact, setup_early_logging
 from kiosk.programme import ProgrammeError
 
@@ -88,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(argv).parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (UsageError, ConfigError, ProgrammeError) as exc:
+    except (UsageError, ConfigError, ProgrammeError, DatabaseFileError) as exc:
         _say(str(exc))
         return 2
     except CommandError as exc:

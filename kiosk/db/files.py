@@ -12,10 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from kiosk.config import ConfigError
-
 SQLITE_HEADER = b"SQLite format 3\x00"
 """The first 16 bytes of every (unencrypted) SQLite database file."""
 _HEADER_SIZE = 100
@@ -29,12 +25,19 @@ _FULL = 13
 _UNWRITABLE = frozenset({3, 8, 10, 14})
 
 
-class DatabaseFileError(ConfigError):
-    """A database file cannot be used (empty, damaged, not SQLite, disk full, read-only)."""
+class DatabaseFileError(Exception):
+    """A database file cannot be used (empty, damaged, not SQLite, disk full, read-only).
+
+    Not a ``ConfigError``: the file may be fixed or restored while the program runs, so the
+    kiosk's screen waits and retries, where a command stops with exit code 2.
+    """
 
 
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite (or SQLCipher) URL; None for other databases and ``:memory:``."""
+    # SQLAlchemy here, not above: the command line imports this module for its error alone.
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
@@ -43,6 +46,8 @@ def sqlite_path(url: str) -> Path | None:
 
 def is_encrypted(url: str) -> bool:
     """True for a SQLCipher URL: its file has no plain SQLite header to check."""
+    from sqlalchemy.engine import make_url
+
     return make_url(url).get_driver_name() == "pysqlcipher"
 
 
