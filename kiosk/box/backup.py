@@ -175,12 +175,16 @@ def restore(settings: Settings, source: Path) -> Path | None:
     safety: Path | None = None
     if database.path.exists():
         try:
+            _check(database.path, database.key)
+        except BackupError:
+            # The live file is damaged, the usual reason to restore: no copy can be made of it,
+            # so it is kept as it is. (A full disk fails the safety copy below instead, and the
+            # restore stops with the live file untouched.)
+            safety = _set_aside(database.path, backup_dir(settings))
+        else:
             # The safety copy does not count against [backup] keep: it must not push out a good
             # backup.
             safety = backup(settings, keep=len(list_backups(backup_dir(settings))) + 1)
-        except BackupError:
-            # The live file is damaged, the usual reason to restore: keep it as it is instead.
-            safety = _set_aside(database.path, backup_dir(settings))
     database.path.parent.mkdir(parents=True, exist_ok=True)
     _copy(source, database.path, database.key)
     return safety

@@ -10,6 +10,7 @@ import pytest
 
 from kiosk.box.backup import BackupError, backup, list_backups, restore
 from kiosk.config import load
+from kiosk.db.files import SQLITE_HEADER
 from tests.commands import run_kiosk
 
 
@@ -116,7 +117,7 @@ def test_the_encrypted_database_is_unreadable_without_the_credential(tmp_path: P
     made = run_kiosk(data, "demo-data", "--patients", "5", **env)
     assert made.returncode == 0, made.stderr
     database = data / "kiosk.sqlite"
-    assert not database.read_bytes().startswith(b"SQLite format 3")
+    assert not database.read_bytes().startswith(SQLITE_HEADER)
     with sqlite3.connect(database) as db, pytest.raises(sqlite3.DatabaseError):
         db.execute("SELECT count(*) FROM bookings").fetchone()
     assert run_kiosk(data, "today", **env).returncode == 0
@@ -126,7 +127,7 @@ def test_the_encrypted_database_is_unreadable_without_the_credential(tmp_path: P
     backed = run_kiosk(data, "backup", "--json", **env)
     assert backed.returncode == 0, backed.stderr
     copy = list_backups(data / "backups")[-1]
-    assert not copy.read_bytes().startswith(b"SQLite format 3")
+    assert not copy.read_bytes().startswith(SQLITE_HEADER)
     restored = run_kiosk(data, "restore", str(copy), **env)
     assert restored.returncode == 0, restored.stderr
     doctor = run_kiosk(data, "doctor", "--json", **env)

@@ -256,3 +256,16 @@ def test_demo_data_on_a_full_disk_leaves_nothing_behind(tmp_path: Path) -> None:
         assert result.stderr.endswith("No space left on device\n")
         assert len(result.stderr.splitlines()) == 1
         assert sorted(p.name for p in disk.iterdir()) == ["filler"]
+
+
+def test_restore_on_a_full_disk_leaves_the_live_database_as_it_was(demo_dir: Path) -> None:
+    made = run_kiosk(demo_dir, "backup")
+    assert made.returncode == 0, made.stderr
+    (good,) = (demo_dir / "backups").glob("kiosk-*.sqlite")
+    with _full_disk(demo_dir):
+        before = snapshot(demo_dir)
+        result = run_kiosk(demo_dir, "restore", str(good))
+        after = snapshot(demo_dir)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert after == before
