@@ -16,7 +16,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 """The first 16 bytes of every (unencrypted) SQLite database file."""
 _HEADER_SIZE = 100
 _MIN_PAGE = 512
-_RESTORE_HINT = "restore a backup (`kiosk restore`) or move it away"
+_RESTORE_HINT = "restore a backup or move it away"
 
 # SQLite's primary result codes (the low byte of an extended code), by what they mean here:
 # CORRUPT and NOTADB; FULL; PERM, READONLY, IOERR and CANTOPEN.

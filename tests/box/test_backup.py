@@ -86,8 +86,8 @@ def test_restore_refuses_a_file_that_is_not_a_kiosk_database(demo_dir: Path) -> 
     text.write_text("hello", encoding="utf-8")
     result = run_kiosk(demo_dir, "restore", str(text))
     assert result.returncode == 2
-    assert result.stderr == f"kiosk: {text} is not a SQLite database; restore a backup " + (
-        "(`kiosk restore`) or move it away\n"
+    assert result.stderr == (
+        f"kiosk: {text} is not a SQLite database; restore a backup or move it away\n"
     )
 
 

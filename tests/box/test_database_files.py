@@ -65,8 +65,7 @@ def test_an_empty_file_is_never_made_into_a_database(demo_dir: Path, command: tu
     result = run_kiosk(demo_dir, *command)
     assert result.returncode == 2, result.stderr
     assert _one_line(result.stderr) == (
-        f"kiosk: {database} is empty (0 bytes), not a database; "
-        "restore a backup (`kiosk restore`) or move it away"
+        f"kiosk: {database} is empty (0 bytes), not a database; restore a backup or move it away"
     )
     assert snapshot(demo_dir) == before
 
