@@ -26,6 +26,7 @@ from kiosk.box.permissions import config_file_problems
 from kiosk.core.config import ConfigError, Settings, load
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
+from kiosk.db.files import DatabaseFileError, check_database_file, is_encrypted, sqlite_path
 from kiosk.db.models import OutboxEvent
 from sync.push import role_identity
 from sync.status import sync_status
@@ -106,18 +107,33 @@ def check_config(explicit: Path | None) -> tuple[Check, Settings | None]:
 
 
 def check_local_database(settings: Settings) -> Check:
-    """The kiosk's database exists and is at the migration level this code expects."""
+    """The kiosk's database is a whole, undamaged file at the migration level this code expects.
+
+    Besides the header check every engine makes, SQLite's ``quick_check`` reads every page, so
+    a file damaged where no command has looked yet fails here too.
+    """
     name = "local database"
-    url = make_url(settings.local_url)
-    if not local_database_file_exists(settings):
-        return _fail(name, f"no database at {url.database}")
-    engine = make_engine(settings.local_url)
+    path = sqlite_path(settings.local_url)
+    if path is not None and not path.exists():
+        return _fail(name, f"no database at {path}")
     try:
-        current = migrate.current_revision(engine)
-        head = migrate.head_revision(engine)
-    finally:
-        engine.dispose()
-    where = url.database or url.render_as_string(hide_password=True)
+        engine = make_engine(settings.local_url)
+        try:
+            current = migrate.current_revision(engine)
+            head = migrate.head_revision(engine)
+            with engine.connect() as connection:
+                verdict = (
+                    connection.exec_driver_sql("PRAGMA quick_check").scalar()
+                    if path is not None
+                    else "ok"
+                )
+        finally:
+            engine.dispose()
+    except DatabaseFileError as exc:
+        return _fail(name, str(exc))
+    where = str(path or make_url(settings.local_url).render_as_string(hide_password=True))
+    if verdict != "ok":
+        return _fail(name, f"{where} is damaged (SQLite's check: {verdict})")
     if current is None:
         return _fail(name, f"{where}: empty (no schema)")
     if current != head:
@@ -175,6 +191,10 @@ def check_central(settings: Settings, now: Callable[[], dt.datetime]) -> Check:
     name = "central database"
     url = make_url(settings.central_url)
     shown = url.render_as_string(hide_password=True)
+    central_file = sqlite_path(settings.central_url)
+    if central_file is not None and not central_file.exists():
+        # Opening it would create an empty file that sync then takes for an empty centre.
+        return _warn(name, f"no central database at {central_file} (demo set-up)")
     kwargs: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": int(CHECK_TIMEOUT_SECONDS) - 2}
@@ -210,7 +230,8 @@ def check_central(settings: Settings, now: Callable[[], dt.datetime]) -> Check:
 def check_outbox(settings: Settings) -> Check:
     """No event the centre refused lies set aside (it would never reach the centre)."""
     name = "outbox"
-    if not local_database_file_exists(settings):
+    path = sqlite_path(settings.local_url)
+    if path is not None and not path.exists():
         return _warn(name, "no local database yet")
     engine = make_engine(settings.local_url)
     try:
@@ -228,14 +249,6 @@ def check_outbox(settings: Settings) -> Check:
             "fix the cause, then kiosk sync retry",
         )
     return _ok(name, f"{status.queue} events waiting")
-
-
-def local_database_file_exists(settings: Settings) -> bool:
-    """False for a SQLite kiosk database whose file is not there (yet)."""
-    url = make_url(settings.local_url)
-    return not (
-        url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file()
-    )
 
 
 def check_disk(settings: Settings) -> Check:
@@ -260,6 +273,10 @@ def check_backups(settings: Settings, now: Callable[[], dt.datetime]) -> Check:
     if not backups:
         return _warn(name, f"none yet in {backup_dir(settings)}")
     newest = backups[-1]
+    try:
+        check_database_file(newest, encrypted=is_encrypted(settings.local_url))
+    except DatabaseFileError as exc:
+        return _warn(name, f"the newest backup is no good: {exc}")
     age = now() - dt.datetime.fromtimestamp(newest.stat().st_mtime, dt.UTC)
     detail = f"{len(backups)} kept, newest {age.total_seconds() / 3600:.0f} h old"
     return (

@@ -120,7 +120,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     try:
         path = backups.backup(cfg, keep=args.keep)
     except backups.BackupError as exc:
-        raise CommandError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     kept = backups.list_backups(path.parent)
     if args.json:
         print_json({"backup": str(path), "kept": len(kept)})
@@ -135,7 +135,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     try:
         safety = backups.restore(cfg, args.file)
     except backups.BackupError as exc:
-        raise CommandError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     print(f"restored {args.file}")
     if safety is not None:
         print(f"the replaced database was saved as {safety}")

@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     emulate = sub.add_parser("emulate", help="put a virtual card into the virtual reader (vpcd)")
     emulate.add_argument("file", type=Path, nargs="?", help="virtual card file (.json or .eid)")
     emulate.add_argument("--bank-card", action="store_true", help="play a bank card instead")
-    emulate.add_argument("--port", type=int, default=VPCD_PORT, help=f"vpcd port ({VPCD_PORT})")
+    emulate.add_argument("--port", type=_port, default=VPCD_PORT, help=f"vpcd port ({VPCD_PORT})")
     emulate.add_argument("--host", default="127.0.0.1", help="vpcd host (127.0.0.1)")
     emulate.set_defaults(handler=cmd_emulate)
 
@@ -91,13 +91,27 @@ def _pcsc_reader(args: argparse.Namespace, *, with_address: bool) -> PcscReader:
     return PcscReader(args.reader, with_address=with_address, trusted_roots=roots)
 
 
+MAX_SECONDS = 31 * 24 * 3600
+"""The longest wait a command takes (31 days): inf, nan or 1e300 overflow the waits below."""
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("seconds cannot be negative")
+    if not 0 <= value <= MAX_SECONDS:  # False for nan too
+        raise argparse.ArgumentTypeError(f"seconds must be from 0 to {MAX_SECONDS} (31 days)")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is from 1 to 65535")
     return value
 
 

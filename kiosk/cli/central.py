@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from kiosk.cli.common import CommandError, UsageError, settings
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine
-from kiosk.domain.context import sqlite_path
+from kiosk.db.files import sqlite_path
 from kiosk.programme import load_programmes
 from sync import central
 from sync.importer import ImportFailed, parse_file, store, store_programmes

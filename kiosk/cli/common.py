@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from kiosk.core import config as config_module
-from kiosk.core.clock import BRUSSELS, to_utc
+from kiosk.core.clock import BRUSSELS, DayOutOfRange, to_utc, within_range
 from kiosk.core.logs import setup_logging
 
 
@@ -33,23 +33,33 @@ def settings(args: argparse.Namespace) -> config_module.Settings:
 
 
 def parse_date(text: str) -> dt.date:
-    """An ISO date (``2026-11-23``) or ``today``; argparse type."""
+    """An ISO date (``2026-11-23``) or ``today``, within the kiosk's days; argparse type."""
     if text == "today":
         return dt.datetime.now(BRUSSELS).date()
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+    try:
+        return within_range(day)
+    except DayOutOfRange as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
 def parse_time(text: str) -> dt.datetime:
-    """An ISO date and time; without an offset it is Brussels local time. argparse type."""
+    """An ISO date and time within the kiosk's days; without an offset it is Brussels local
+    time. argparse type."""
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a date and time (use YYYY-MM-DDTHH:MM, local time)"
         ) from None
+    try:
+        # Checked before the conversion to UTC, which overflows at the calendar's ends.
+        within_range(moment.date())
+    except DayOutOfRange as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
     return to_utc(moment)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,13 +21,15 @@ from kiosk.cli.common import (
     settings,
 )
 from kiosk.core.clock import BRUSSELS, SettableClock, SystemClock, local
-from kiosk.core.config import demo_config_text, load
+from kiosk.core.config import Settings, demo_config_text, load
+from kiosk.core.writing import write_whole
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
+from kiosk.db.files import sqlite_path
 from kiosk.db.models import Patient
 from kiosk.domain import demo
 from kiosk.domain.checkin import IdentityEvidence
-from kiosk.domain.context import KioskContext, open_context, redacted_url, sqlite_path
+from kiosk.domain.context import KioskContext, open_context, redacted_url
 from kiosk.domain.outcomes import CheckinResult
 from kiosk.domain.register import COLUMNS, register_for
 from kiosk.domain.today import day_view
@@ -87,6 +91,13 @@ def _clear_demo_target(url: str, *, if_empty: bool, force: bool) -> bool:
         if not path.exists():
             return True
         if if_empty:
+            # A damaged or empty file is no demo to keep: opening it (the header check) and
+            # reading its revision (SQLite's own) refuse it, so `make run` stops here.
+            engine = make_engine(url)
+            try:
+                migrate.current_revision(engine)
+            finally:
+                engine.dispose()
             print(f"demo database already there: {path}")
             return False
         if not force:
@@ -113,19 +124,48 @@ def _clear_demo_target(url: str, *, if_empty: bool, force: bool) -> bool:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    """Write a demo configuration (when there is none) and fill a fresh demo database."""
+    """Write a demo configuration (when there is none) and fill a fresh demo database.
+
+    A run that fails (a full disk, a broken programme file) removes what it created, so the
+    next ``--if-empty`` does not find half a demo and keep it.
+    """
     if args.patients < 1 or args.patients > 100_000:
         raise UsageError("--patients must be from 1 to 100000")
-    cfg = settings(args)
+    created: list[Path] = []
+    try:
+        return _demo_data(args, settings(args), created)
+    except BaseException:
+        for path in reversed(created):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        raise
+
+
+def _demo_data(args: argparse.Namespace, cfg: Settings, created: list[Path]) -> int:
+    """The demo data command; every path it is about to create is appended to ``created``."""
+
+    def creating(path: Path) -> Path:
+        if not path.exists():
+            created.append(path)
+        return path
+
     if cfg.source is None:
+        for folder in (*reversed(cfg.data_dir.parents), cfg.data_dir):
+            creating(folder)
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        path = cfg.data_dir / "kiosk.toml"
-        path.write_text(demo_config_text(cfg.data_dir), encoding="utf-8")
-        path.chmod(0o600)
+        path = creating(cfg.data_dir / "kiosk.toml")
+        write_whole(path, demo_config_text(cfg.data_dir), mode=0o600)
         cfg = load(path)
     url = cfg.central_url if args.central else cfg.local_url
     if not _clear_demo_target(url, if_empty=args.if_empty, force=args.force):
         return 0
+    database = sqlite_path(url)
+    if database is not None:
+        for suffix in ("", "-wal", "-shm"):
+            creating(database.with_name(database.name + suffix))
+    creating(cfg.data_dir / "cards")
     context = open_context(cfg, url=url, create=True)
     try:
         with context.sessions() as db, db.begin():

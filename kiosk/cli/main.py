@@ -1,6 +1,7 @@
 """Entry point of the ``kiosk`` command: builds the parser from the command modules and turns
-every expected failure into one line on stderr and exit code 2, and an unexpected one into one
-line, exit code 70 and its redacted traceback in the log (never a raw traceback)."""
+every expected failure (bad input, a broken or damaged file, a full disk) into one redacted line
+on stderr and exit code 2, and an unexpected one into one line, exit code 70 and its redacted
+traceback in the log (never a raw traceback)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from typing import NoReturn
 from kiosk import __version__
 from kiosk.cli.common import CommandError, UsageError
 from kiosk.core.config import ConfigError
-from kiosk.core.logs import setup_early_logging
+from kiosk.core.logs import redact, setup_early_logging
+from kiosk.db.files import DatabaseFileError
 from kiosk.programme import ProgrammeError
 
 UNEXPECTED_EXIT = 70
@@ -41,7 +43,18 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error in one line."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, redact(f"{self.prog}: {message} (see `{self.prog} --help`)") + "\n")
+
+
+def _say(message: str) -> None:
+    """The command's one line on stderr, redacted like a log line: an error may quote what was
+    typed, and a national number typed in the wrong place must not come back."""
+    print(redact(f"kiosk: {message}"), file=sys.stderr)
+
+
+def _os_failure(exc: OSError) -> str:
+    reason = exc.strerror or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
 def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
@@ -77,11 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(argv).parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (UsageError, ConfigError, ProgrammeError) as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
+    except (UsageError, ConfigError, ProgrammeError, DatabaseFileError) as exc:
+        _say(str(exc))
         return 2
     except CommandError as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
+        _say(str(exc))
         return exc.code
     except KeyboardInterrupt:
         return 130
@@ -89,13 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`kiosk today | head`): not an error worth a traceback.
         sys.stderr.close()
         return 0
+    except OSError as exc:
+        # The machine refused a file (a full disk, a read-only folder): like a broken file.
+        _say(_os_failure(exc))
+        return 2
     except Exception as exc:
         # A bug: the person gets one line, the log the traceback (redacted like every record).
         logging.getLogger("kiosk").critical("unexpected failure", exc_info=True)
-        print(
-            f"kiosk: unexpected failure ({type(exc).__name__}); the log has the details",
-            file=sys.stderr,
-        )
+        _say(f"unexpected failure ({type(exc).__name__}); the log has the details")
         return UNEXPECTED_EXIT
     return code
 

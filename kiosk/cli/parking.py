@@ -6,11 +6,9 @@ import argparse
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +16,7 @@ from kiosk.cli.common import CommandError, UsageError, parse_time, print_json, s
 from kiosk.core.clock import SystemClock, local
 from kiosk.core.config import Settings
 from kiosk.db.engine import make_engine, session_factory
+from kiosk.db.files import sqlite_path
 from kiosk.db.models import ParkingTicket
 from kiosk.domain.parking.code import (
     MalformedCode,
@@ -25,6 +24,7 @@ from kiosk.domain.parking.code import (
     is_payload,
     parse_payload,
     parse_short_code,
+    short_code,
 )
 from kiosk.domain.parking.keys import config_line, generate_key
 from kiosk.domain.parking.printing import print_ticket, printer_from_settings
@@ -82,13 +82,13 @@ def _ticket_db_url(config: Settings, which: str) -> str:
 
 def _engine(config: Settings, which: str, *, must_exist: bool) -> Engine | None:
     """An engine on the tickets' database; None when its SQLite file does not exist yet."""
-    url = make_url(_ticket_db_url(config, which))
-    is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    if is_file and not Path(str(url.database)).is_file():
+    url = _ticket_db_url(config, which)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
         if must_exist:
-            raise CommandError(f"no {which} database at {url.database}")
+            raise CommandError(f"no {which} database at {path}")
         return None
-    return make_engine(_ticket_db_url(config, which))
+    return make_engine(url)
 
 
 @contextmanager
@@ -187,7 +187,7 @@ def _reprint(args: argparse.Namespace) -> int:
                 )
             )
         if ticket_id is None:
-            raise CommandError(f"no ticket {number:010d} at site {config.site_id}")
+            raise CommandError(f"no ticket {short_code(number)} at site {config.site_id}")
         outcome = print_ticket(
             sessions, printer, ticket_id, settings=config, clock=SystemClock(), reprint=True
         )

@@ -116,7 +116,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             services.context.close()
     if app.fatal_error:
         raise ConfigError(app.fatal_error)
-    return 0
+    # 1 after an exception the app could not handle, so systemd restarts the kiosk.
+    return app.return_code or 0
 
 
 def _reception_context(args: argparse.Namespace, cfg: Settings) -> KioskContext:

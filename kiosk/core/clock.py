@@ -15,6 +15,25 @@ from zoneinfo import ZoneInfo
 UTC = dt.UTC
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+"""The days the kiosk works with: every session it will see, and far enough from the calendar's
+ends (years 1 and 9999) that a day's arithmetic (its UTC bounds, the weeks around it, a ticket's
+expiry) cannot overflow."""
+
+
+class DayOutOfRange(ValueError):
+    """A day before :data:`FIRST_DAY` or after :data:`LAST_DAY`."""
+
+
+def within_range(day: dt.date) -> dt.date:
+    """``day`` itself, or :class:`DayOutOfRange` when the kiosk does not work with it."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise DayOutOfRange(
+            f"the kiosk works with days from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+        )
+    return day
+
 
 class Clock(Protocol):
     """Anything that tells the current time as an aware UTC datetime."""

@@ -16,7 +16,8 @@ Where the lines go (``[logging] target``, or ``$KIOSK_LOG_TARGET``):
   ``/run/systemd/journal/socket``, stdlib ``socket`` only), with ``KIOSK_ID`` and
   ``CORRELATION_ID`` as journal fields: ``journalctl -u rehab-kiosk CORRELATION_ID=...``.
 * ``file``: appended to ``[logging] file`` (default ``logs/kiosk.log`` in the data directory),
-  reopened when logrotate moves it.
+  reopened when logrotate moves it. A file that cannot be opened is a ``ConfigError``; a line
+  that cannot be written (a full disk) is lost, like a line the journal does not take.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
-from kiosk.core.config import Settings
+from kiosk.core.config import ConfigError, Settings
 
 JOURNAL_SOCKET = Path("/run/systemd/journal/socket")
 REDACTED_NUMBER = "[national-number]"
@@ -288,9 +289,31 @@ def _handler(settings: Settings, target: str, stream: TextIO | None) -> logging.
             if settings.log_file
             else settings.data_dir / "logs" / "kiosk.log"
         )
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            return FileHandler(path)
+        except OSError as exc:
+            # Before the command does anything: a log it cannot keep is bad configuration.
+            raise ConfigError(
+                f"[logging] file: cannot write {path} ({exc.strerror or type(exc).__name__})"
+            ) from None
     return logging.StreamHandler(stream or sys.stderr)
+
+
+class FileHandler(logging.handlers.WatchedFileHandler):
+    """Appends to the log file, reopened when logrotate moves it.
+
+    A line that cannot be written (the disk full) is counted in ``dropped`` and lost, like the
+    journal's: printing the failure would put a traceback on stderr, on the kiosk's own screen.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.dropped = 0
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """Count the lost line instead of printing a traceback."""
+        self.dropped += 1
 
 
 def setup_early_logging() -> None:

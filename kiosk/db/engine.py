@@ -8,24 +8,35 @@ error messages, so a national register number never ends up in a log through an 
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.db.files import check_database_file, is_encrypted, sqlite_path, translate_sqlite_error
 from kiosk.db.models import Base
 
 BUSY_TIMEOUT_MS = 5000
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
+
+    An existing SQLite file must pass :func:`~kiosk.db.files.check_database_file` (else
+    :class:`~kiosk.db.files.DatabaseFileError`), and the engine raises that same error when
+    SQLite later finds the file damaged, the disk full or the file read-only.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            if path.exists():
+                check_database_file(path, encrypted=is_encrypted(url))
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             hide_parameters=True,
@@ -34,9 +45,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        if path is not None:
+            event.listen(engine, "handle_error", partial(_sqlite_on_error, path))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, hide_parameters=True, **kwargs)
+
+
+def _sqlite_on_error(path: Path, context: ExceptionContext) -> None:
+    translated = translate_sqlite_error(context.original_exception, path)
+    if translated is not None:
+        raise translated from None
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

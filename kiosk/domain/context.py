@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -13,6 +12,7 @@ from kiosk.core.clock import Clock, SystemClock
 from kiosk.core.config import ConfigError, Settings
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
+from kiosk.db.files import sqlite_path
 from kiosk.domain.attendance import Attendance
 from kiosk.domain.checkin import CheckinEngine
 from kiosk.programme import Programme, load_programmes
@@ -43,14 +43,6 @@ class KioskContext:
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL, or None for other databases."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    return Path(parsed.database)
 
 
 def redacted_url(url: str) -> str:

@@ -8,9 +8,32 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from devices.eid.digits import ascii_digits
 from kiosk.db.models import Patient
 
 MAX_RESULTS = 20
+
+
+def parse_birth_date(text: str) -> dt.date | None:
+    """``23/11/1970``, ``23-11-1970``, ``23.11.1970`` or ISO, as reception types a birth date;
+    None when empty or unreadable (never an exception: the screen says "not a date")."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    for separator in "/-.":
+        parts = text.split(separator)
+        # ASCII digits only: int() refuses a superscript, and reads fullwidth digits as others.
+        if len(parts) == 3 and all(ascii_digits(p, 1, 4) for p in parts):
+            day, month, year = (int(p) for p in parts)
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                return None
+    return None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import ClassVar, Literal
@@ -89,6 +90,19 @@ class KioskApp(App[None], inherit_bindings=False):
         self.retry_seconds = RETRY_SECONDS
         self.fatal_error = ""
         """A configuration error found while opening the database: the program must stop."""
+
+    def _fatal_error(self) -> None:
+        """An exception no handler caught: log it, leave one line on the terminal, exit.
+
+        Textual's own report prints the traceback with every frame's local variables on the
+        terminal, the kiosk's screen and journald, where a national number or a name may sit.
+        The log gets the traceback redacted (like every record) and no locals.
+        """
+        error = sys.exc_info()[1] or self._exception
+        exc_info = (type(error), error, error.__traceback__) if error is not None else None
+        logger.critical("the kiosk screen failed", exc_info=exc_info)
+        name = type(error).__name__ if error is not None else "error"
+        self.panic(f"kiosk: unexpected failure ({name}); the log has the details")
 
     @property
     def staff_tr(self) -> Translator:

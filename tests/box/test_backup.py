@@ -10,6 +10,7 @@ import pytest
 
 from kiosk.box.backup import BackupError, backup, list_backups, restore
 from kiosk.core.config import load
+from kiosk.db.files import SQLITE_HEADER
 from tests.commands import run_kiosk
 
 
@@ -79,12 +80,15 @@ def test_restore_refuses_a_file_that_is_not_a_kiosk_database(demo_dir: Path) -> 
     with sqlite3.connect(junk) as db:
         db.execute("CREATE TABLE t (a)")
     result = run_kiosk(demo_dir, "restore", str(junk))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "not a kiosk database" in result.stderr
     text = demo_dir / "notes.txt"
     text.write_text("hello", encoding="utf-8")
     result = run_kiosk(demo_dir, "restore", str(text))
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"kiosk: {text} is not a SQLite database; restore a backup or move it away\n"
+    )
 
 
 def test_backup_without_a_database_is_one_clear_error(tmp_path: Path) -> None:
@@ -113,7 +117,7 @@ def test_the_encrypted_database_is_unreadable_without_the_credential(tmp_path: P
     made = run_kiosk(data, "demo-data", "--patients", "5", **env)
     assert made.returncode == 0, made.stderr
     database = data / "kiosk.sqlite"
-    assert not database.read_bytes().startswith(b"SQLite format 3")
+    assert not database.read_bytes().startswith(SQLITE_HEADER)
     with sqlite3.connect(database) as db, pytest.raises(sqlite3.DatabaseError):
         db.execute("SELECT count(*) FROM bookings").fetchone()
     assert run_kiosk(data, "today", **env).returncode == 0
@@ -123,7 +127,7 @@ def test_the_encrypted_database_is_unreadable_without_the_credential(tmp_path: P
     backed = run_kiosk(data, "backup", "--json", **env)
     assert backed.returncode == 0, backed.stderr
     copy = list_backups(data / "backups")[-1]
-    assert not copy.read_bytes().startswith(b"SQLite format 3")
+    assert not copy.read_bytes().startswith(SQLITE_HEADER)
     restored = run_kiosk(data, "restore", str(copy), **env)
     assert restored.returncode == 0, restored.stderr
     doctor = run_kiosk(data, "doctor", "--json", **env)

@@ -221,3 +221,48 @@ def test_journal_events_reach_the_journal_socket_with_their_fields(tmp_path: Pat
 
 def test_a_value_with_a_newline_is_length_prefixed() -> None:
     assert journal_datagram({"A": "x", "B": "1\n2"}) == b"A=x\nB\n\x03" + b"\0" * 7 + b"1\n2\n"
+
+
+# The kiosk's screen failing in a handler, with a national number in a local variable and in
+# the exception: Textual's own report would print both on the terminal.
+SCREEN_CRASH = """
+import sys
+from kiosk.core.clock import SystemClock
+from kiosk.core.config import load
+from kiosk.core.logs import setup_logging
+from kiosk.ui.app import KioskApp
+from kiosk.ui.services import KioskServices
+
+cfg = load()
+setup_logging(cfg, target="file")
+
+
+class Crashing(KioskApp):
+    def on_mount(self) -> None:
+        number = sys.argv[1]
+        raise ValueError(f"lookup failed for {number}")
+
+
+app = Crashing(KioskServices(cfg, SystemClock()))
+app.run(headless=True)
+sys.exit(app.return_code or 0)
+"""
+
+
+def test_a_screen_that_fails_shows_no_locals_and_logs_redacted(demo_dir: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SCREEN_CRASH, "85073003328"],
+        env=kiosk_env(demo_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1  # so systemd restarts the kiosk
+    assert "kiosk: unexpected failure (ValueError); the log has the details" in result.stderr
+    assert "85073003328" not in result.stdout + result.stderr
+    assert "number = " not in result.stderr  # no local variables
+    events = _lines((demo_dir / "logs" / "kiosk.log").read_text(encoding="utf-8"))
+    failed = next(e for e in events if e["msg"] == "the kiosk screen failed")
+    assert "lookup failed for [national-number]" in failed["exc"]
+    assert "85073003328" not in json.dumps(events)

@@ -14,32 +14,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kiosk.domain.patient_search import PatientMatch, search_patients
+from kiosk.domain.patient_search import PatientMatch, parse_birth_date, search_patients
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
 logger = logging.getLogger(__name__)
-
-
-def parse_birth_date(text: str) -> dt.date | None:
-    """``23/11/1970``, ``23-11-1970``, ``23.11.1970`` or ISO; None when empty or unreadable."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    for separator in "/-.":
-        parts = text.split(separator)
-        if len(parts) == 3 and all(p.isdigit() for p in parts):
-            day, month, year = (int(p) for p in parts)
-            try:
-                return dt.date(year, month, day)
-            except ValueError:
-                return None
-    return None
 
 
 class ManualCheckinScreen(ModalScreen[str | None]):

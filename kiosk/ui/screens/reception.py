@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Static
 
 from kiosk.core.clock import local
 from kiosk.core.i18n import N_, Translator
+from kiosk.core.writing import write_whole
 from kiosk.domain.alerts import AlertView, DueToday, due_today, open_alerts
 from kiosk.domain.attendance import AttendanceError
 from kiosk.domain.day_csv import attendance_csv
@@ -428,8 +429,8 @@ class ReceptionScreen(Screen[None]):
 
         def job() -> str:
             folder.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600, exist_ok=True)  # names and birth dates: staff only
-            path.write_text(attendance_csv(sessions, language=tr.language), encoding="utf-8")
+            # Names and birth dates: staff only (0600); a full disk keeps the previous export.
+            write_whole(path, attendance_csv(sessions, language=tr.language), mode=0o600)
             return tr("Exported to {path}", path=str(path))
 
         self._run(job)

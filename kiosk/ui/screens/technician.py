@@ -16,7 +16,8 @@ from devices.printer.interface import PrinterStatus
 from kiosk import __version__
 from kiosk.core.clock import local
 from kiosk.core.i18n import Translator
-from kiosk.domain.context import redacted_url, sqlite_path
+from kiosk.db.files import sqlite_path
+from kiosk.domain.context import redacted_url
 from kiosk.domain.health import DatabaseHealth, database_health
 from sync.status import SyncStatus, sync_status
 
