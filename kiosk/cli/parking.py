@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,7 +17,6 @@ from kiosk.core.clock import SystemClock, local
 from kiosk.core.config import Settings
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.files import sqlite_path
-from kiosk.db.models import ParkingTicket
 from kiosk.domain.parking.code import (
     MalformedCode,
     Verdict,
@@ -28,7 +27,7 @@ from kiosk.domain.parking.code import (
 )
 from kiosk.domain.parking.keys import config_line, generate_key
 from kiosk.domain.parking.printing import print_ticket, printer_from_settings
-from kiosk.domain.parking.verify import redeem, verify
+from kiosk.domain.parking.verify import find_ticket, redeem, verify
 
 
 def register(subparsers: Any) -> None:
@@ -180,12 +179,8 @@ def _reprint(args: argparse.Namespace) -> int:
     with _ticket_sessions(config, "local", must_exist=True) as sessions:
         assert sessions is not None
         with sessions() as db:
-            ticket_id = db.scalar(
-                select(ParkingTicket.id).where(
-                    ParkingTicket.site_id == config.site_id,
-                    ParkingTicket.ticket_number == number,
-                )
-            )
+            ticket = find_ticket(db, config.site_id, number)
+            ticket_id = ticket.id if ticket is not None else None
         if ticket_id is None:
             raise CommandError(f"no ticket {short_code(number)} at site {config.site_id}")
         outcome = print_ticket(

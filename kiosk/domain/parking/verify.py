@@ -25,7 +25,8 @@ from kiosk.domain.parking.code import (
 )
 
 
-def _find(db: Session, site_id: str, ticket_number: int) -> ParkingTicket | None:
+def find_ticket(db: Session, site_id: str, ticket_number: int) -> ParkingTicket | None:
+    """The ticket with this number at this site, if one was issued."""
     return db.scalar(
         select(ParkingTicket).where(
             ParkingTicket.site_id == site_id, ParkingTicket.ticket_number == ticket_number
@@ -51,7 +52,7 @@ def verify(
         if verdict.reason not in (None, Reason.EXPIRED) or db is None:
             return verdict
         assert verdict.ticket is not None
-        row = _find(db, site_id, verdict.ticket.ticket_number)
+        row = find_ticket(db, site_id, verdict.ticket.ticket_number)
         if row is not None and row.redeemed_at is not None:
             return Verdict(Reason.ALREADY_USED, verdict.ticket, redeemed_at=row.redeemed_at)
         return verdict
@@ -61,7 +62,7 @@ def verify(
         return Verdict(Reason.MALFORMED, detail=str(exc))
     if db is None:
         return Verdict(Reason.UNKNOWN_TICKET, detail="a short code is checked in the database")
-    row = _find(db, site_id, number)
+    row = find_ticket(db, site_id, number)
     if row is None:
         return Verdict(Reason.UNKNOWN_TICKET)
     fields = TicketCode(row.key_id, row.site_id, row.ticket_number, row.expires_at)
@@ -85,7 +86,7 @@ def redeem(
     if not verdict.valid:
         return verdict
     assert verdict.ticket is not None
-    row = _find(db, site_id, verdict.ticket.ticket_number)
+    row = find_ticket(db, site_id, verdict.ticket.ticket_number)
     if row is None:
         return Verdict(Reason.UNKNOWN_TICKET, verdict.ticket, detail="not in this database")
     marked = db.execute(
