@@ -8,8 +8,9 @@ import signal
 import threading
 from types import FrameType
 
-from kiosk.cli.common import CommandError, print_json, settings
+from kiosk.cli.common import CommandError, UsageError, print_json, settings
 from kiosk.core.clock import SystemClock, local
+from kiosk.db.files import sqlite_path
 from kiosk.domain.context import open_context
 from sync.push import requeue_set_aside
 from sync.service import SyncService
@@ -57,6 +58,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 again = requeue_set_aside(db)
             print(f"{again} set-aside events queued again; the next round sends them")
             return 0
+        central_file = sqlite_path(cfg.central_url)
+        if central_file is not None and not central_file.exists():
+            # Connecting would create an empty centre: every booking would seem cancelled.
+            raise UsageError(
+                f"no central database at {central_file} "
+                "(run `kiosk central init`, or `kiosk demo-data --central` for a demo)"
+            )
         service = SyncService(
             context.sessions,
             cfg.central_url,

@@ -68,3 +68,14 @@ def test_refused_events_are_loud_and_can_be_queued_again(tmp_path: Path) -> None
     assert again.returncode == 0 and again.stdout.startswith("1 set-aside events queued again")
     status = json.loads(run_kiosk(tmp_path, "sync", "status", "--json").stdout)
     assert (status["queue"], status["set_aside"]) == (1, 0)
+
+
+def test_sync_without_a_central_database_is_one_line_and_creates_none(tmp_path: Path) -> None:
+    central = tmp_path / "nowhere" / "central.sqlite"
+    (tmp_path / "kiosk.toml").write_text(
+        f'site_id = "GENK"\ncentral_url = "sqlite:///{central}"\n', encoding="utf-8"
+    )
+    done = run_kiosk(tmp_path, "sync", "--once")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "no central database at" in done.stderr
+    assert not central.exists()
