@@ -23,7 +23,6 @@ from kiosk.domain.parking.code import (
     is_payload,
     parse_payload,
     parse_short_code,
-    short_code,
 )
 from kiosk.domain.parking.keys import config_line, generate_key
 from kiosk.domain.parking.printing import print_ticket, printer_from_settings
@@ -172,7 +171,7 @@ def _reprint(args: argparse.Namespace) -> int:
         number = (
             parse_payload(args.code)[0].ticket_number
             if is_payload(args.code)
-            else parse_short_code(args.code)
+            else parse_short_code(args.code).ticket_number
         )
     except MalformedCode as exc:
         raise UsageError(f"{args.code!r} is not a parking code: {exc}") from None
@@ -182,7 +181,7 @@ def _reprint(args: argparse.Namespace) -> int:
             ticket = find_ticket(db, config.site_id, number)
             ticket_id = ticket.id if ticket is not None else None
         if ticket_id is None:
-            raise CommandError(f"no ticket {short_code(number)} at site {config.site_id}")
+            raise CommandError(f"no ticket {number:010d} at site {config.site_id}")
         outcome = print_ticket(
             sessions, printer, ticket_id, settings=config, clock=SystemClock(), reprint=True
         )

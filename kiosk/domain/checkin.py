@@ -32,8 +32,7 @@ from kiosk.db.types import UTCDateTime, new_id
 from kiosk.domain import progress
 from kiosk.domain.journal import audit, emit
 from kiosk.domain.outcomes import CheckinResult, Outcome, ParkingInfo, SessionInfo
-from kiosk.domain.parking.code import short_code
-from kiosk.domain.parking.issue import issue_ticket
+from kiosk.domain.parking.issue import issue_ticket, ticket_short_code
 from kiosk.domain.patients import find_by_national_number, initial_name
 from kiosk.programme.model import Phase, Programme
 
@@ -348,7 +347,7 @@ class CheckinEngine:
         )
         return ParkingInfo(
             payload=ticket.payload,
-            short_code=short_code(ticket.ticket_number),
+            short_code=ticket_short_code(ticket, self._settings.parking.keys),
             expires_at=ticket.expires_at,
             ticket_id=ticket.id,
             printed=ticket.printed_at is not None,

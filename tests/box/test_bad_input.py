@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +42,8 @@ def expected(demo_template: Path) -> Expected:
     return Expected(national_number, start + "+00:00", day)
 
 
-NO_TICKET = short_code(199_999_999)  # well-formed, never issued: the demo's kiosk is number 1
+# Well-formed, never issued (the demo's kiosk is number 1): right check digits, any secret.
+NO_TICKET = short_code(199_999_999, "GENK", bytes(32))
 
 # Each command with arguments that work on a whole demo (a check-in that checks in, a day that
 # has sessions); the bad input then spoils one thing.
@@ -220,6 +222,8 @@ def test_a_log_line_the_full_disk_cannot_take_costs_the_line_not_the_command(
         _log_into(demo_dir, logs / "kiosk.log")
         _fill(logs)
         # sync logs a warning when the centre has no schema: that line has nowhere to go.
+        with sqlite3.connect(demo_dir / "central.sqlite") as centre:
+            centre.execute("CREATE TABLE unrelated (n INTEGER)")
         result = run_kiosk(demo_dir, "sync", "--once", KIOSK_LOG_LEVEL="DEBUG")
         assert (logs / "kiosk.log").read_bytes() == b""
     assert result.returncode == 1

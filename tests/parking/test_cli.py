@@ -15,6 +15,7 @@ from kiosk.core.config import Settings
 from kiosk.db.models import ParkingTicket
 from kiosk.domain.parking.code import short_code
 from kiosk.domain.parking.issue import issue_ticket
+from tests.parking.conftest import VECTOR_KEY
 
 END = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 VECTOR_PAYLOAD = "RK1:K1:GENK:0100000001:202603021100:ZWD4LN7OFUY2AN7R"
@@ -138,10 +139,20 @@ def test_short_code_and_redeem_twice(
     config: Path, where: str, ticket: ParkingTicket, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert ticket.payload == VECTOR_PAYLOAD
-    code = short_code(ticket.ticket_number)
+    code = short_code(ticket.ticket_number, ticket.site_id, VECTOR_KEY)
     assert run_on(config, where, "verify", code, "--at", "2026-03-02T11:30") == 0
     assert capsys.readouterr().out.startswith("valid\nsite: GENK\nticket: 0100000001\n")
-    assert run_on(config, where, "verify", "010-0000-002-14", "--at", "2026-03-02T11:30") == 1
+    assert (
+        run_on(
+            config,
+            where,
+            "verify",
+            short_code(100000002, "GENK", VECTOR_KEY),
+            "--at",
+            "2026-03-02T11:30",
+        )
+        == 1
+    )
     assert capsys.readouterr().out == "invalid: unknown ticket\n"
 
     assert run_on(config, where, "redeem", VECTOR_PAYLOAD, "--at", "2026-03-02T11:40") == 0
@@ -168,7 +179,7 @@ def test_reprint_and_printer_status(
 ) -> None:
     assert run(config, "printer-status") == 0
     assert capsys.readouterr().out == "ready\n"
-    assert run(config, "reprint", short_code(ticket.ticket_number)) == 0
+    assert run(config, "reprint", short_code(ticket.ticket_number, ticket.site_id, VECTOR_KEY)) == 0
     assert capsys.readouterr().out == "printed ticket 0100000001\n"
     assert (tmp_path / "tickets" / "GENK-0100000001.txt").is_file()
 

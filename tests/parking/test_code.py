@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 from kiosk.domain.parking.code import (
     MalformedCode,
     Reason,
+    ShortCode,
     TicketCode,
     check_digits,
     parse_payload,
     parse_short_code,
+    secret_digits,
     short_code,
     tag,
     verify_payload,
@@ -30,13 +32,13 @@ QR_ALPHANUMERIC = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 #     | base32 | cut -c1-16
 VECTOR = TicketCode("K1", "GENK", 100000001, dt.datetime(2026, 3, 2, 11, 0, tzinfo=UTC))
 VECTOR_PAYLOAD = "RK1:K1:GENK:0100000001:202603021100:ZWD4LN7OFUY2AN7R"
-VECTOR_SHORT = "010-0000-001-15"
+VECTOR_SHORT = "0100-0000-0137-7546"  # ticket 0100000001, secret 3775, check 46
 
 
 def test_fixed_vector() -> None:
     assert VECTOR.message == "RK1:K1:GENK:0100000001:202603021100"
     assert VECTOR.payload(VECTOR_KEY) == VECTOR_PAYLOAD
-    assert short_code(VECTOR.ticket_number) == VECTOR_SHORT
+    assert short_code(VECTOR.ticket_number, "GENK", VECTOR_KEY) == VECTOR_SHORT
     verdict = verify_payload(
         VECTOR_PAYLOAD, keys={"K1": VECTOR_KEY}, site_id="GENK", at=VECTOR.expires_at
     )
@@ -149,24 +151,42 @@ def test_any_one_character_change_is_refused(changed: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("number", "digits"), [(0, "97"), (97, "97"), (96, "01"), (1, "96"), (100000001, "15")]
+    ("digits", "check"),
+    [("0" * 14, "97"), ("0" * 12 + "97", "97"), ("0" * 12 + "96", "01"), ("0" * 13 + "1", "96")],
 )
-def test_check_digits(number: int, digits: str) -> None:
-    assert check_digits(number) == digits
-    assert parse_short_code(short_code(number)) == number
+def test_check_digits(digits: str, check: str) -> None:
+    assert check_digits(digits) == check
+
+
+@given(st.integers(0, 9_999_999_999), st.sampled_from(["GENK", "HASSELT"]))
+def test_a_short_code_reads_back_as_its_ticket_and_secret(number: int, site: str) -> None:
+    typed = parse_short_code(short_code(number, site, VECTOR_KEY))
+    assert typed.ticket_number == number
+    assert typed.matches(site, VECTOR_KEY)
+    assert not typed.matches(site, b"another key" * 3)
 
 
 def test_short_code_is_grouped_and_typed_loosely() -> None:
-    assert short_code(9_999_999_999) == "999-9999-999-" + check_digits(9_999_999_999)
-    assert parse_short_code("010 0000 001 15") == 100000001
-    assert parse_short_code("010000000115") == 100000001
+    assert short_code(9_999_999_999, "GENK", VECTOR_KEY).startswith("9999-9999-99")
+    expected = ShortCode(100000001, "3775")
+    assert parse_short_code("0100 0000 0137 7546") == expected
+    assert parse_short_code("0100000001377546") == expected
+
+
+def test_the_secret_digits_differ_between_neighbours_and_sites() -> None:
+    # Sequential ticket numbers must not give guessable codes.
+    secrets = {secret_digits(n, "GENK", VECTOR_KEY) for n in range(100000001, 100000201)}
+    assert len(secrets) > 150
+    assert secret_digits(100000001, "GENK", VECTOR_KEY) != secret_digits(
+        100000001, "HASSELT", VECTOR_KEY
+    )
 
 
 @given(_changes(VECTOR_SHORT))
 def test_short_code_typing_errors_are_caught(changed: str) -> None:
     # Dashes and spaces are for reading only: changing them changes nothing.
     if changed.replace("-", "").replace(" ", "") == VECTOR_SHORT.replace("-", ""):
-        assert parse_short_code(changed) == VECTOR.ticket_number
+        assert parse_short_code(changed).ticket_number == VECTOR.ticket_number
         return
     with pytest.raises(MalformedCode):
         parse_short_code(changed)

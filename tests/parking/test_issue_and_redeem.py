@@ -12,8 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.core.config import ParkingSettings, Settings
 from kiosk.db.models import ParkingTicket
-from kiosk.domain.parking.code import Reason, parse_payload, short_code
-from kiosk.domain.parking.issue import expiry, issue_ticket
+from kiosk.domain.parking.code import (
+    Reason,
+    check_digits,
+    parse_payload,
+    parse_short_code,
+    short_code,
+)
+from kiosk.domain.parking.issue import expiry, issue_ticket, ticket_short_code
 from kiosk.domain.parking.keys import ParkingNotConfigured
 from kiosk.domain.parking.verify import redeem, verify
 
@@ -128,13 +134,21 @@ def test_short_code_is_checked_in_the_database(
 ) -> None:
     ticket = _issue(sessions, settings, new_booking())
     keys = settings.parking.keys
-    code = short_code(ticket.ticket_number)
+    code = ticket_short_code(ticket, keys)
     with sessions() as db:
         assert verify(code, keys=keys, site_id="GENK", at=NOW, db=db).valid
-        unknown = short_code(ticket.ticket_number + 1)
+        unknown = short_code(ticket.ticket_number + 1, "GENK", keys[ticket.key_id])
         assert verify(unknown, keys=keys, site_id="GENK", at=NOW, db=db).reason is (
             Reason.UNKNOWN_TICKET
         )
+        # The issued number with guessed secret digits (and check digits that fit) is answered
+        # exactly like a number never issued: guessing learns nothing.
+        for guess in ("0000", "1234", "9999"):
+            body = f"{ticket.ticket_number:010d}{guess}"
+            if parse_short_code(code).secret == guess:
+                continue
+            guessed = verify(body + check_digits(body), keys=keys, site_id="GENK", at=NOW, db=db)
+            assert guessed.reason is Reason.UNKNOWN_TICKET and guessed.ticket is None
         late = ticket.expires_at + dt.timedelta(minutes=1)
         assert verify(code, keys=keys, site_id="GENK", at=late, db=db).reason is Reason.EXPIRED
         typo = code[:-1] + ("0" if code[-1] != "0" else "1")
@@ -151,7 +165,7 @@ def test_double_redeem_is_refused_with_the_first_time(
     form: str,
 ) -> None:
     ticket = _issue(sessions, settings, new_booking())
-    code = ticket.payload if form == "payload" else short_code(ticket.ticket_number)
+    code = ticket.payload if form == "payload" else ticket_short_code(ticket, settings.parking.keys)
     keys = settings.parking.keys
     first_use = END + dt.timedelta(minutes=10)
     with sessions() as db, db.begin():

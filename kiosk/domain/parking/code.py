@@ -9,9 +9,13 @@ QR payload, ASCII, only characters of the QR alphanumeric set::
 of HMAC-SHA256(key ``KID``, ``RK1:<KID>:<SITE>:<TICKET>:<EXPIRES>``). A ticket is valid while the
 time is not after ``EXPIRES``.
 
-Short code (typed at a cashier): the 10 ticket digits and two check digits ``97 - TICKET mod 97``
-(so 01 to 97), grouped ``XXX-XXXX-XXX-XX``. It proves nothing by itself: it is looked up in the
-database of issued tickets.
+Short code (typed at a cashier): the 10 ticket digits, 4 secret digits and two check digits,
+grouped ``XXXX-XXXX-XXXX-XXXX``. The secret digits are the HMAC-SHA256 (key ``KID``) of
+``RK1S:<SITE>:<TICKET>``, its first 8 bytes as a big-endian number, modulo 10 000: ticket
+numbers are sequential, so without them the first guess at the exit was a valid code. The check
+digits are ``97 - (the 14 digits) mod 97`` (01 to 97) and catch typing errors. A short code is
+looked up in the database of issued tickets; one whose secret digits are wrong is answered as
+an unknown ticket, so a guess learns nothing.
 
 This module is pure (no database, no clock): everything else builds on it.
 """
@@ -37,7 +41,9 @@ _PAYLOAD = re.compile(
     r"RK1:(?P<kid>[A-Z0-9]{1,8}):(?P<site>[A-Z0-9-]{1,16}):(?P<ticket>[0-9]{10})"
     r":(?P<expires>[0-9]{12}):(?P<tag>[A-Z2-7]{16})"
 )
-_SHORT = re.compile(r"[0-9]{12}")
+SECRET_DIGITS = 4
+SHORT_DIGITS = TICKET_DIGITS + SECRET_DIGITS + 2
+_SHORT = re.compile(rf"[0-9]{{{SHORT_DIGITS}}}")
 
 
 class Reason(enum.StrEnum):
@@ -126,28 +132,52 @@ def parse_payload(payload: str) -> tuple[TicketCode, str]:
     return fields, match["tag"]
 
 
-def check_digits(ticket_number: int) -> str:
-    """The two check digits of a ticket number: ``97 - n mod 97``, 01 to 97."""
+def secret_digits(ticket_number: int, site_id: str, key: bytes) -> str:
+    """The 4 digits of a short code that only a holder of the ticket's key can compute."""
     if not 0 <= ticket_number <= MAX_TICKET:
         raise ValueError("a ticket number has at most 10 digits")
-    return f"{97 - ticket_number % 97:02d}"
+    message = f"RK1S:{site_id}:{ticket_number:010d}".encode("ascii")
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10**SECRET_DIGITS:0{SECRET_DIGITS}d}"
 
 
-def short_code(ticket_number: int) -> str:
-    """The code for typing at a cashier: ``XXX-XXXX-XXX-XX`` (ticket digits + check digits)."""
-    digits = f"{ticket_number:010d}{check_digits(ticket_number)}"
-    return f"{digits[0:3]}-{digits[3:7]}-{digits[7:10]}-{digits[10:12]}"
+def check_digits(digits: str) -> str:
+    """The two check digits of the ticket and secret digits: ``97 - n mod 97``, 01 to 97."""
+    if not digits.isascii() or not digits.isdigit():
+        raise ValueError("check digits are computed over digits")
+    return f"{97 - int(digits) % 97:02d}"
 
 
-def parse_short_code(text: str) -> int:
-    """The ticket number of a short code typed with or without its dashes and spaces."""
+def short_code(ticket_number: int, site_id: str, key: bytes) -> str:
+    """The code for typing at a cashier: ``XXXX-XXXX-XXXX-XXXX``."""
+    body = f"{ticket_number:010d}{secret_digits(ticket_number, site_id, key)}"
+    digits = body + check_digits(body)
+    return "-".join(digits[i : i + 4] for i in range(0, SHORT_DIGITS, 4))
+
+
+@dataclass(frozen=True)
+class ShortCode:
+    """A short code as typed: the ticket number and the secret digits it claims."""
+
+    ticket_number: int
+    secret: str
+
+    def matches(self, site_id: str, key: bytes) -> bool:
+        """True when the secret digits are this ticket's under ``key`` (constant time)."""
+        expected = secret_digits(self.ticket_number, site_id, key)
+        return hmac.compare_digest(expected, self.secret)
+
+
+def parse_short_code(text: str) -> ShortCode:
+    """The ticket number and secret digits of a short code typed with or without dashes and
+    spaces; checks the format and the check digits, not the secret."""
     digits = text.replace("-", "").replace(" ", "")
     if not _SHORT.fullmatch(digits):
-        raise MalformedCode("a short code is 12 digits")
-    number = int(digits[:TICKET_DIGITS])
-    if digits[TICKET_DIGITS:] != check_digits(number):
+        raise MalformedCode(f"a short code is {SHORT_DIGITS} digits")
+    body = digits[: TICKET_DIGITS + SECRET_DIGITS]
+    if digits[TICKET_DIGITS + SECRET_DIGITS :] != check_digits(body):
         raise MalformedCode("the check digits do not match (a typing error?)")
-    return number
+    return ShortCode(int(digits[:TICKET_DIGITS]), digits[TICKET_DIGITS:-2])
 
 
 def is_payload(text: str) -> bool:

@@ -7,6 +7,7 @@ kiosk owns the range ``kiosk_number * 10**8 + 1 ..`` and takes the next number o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from kiosk.core.config import Settings
 from kiosk.db.models import ParkingTicket
 from kiosk.db.types import new_id
 from kiosk.domain.journal import emit
-from kiosk.domain.parking.code import SITE_ID, TicketCode
+from kiosk.domain.parking.code import SITE_ID, TicketCode, short_code
 from kiosk.domain.parking.keys import Keyring, ParkingNotConfigured
 
 RANGE_SIZE = 10**8
@@ -28,6 +29,12 @@ _HIGHEST = select(func.max(ParkingTicket.ticket_number)).where(
     ParkingTicket.ticket_number.between(bindparam("first"), bindparam("last")),
 )
 _OF_BOOKING = select(ParkingTicket).where(ParkingTicket.booking_id == bindparam("booking_id"))
+
+
+def ticket_short_code(ticket: ParkingTicket, keys: Mapping[str, bytes]) -> str:
+    """The short code of an issued ticket; empty once its key is no longer configured."""
+    key = keys.get(ticket.key_id)
+    return short_code(ticket.ticket_number, ticket.site_id, key) if key is not None else ""
 
 
 class TicketRangeExhausted(RuntimeError):

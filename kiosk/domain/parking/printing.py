@@ -26,7 +26,7 @@ from kiosk.core.i18n import translator
 from kiosk.db.models import Alert, ParkingTicket
 from kiosk.domain.alerts import raise_alert, resolve
 from kiosk.domain.journal import emit
-from kiosk.domain.parking.code import short_code
+from kiosk.domain.parking.issue import ticket_short_code
 
 ALERT_KIND = "printer_fault"
 FAULT_SWITCH = "FAULT"
@@ -62,7 +62,7 @@ def printed_ticket(
             tr("Free exit until {time}", time=expires),
         ),
         qr_payload=ticket.payload,
-        code=short_code(ticket.ticket_number),
+        code=ticket_short_code(ticket, settings.parking.keys),
         footer=(
             tr("Show the QR code at the barrier"),
             tr("or give the code at the cash desk."),

@@ -57,13 +57,15 @@ def verify(
             return Verdict(Reason.ALREADY_USED, verdict.ticket, redeemed_at=row.redeemed_at)
         return verdict
     try:
-        number = parse_short_code(code)
+        typed = parse_short_code(code)
     except MalformedCode as exc:
         return Verdict(Reason.MALFORMED, detail=str(exc))
     if db is None:
         return Verdict(Reason.UNKNOWN_TICKET, detail="a short code is checked in the database")
-    row = find_ticket(db, site_id, number)
-    if row is None:
+    row = find_ticket(db, site_id, typed.ticket_number)
+    key = keys.get(row.key_id) if row is not None else None
+    # Wrong secret digits get the very answer a number never issued gets: a guess learns nothing.
+    if row is None or key is None or not typed.matches(row.site_id, key):
         return Verdict(Reason.UNKNOWN_TICKET)
     fields = TicketCode(row.key_id, row.site_id, row.ticket_number, row.expires_at)
     if row.redeemed_at is not None:

@@ -8,7 +8,7 @@ from textual.widgets import Digits, Static
 
 
 class ShortCode(Vertical):
-    """A ``XXX-XXXX-XXX-XX`` code on two lines of large digits, so that it fits beside the QR.
+    """A ``XXXX-XXXX-XXXX-XXXX`` code on two lines of large digits, so that it fits beside the QR.
 
     On the Linux console (no heavy box glyphs) and on small screens (class ``-plain``) it is
     one bold line instead; only the visible form is drawn.
