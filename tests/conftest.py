@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,7 @@ from tests import run_options
 pytest_plugins = ("tests.postgres",)
 
 _MACHINE_KIOSK_ENV: dict[str, str] = {}
+FAKETIME_SITE = Path(__file__).resolve().parent / "faketime_site"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,21 +45,27 @@ def _real_monotonic_clock(config: pytest.Config) -> None:
     intercept sem_clockwait, which Python 3.11 uses for every timed wait (``lock.acquire(timeout=
     2)``, ``queue.get(timeout=...)``, ``Event.wait``): the deadline is computed on the moved
     clock and the kernel waits on the real one, so a wait under ``faketime -f +40d`` lasts 40
-    days. Only the wall clock matters to the kiosk (its Clock, "today", the database's now()),
-    so the run starts again with FAKETIME_DONT_FAKE_MONOTONIC=1, which libfaketime reads when a
-    process starts.
+    days. Only the wall clock matters to the kiosk (its Clock, "today", SQLite's now), so the
+    run starts again with FAKETIME_DONT_FAKE_MONOTONIC=1, which libfaketime reads when a
+    process starts, and with ``faketime_site/`` on PYTHONPATH, which mends time.sleep in that
+    mode (see its sitecustomize) for this process and every Python process it starts.
     """
     if "faketime" not in os.environ.get("LD_PRELOAD", ""):
         return
-    if os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1":
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1" and str(FAKETIME_SITE) in paths:
         return
     capture = config.pluginmanager.getplugin("capturemanager")
     if capture is not None:
         capture.stop_global_capturing()  # the new process must write to the real stdout
-    print("faketime: running again with FAKETIME_DONT_FAKE_MONOTONIC=1", file=sys.stderr)
+    print("faketime: running again with the monotonic clock left alone", file=sys.stderr)
     sys.stderr.flush()
     sys.stdout.flush()
-    env = {**os.environ, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    env = {
+        **os.environ,
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        "PYTHONPATH": os.pathsep.join([str(FAKETIME_SITE), *paths]),
+    }
     os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
 
 

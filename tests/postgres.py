@@ -212,6 +212,7 @@ class PostgresServer:
         result = subprocess.run(
             command,
             cwd=self.folder,
+            env=_real_clock_environment(),
             capture_output=True,
             text=True,
             timeout=120,
@@ -329,6 +330,17 @@ class PostgresServer:
             row = admin.execute("SELECT pg_postmaster_start_time()").fetchone()
         assert row is not None and isinstance(row[0], dt.datetime)
         return row[0]
+
+
+def _real_clock_environment() -> dict[str, str]:
+    """This environment without libfaketime: the test's server keeps the real time, as the
+    machine's server does (and libfaketime's shared state is the test user's, closed to the
+    postgres user)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKETIME")}
+    preload = [lib for lib in env.pop("LD_PRELOAD", "").split() if "faketime" not in lib]
+    if preload:
+        env["LD_PRELOAD"] = " ".join(preload)
+    return env
 
 
 def _unprivileged_user() -> pwd.struct_passwd:

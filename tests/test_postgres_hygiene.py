@@ -110,7 +110,10 @@ def test_a_run_that_leaves_a_database_or_role_behind_fails(tmp_path: Path) -> No
             str(tmp_path / "test_leaking.py"),
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        },
         capture_output=True,
         text=True,
         timeout=300,

@@ -17,7 +17,7 @@ from kiosk.domain.today import Status
 from kiosk.programme.model import Milestone, Programme
 from kiosk.ui.screens.reception import ATTENDANCE_REFUSALS, ReceptionScreen, refusal_reason
 from tests.ui.conftest import NOW, Kiosk, select_row
-from tests.ui.waiting import label, until
+from tests.ui.waiting import shown_in, until
 
 TITLE = {"nl": "Testmoment X", "fr": "Test X", "en": "Test moment X", "de": "Testtermin X"}
 AFTER = {"nl": "consultatie", "fr": "consultation", "en": "a consultation", "de": "Sprechstunde"}
@@ -88,9 +88,7 @@ async def test_reception_lists_what_is_due_today(kiosk: Kiosk) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
         assert isinstance(screen, ReceptionScreen)
-        await until(pilot, lambda: bool(screen.due))
-        await until(pilot, lambda: last_name in label(pilot, "#alerts"))
-        assert "Vandaag: Testmoment X, daarna consultatie" in label(pilot, "#alerts")
+        await shown_in(pilot, "#alerts", last_name, "Vandaag: Testmoment X, daarna consultatie")
 
 
 def test_every_attendance_refusal_is_in_the_catalogues() -> None:

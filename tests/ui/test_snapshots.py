@@ -1,6 +1,7 @@
 """Screenshots of every screen in every language (80x24), plus the console theme and the panel.
 
 Plain test functions (pytest-textual-snapshot runs the app); frozen clock, cursor blink off.
+Before each screenshot the test waits until the screen shows what the workers fill in.
 Update after a deliberate change: ``pytest tests/ui/test_snapshots.py --snapshot-update``.
 """
 
@@ -15,10 +16,11 @@ from textual.pilot import Pilot
 from kiosk.core.i18n import LANGUAGES
 from kiosk.domain.outcomes import CheckinResult
 from kiosk.ui.screens.patient import PatientScreen
+from kiosk.ui.screens.reception import ReceptionScreen
 from kiosk.ui.screens.technician import TechnicianScreen
 from tests.ui.conftest import Kiosk, with_language
 from tests.ui.samples import CHECKED_IN, TOO_EARLY
-from tests.ui.waiting import until
+from tests.ui.waiting import label, shown, until
 
 SnapCompare = Callable[..., bool]
 
@@ -30,14 +32,19 @@ def showing(result: CheckinResult) -> Callable[[Pilot[Any]], Any]:
         assert isinstance(screen, PatientScreen)
         await until(pilot, lambda: screen.kiosk.services.ready)
         screen.show_result(result)
-        await pilot.pause()
+        await shown(pilot, result.display_name)
 
     return run_before
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let the workers fill the screen."""
-    await pilot.pause(0.5)
+    """Wait until reception shows the day its worker read."""
+    screen = pilot.app.screen
+    assert isinstance(screen, ReceptionScreen)
+    await until(pilot, lambda: bool(screen.sessions))
+    # The title and the table's first row, both filled in when the day was read.
+    first = screen.tr.time(screen.sessions[0].starts_at)
+    await shown(pilot, label(pilot, "#reception-title"), first)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -75,9 +82,10 @@ def test_technician(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> N
     app = with_language(kiosk, language).app()
 
     async def run_before(pilot: Pilot[Any]) -> None:
-        await pilot.pause(0.3)  # the reader announces itself
+        await until(pilot, lambda: bool(app.services.devices.reader_attached))
         pilot.app.push_screen(TechnicianScreen())
-        await pilot.pause(0.5)
+        # The reader's and the database's lines, filled in by the screen's worker.
+        await shown(pilot, "Simulated e-ID reader", "SQLite kiosk.sqlite")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from babel.numbers import format_currency
+from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -44,6 +45,7 @@ RELOAD_SECONDS = 2.0
 IDLE_SECONDS = 120.0
 """On the kiosk, reception closes itself after this long without a key."""
 
+COLUMNS = (N_("Time"), N_("Patient"), N_("Born"), N_("Status"), N_("In"))
 STATUS_LABELS = {
     Status.EXPECTED: N_("expected"),
     Status.ARRIVED: N_("arrived"),
@@ -126,7 +128,7 @@ class ReceptionScreen(Screen[None]):
         tr = self.tr
         yield Static(id="reception-title")
         table: DataTable[str] = DataTable(id="day", cursor_type="row", zebra_stripes=True)
-        table.add_columns(tr("Time"), tr("Patient"), tr("Born"), tr("Status"), tr("In"))
+        table.add_columns(*(tr(label) for label in COLUMNS))
         yield table
         yield Static(id="alerts")
         keys = tr("m manual check-in  u undo  c cancel  e excuse  d close day  x export  r reload")
@@ -241,7 +243,12 @@ class ReceptionScreen(Screen[None]):
         self._rows = rows
         table = self.query_one("#day", DataTable)
         selected = self.selected_key()
-        table.clear()
+        table.clear(columns=True)
+        # Widths measured here, not by the table: it measures new rows only once idle, and if
+        # it drew them before (a busy box), Textual keeps the lines it drew at the old widths.
+        for index, label in enumerate(tr(label) for label in COLUMNS):
+            width = max([cell_len(label), *(cell_len(cells[index]) for _, cells in rows)])
+            table.add_column(label, width=width)
         for key, cells in rows:
             table.add_row(*cells, key=key)
         keys = [key for key, _ in rows]
