@@ -36,6 +36,7 @@ class Installed:
 
     wheel: Path
     venv: Path
+    build_log: str
 
     @property
     def kiosk(self) -> Path:
@@ -110,7 +111,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
         (Path(site) / "test-dependencies.pth").write_text(
             sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
         )
-        yield Installed(wheel, venv)
+        yield Installed(wheel, venv, built.stdout + built.stderr)
 
 
 def test_the_wheel_holds_every_file_of_the_packages(installed: Installed) -> None:
@@ -183,3 +184,21 @@ def test_the_wheels_catalogues_programmes_and_migrations_are_read(
     assert int(count) > 50
     assert programmes == ["back-and-neck.toml", "rugrevalidatie.toml"]
     assert Path(where).is_relative_to(installed.venv)
+
+
+def test_the_wheel_declares_the_licence_and_the_one_version(installed: Installed) -> None:
+    # PEP 639 metadata from setuptools>=77: an SPDX expression and the licence text itself.
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        info = f"rehab_kiosk-{kiosk.__version__}.dist-info"
+        metadata = wheel.read(f"{info}/METADATA").decode()
+        licence = wheel.read(f"{info}/licenses/LICENSE").decode()
+    assert "License-Expression: AGPL-3.0-or-later\n" in metadata
+    assert "License-File: LICENSE\n" in metadata
+    assert licence == (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert licence.lstrip().startswith("GNU AFFERO GENERAL PUBLIC LICENSE\n")
+    # The version is kiosk.__version__ (pyproject reads it), so the metadata, the package and
+    # `kiosk --version` cannot disagree.
+    assert f"Version: {kiosk.__version__}\n" in metadata
+    # No licence-table deprecation (or any other) while building.
+    assert "SetuptoolsDeprecationWarning" not in installed.build_log
+    assert "License classifiers are deprecated" not in installed.build_log
