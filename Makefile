@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := python3-venv python3-dev gcc swig make pcscd libpcsclite-dev \
 	vsmartcard-vpcd python3-virtualsmartcard tmux procps systemd
 
-.PHONY: run test system-packages venv lint typecheck bench fuzz
+.PHONY: run test system-packages venv lint typecheck bench fuzz catalogs
 
 system-packages:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -50,3 +50,17 @@ bench: venv
 # The import's end-to-end cases get a share of the examples (see tests/sync/test_import_fuzz.py).
 fuzz: venv
 	$(BIN)/pytest tests/eid/test_fuzz.py tests/sync/test_import_fuzz.py --fuzz-examples 100000
+
+# The translation catalogues, from every text the code marks (tr, staff_tr, N_) anywhere in the
+# kiosk package: the screens and the printed ticket (kiosk/domain/parking/printing.py) alike,
+# the same scope tests/ui/test_translations.py checks. New texts arrive untranslated (or fuzzy)
+# and that test names them until they are filled in; texts no code uses any more go obsolete.
+# One message per line and the file but no line number: the diffs show what changed.
+CATALOG_KEYWORDS := -k tr -k staff_tr -k N_
+catalogs: $(BIN)/.installed
+	pot=$$(mktemp --suffix=.pot) && \
+	$(BIN)/pybabel -q extract --no-default-keywords $(CATALOG_KEYWORDS) --add-location=file \
+		--no-wrap --project=rehab-kiosk -o "$$pot" kiosk && \
+	$(BIN)/pybabel -q update --no-wrap --ignore-pot-creation-date -i "$$pot" \
+		-d kiosk/core/locale -D kiosk; \
+	status=$$?; rm -f "$$pot"; exit $$status
