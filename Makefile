@@ -1,12 +1,19 @@
 # The two commands a newcomer needs: `make run` (demo kiosk) and `make test` (everything CI runs).
-# System packages are installed with apt-get (through sudo when not root).
+# System packages are installed with apt-get (through sudo when not root); git, make and sudo
+# come before this file can run (README, first lines).
 SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := python3-venv python3-dev gcc swig make pcscd libpcsclite-dev \
-	vsmartcard-vpcd python3-virtualsmartcard tmux procps systemd
+# What the commands below and the tests run, and nothing else (tests/test_system_packages.py):
+# python3-venv, python3-dev, gcc, swig, libpcsclite-dev: the venv and pyscard's build;
+# pcscd, vsmartcard-vpcd: the end-to-end card tests; tmux: the console test; procps: pgrep
+# (make bench); systemd: systemd-analyze, -sysusers, -tmpfiles and systemctl (the box tests);
+# postgresql: initdb and pg_ctl for the restart test's own server; git: the wheel and
+# catalogue tests copy the tree's files; make: the catalogue test runs `make catalogs`.
+APT_PACKAGES := python3-venv python3-dev gcc swig libpcsclite-dev pcscd vsmartcard-vpcd \
+	tmux procps systemd postgresql git make
 
 .PHONY: run test system-packages venv lint typecheck bench fuzz catalogs
 
