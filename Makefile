@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := python3-venv python3-dev gcc swig libpcsclite-dev pcscd vsmartcard-vpcd \
 	tmux procps systemd postgresql git make
 
-.PHONY: run test system-packages venv lint typecheck bench fuzz catalogs
+.PHONY: run test system-packages venv lint typecheck bench fuzz catalogs lock
 
 system-packages:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -26,10 +26,13 @@ system-packages:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-$(BIN)/.installed: pyproject.toml
+# Every Python package from the lock, each file checked against its hash; then the kiosk itself
+# without dependencies and without build isolation (the locked setuptools builds it, nothing
+# unpinned is fetched).
+$(BIN)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 venv: system-packages $(BIN)/.installed
@@ -71,3 +74,13 @@ catalogs: $(BIN)/.installed
 	$(BIN)/pybabel -q update --no-wrap --ignore-pot-creation-date -i "$$pot" \
 		-d kiosk/core/locale -D kiosk; \
 	status=$$?; rm -f "$$pot"; exit $$status
+
+# The lock files, after a change of the dependencies in pyproject.toml (commit them with it):
+# requirements.lock for the box (the kiosk's dependencies and the setuptools that builds its
+# wheel), requirements-dev.lock for `make run`, `make test` and CI (with the dev tools).
+# Every version pinned and every file's hash: an install gets exactly what was tested.
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+lock: $(BIN)/.installed
+	$(PIP_COMPILE) --build-deps-for=wheel --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --output-file requirements-dev.lock pyproject.toml
