@@ -78,8 +78,8 @@ class _Parser(argparse.ArgumentParser):
 
 def command_of(argv: Sequence[str]) -> str | None:
     """The top-level command ``argv`` names, if it names one of the table."""
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--config")
+    # Takes --config (and its value) out wherever it stands; a missing value is one line too.
+    pre = _Parser(prog="kiosk", add_help=False, allow_abbrev=False, top=True)
     _, rest = pre.parse_known_args(list(argv))
     command = next((arg for arg in rest if not arg.startswith("-")), None)
     return command if command in COMMANDS else None

@@ -36,6 +36,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         (("close-day", "--date", "yesterday"), "not a date"),
         (("demo-data", "--patients", "0"), "--patients"),
         (("frobnicate",), "invalid choice"),
+        (("today", "--config"), "--config: expected one argument"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(
