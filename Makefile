@@ -1,14 +1,21 @@
 # The two commands a newcomer needs: `make run` (demo kiosk) and `make test` (everything CI runs).
-# System packages are installed with apt-get (through sudo when not root).
+# System packages are installed with apt-get (through sudo when not root); git, make and sudo
+# come before this file can run (README, first lines).
 SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := python3-venv python3-dev gcc swig make pcscd libpcsclite-dev \
-	vsmartcard-vpcd python3-virtualsmartcard tmux procps systemd
+# What the commands below and the tests run, and nothing else (tests/test_system_packages.py):
+# python3-venv, python3-dev, gcc, swig, libpcsclite-dev: the venv and pyscard's build;
+# pcscd, vsmartcard-vpcd: the end-to-end card tests; tmux: the console test; procps: pgrep
+# (make bench); systemd: systemd-analyze, -sysusers, -tmpfiles and systemctl (the box tests);
+# postgresql: initdb and pg_ctl for the restart test's own server; git: the wheel and
+# catalogue tests copy the tree's files; make: the catalogue test runs `make catalogs`.
+APT_PACKAGES := python3-venv python3-dev gcc swig libpcsclite-dev pcscd vsmartcard-vpcd \
+	tmux procps systemd postgresql git make
 
-.PHONY: run test system-packages venv lint typecheck bench fuzz
+.PHONY: run test system-packages venv lint typecheck bench fuzz catalogs lock
 
 system-packages:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -19,10 +26,13 @@ system-packages:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-$(BIN)/.installed: pyproject.toml
+# Every Python package from the lock, each file checked against its hash; then the kiosk itself
+# without dependencies and without build isolation (the locked setuptools builds it, nothing
+# unpinned is fetched).
+$(BIN)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 venv: system-packages $(BIN)/.installed
@@ -50,3 +60,27 @@ bench: venv
 # The import's end-to-end cases get a share of the examples (see tests/sync/test_import_fuzz.py).
 fuzz: venv
 	$(BIN)/pytest tests/eid/test_fuzz.py tests/sync/test_import_fuzz.py --fuzz-examples 100000
+
+# The translation catalogues, from every text the code marks (tr, staff_tr, N_) anywhere in the
+# kiosk package: the screens and the printed ticket (kiosk/domain/parking/printing.py) alike,
+# the same scope tests/ui/test_translations.py checks. New texts arrive untranslated (or fuzzy)
+# and that test names them until they are filled in; texts no code uses any more go obsolete.
+# One message per line and the file but no line number: the diffs show what changed.
+CATALOG_KEYWORDS := -k tr -k staff_tr -k N_
+catalogs: $(BIN)/.installed
+	pot=$$(mktemp --suffix=.pot) && \
+	$(BIN)/pybabel -q extract --no-default-keywords $(CATALOG_KEYWORDS) --add-location=file \
+		--no-wrap --project=rehab-kiosk -o "$$pot" kiosk && \
+	$(BIN)/pybabel -q update --no-wrap --ignore-pot-creation-date -i "$$pot" \
+		-d kiosk/core/locale -D kiosk; \
+	status=$$?; rm -f "$$pot"; exit $$status
+
+# The lock files, after a change of the dependencies in pyproject.toml (commit them with it):
+# requirements.lock for the box (the kiosk's dependencies and the setuptools that builds its
+# wheel), requirements-dev.lock for `make run`, `make test` and CI (with the dev tools).
+# Every version pinned and every file's hash: an install gets exactly what was tested.
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+lock: $(BIN)/.installed
+	$(PIP_COMPILE) --build-deps-for=wheel --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --output-file requirements-dev.lock pyproject.toml

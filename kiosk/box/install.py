@@ -16,9 +16,9 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
-
-import kiosk
 
 USER = "rehab-kiosk"
 UNITS = (
@@ -116,13 +116,18 @@ def _under(root: Path, path: Path) -> Path:
     return root / path.relative_to("/")
 
 
-def units_source() -> Path:
-    """The ``systemd/`` folder of the source tree the kiosk runs from."""
-    folder = Path(kiosk.__file__).resolve().parents[1] / "systemd"
-    if not (folder / UNITS[0]).is_file():
+def units_source() -> Traversable:
+    """The unit files, package data of ``kiosk.box`` (``kiosk/box/units/``).
+
+    Read through importlib.resources, so they are found the same way in a checkout, an editable
+    install and a wheel installed on the box (they are the only copy of the units).
+    """
+    folder = resources.files("kiosk.box") / "units"
+    missing = [unit for unit in UNITS if not (folder / unit).is_file()]
+    if missing:
         raise InstallError(
-            f"the unit files are not in {folder}; install the kiosk with `pip install -e` "
-            "from a source checkout"
+            f"the unit files {', '.join(missing)} are missing from the installed kiosk "
+            f"({folder}); reinstall it from a wheel built from the source tree"
         )
     return folder
 
@@ -190,7 +195,7 @@ def _ids(root: Path) -> tuple[int, int]:
     raise InstallError(f"the user {USER} was not created in {root}/etc/passwd")
 
 
-def unit_text(source: Path, executable: Path) -> str:
+def unit_text(source: Traversable, executable: Path) -> str:
     """A unit file with its ExecStart pointed at ``executable``."""
     return source.read_text(encoding="utf-8").replace(str(DEFAULT_EXEC), str(executable))
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from kiosk.core.logs import forget_sensitive, journal_datagram, redact, remember_sensitive
+from kiosk.core.logs import journal_datagram
+from kiosk.core.redaction import forget_sensitive, redact, remember_sensitive
 from tests.commands import kiosk_env, run_kiosk
 
 # What the app does around a card tap, then a careless debug line, a logged exception and an
@@ -22,7 +23,8 @@ SCRIPT = """
 import json, logging, sys, threading
 from pathlib import Path
 from kiosk.core.config import load
-from kiosk.core.logs import remember_sensitive, setup_logging, tap
+from kiosk.core.logs import setup_logging, tap
+from kiosk.core.redaction import remember_sensitive
 from kiosk.cli.main import main
 
 card = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))

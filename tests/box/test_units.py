@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.box.install import DEFAULT_EXEC, UNITS
+from kiosk.box.install import DEFAULT_EXEC, UNITS, units_source
 
-UNIT_DIR = Path(__file__).resolve().parents[2] / "systemd"
+# The one copy of the units, where the installer itself reads them.
+UNIT_DIR = units_source()
 
 
 def _properties(unit: str) -> dict[str, list[str]]:

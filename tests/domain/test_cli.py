@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands import first_expected, run_kiosk
+from tests.commands import first_expected, kiosk_env, run_kiosk
 from tests.domain.test_national_number import ODD_DIGITS
 
 
@@ -46,6 +46,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         (("close-day", "--date", "yesterday"), "not a date"),
         (("demo-data", "--patients", "0"), "--patients"),
         (("frobnicate",), "invalid choice"),
+        (("today", "--config"), "--config: expected one argument"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(
@@ -155,16 +156,81 @@ def test_the_command_table_matches_what_each_module_registers() -> None:
     import argparse
     import importlib
 
-    from kiosk.cli.main import COMMAND_MODULES, modules_for
+    from kiosk.cli.main import COMMANDS, build_parser, command_modules, command_of
 
-    for module, names in COMMAND_MODULES.items():
+    for module, names in command_modules().items():
         parser = argparse.ArgumentParser()
         sub = parser.add_subparsers()
         importlib.import_module(module).register(sub)
         assert tuple(sub.choices) == names, module
-    assert modules_for(["--config", "x.toml", "run", "--simulate"]) == ("kiosk.cli.ui",)
-    assert modules_for(["--help"]) == tuple(COMMAND_MODULES)
-    assert modules_for(["frobnicate"]) == tuple(COMMAND_MODULES)
+        helps = {action.dest: action.help for action in sub._choices_actions}
+        assert helps == {name: COMMANDS[name][1] for name in names}, module
+    # Each module's commands stand together in the table, so a module registering them all at
+    # once keeps the table's order.
+    owners = [module for module, _help in COMMANDS.values()]
+    assert owners == sorted(owners, key=owners.index)
+    # The help built from the table alone is the help built from every module.
+    assert build_parser([]).format_help() == build_parser(None).format_help()
+    assert command_of(["--config", "x.toml", "run", "--simulate"]) == "run"
+    assert command_of(["today", "--config", "x.toml", "--json"]) == "today"
+    assert command_of(["--help"]) is None
+    assert command_of(["frobnicate"]) is None
+
+
+IMPORTED = (
+    "import sys; from kiosk.cli.main import main\n"
+    "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+    "heavy = ('kiosk.cli.', 'kiosk.core.config', 'kiosk.programme', 'sqlalchemy', 'alembic',"
+    " 'smartcard', 'textual', 'babel')\n"
+    "print(' '.join(sorted(m for m in sys.modules if m.startswith(heavy))), file=sys.stderr)"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "loaded"),
+    [
+        (("--help",), "kiosk.cli.main"),
+        (("--version",), "kiosk.cli.main"),
+        (("frobnicate",), "kiosk.cli.main"),
+        (("today", "--help"), "kiosk.cli.common kiosk.cli.day kiosk.cli.main"),
+    ],
+)
+def test_help_version_and_typos_import_no_command_module(
+    tmp_path: Path, args: tuple[str, ...], loaded: str
+) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTED, *args],
+        env=kiosk_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    modules = done.stderr.strip().splitlines()[-1].split()
+    if args[0] == "today":
+        # A command's own module (and what it needs) only, not the other commands' modules.
+        assert [m for m in modules if m.startswith("kiosk.cli.")] == loaded.split()
+    else:
+        assert modules == loaded.split()
+
+
+def test_config_is_taken_after_the_command_too(tmp_path: Path, demo_dir: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[checkin]\nopens_before_minutes = -5\n", encoding="utf-8")
+    data = tmp_path / "data"
+    for args in (("today", "--config", str(broken)), ("--config", str(broken), "today")):
+        done = run_kiosk(data, *args)
+        assert done.returncode == 2, args
+        assert "[checkin] opens_before_minutes" in done.stderr, args
+    # A nested command, and the last --config wins.
+    config = demo_dir / "kiosk.toml"
+    done = run_kiosk(data, "--config", str(broken), "config", "check", "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"configuration ok: {config}\n"
+    assert not data.exists()
 
 
 def test_alerts_are_listed_and_resolved_with_who_and_why(demo_dir: Path) -> None:

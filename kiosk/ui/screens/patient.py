@@ -32,7 +32,7 @@ from devices.eid.reader import (
     ReaderEvent,
 )
 from devices.printer.interface import FaultKind
-from kiosk.core import logs
+from kiosk.core import logs, redaction
 from kiosk.core.clock import local
 from kiosk.core.i18n import LANGUAGES, Translator, translator
 from kiosk.domain.outcomes import CheckinResult
@@ -203,7 +203,7 @@ class PatientScreen(Screen[None]):
         with logs.tap():
             # Every log line of this tap carries one correlation id; the card holder's names
             # are scrubbed from any line that might quote them.
-            logs.remember_sensitive(identity.first_names, identity.last_name)
+            redaction.remember_sensitive(identity.first_names, identity.last_name)
             self._record(identity, tap, self.tr)
 
     def _record(self, identity: Identity, tap: int, tr: Translator) -> None:
