@@ -184,7 +184,8 @@ class PostgresServer:
 
     Trust authentication for ``postgres``, TCP on 127.0.0.1 on a free port. ``initdb`` and the
     server refuse to run as root: then they run as the ``postgres`` system user (or ``nobody``),
-    which is given the folder.
+    which is given the folder. The server keeps the test run's clock: under ``faketime`` it
+    inherits the same offset, so its now() agrees with the tests' (the machine's server cannot).
     """
 
     def __init__(self, bindir: Path, folder: Path) -> None:
@@ -212,7 +213,6 @@ class PostgresServer:
         result = subprocess.run(
             command,
             cwd=self.folder,
-            env=_real_clock_environment(),
             capture_output=True,
             text=True,
             timeout=120,
@@ -330,17 +330,6 @@ class PostgresServer:
             row = admin.execute("SELECT pg_postmaster_start_time()").fetchone()
         assert row is not None and isinstance(row[0], dt.datetime)
         return row[0]
-
-
-def _real_clock_environment() -> dict[str, str]:
-    """This environment without libfaketime: the test's server keeps the real time, as the
-    machine's server does (and libfaketime's shared state is the test user's, closed to the
-    postgres user)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKETIME")}
-    preload = [lib for lib in env.pop("LD_PRELOAD", "").split() if "faketime" not in lib]
-    if preload:
-        env["LD_PRELOAD"] = " ".join(preload)
-    return env
 
 
 def _unprivileged_user() -> pwd.struct_passwd:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -138,6 +139,11 @@ def test_a_server_of_the_tests_own_restarts_and_stops(own_postgres: PostgresServ
     with psycopg.connect(own_postgres.dsn) as conn:
         data = conn.execute("SHOW data_directory").fetchone()
     assert data is not None and Path(str(data[0])).is_relative_to(own_postgres.folder)
+    # On the run's clock (under faketime too), so tests can compare its now() with theirs.
+    with psycopg.connect(own_postgres.dsn) as conn:
+        server_now = conn.execute("SELECT now()").fetchone()
+    assert server_now is not None and isinstance(server_now[0], dt.datetime)
+    assert abs((server_now[0] - dt.datetime.now(dt.UTC)).total_seconds()) < 60
     # Its unix socket is in its folder too, never in the machine's /run/postgresql.
     by_socket = f"host={own_postgres.folder} port={own_postgres.port} user=postgres"
     with psycopg.connect(by_socket) as conn:

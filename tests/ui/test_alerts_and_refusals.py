@@ -15,9 +15,10 @@ from kiosk.domain.alerts import due_today
 from kiosk.domain.progress import history_of
 from kiosk.domain.today import Status
 from kiosk.programme.model import Milestone, Programme
+from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.reception import ATTENDANCE_REFUSALS, ReceptionScreen, refusal_reason
 from tests.ui.conftest import NOW, Kiosk, select_row
-from tests.ui.waiting import shown_in, until
+from tests.ui.waiting import opened, shown_in, until
 
 TITLE = {"nl": "Testmoment X", "fr": "Test X", "en": "Test moment X", "de": "Testtermin X"}
 AFTER = {"nl": "consultatie", "fr": "consultation", "en": "a consultation", "de": "Sprechstunde"}
@@ -123,6 +124,8 @@ async def test_a_refused_action_is_said_in_the_staff_language(kiosk: Kiosk) -> N
             if p.status == Status.EXPECTED
         )
         select_row(screen, booking)
-        await pilot.press("u", "y")
+        await pilot.press("u")
+        await opened(pilot, ConfirmScreen)
+        await pilot.press("y")
         expected = "Niet gedaan: deze boeking heeft geen aanmelding om ongedaan te maken"
         await until(pilot, lambda: any(n.message == expected for n in app._notifications))

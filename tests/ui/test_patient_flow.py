@@ -13,7 +13,7 @@ from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.pin import PinScreen
 from tests.ui.conftest import NOW, Kiosk, with_language
 from tests.ui.samples import CHECKED_IN, INTERIM, TEST, TITLE
-from tests.ui.waiting import shown, shown_in, until
+from tests.ui.waiting import opened, shown, shown_in, until
 
 
 def patient_screen(app: object) -> PatientScreen:
@@ -192,7 +192,7 @@ async def test_staff_key_asks_for_the_pin_and_locks_after_five_wrong(kiosk: Kios
     app = kiosk.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f9")
-        await until(pilot, lambda: isinstance(app.screen, PinScreen))
+        await opened(pilot, PinScreen)
         for _ in range(5):
             await pilot.press("1", "1", "1", "1", "enter")
             await pilot.pause(0.3)

@@ -7,9 +7,12 @@ import datetime as dt
 import re
 
 from kiosk.domain.today import Status
+from kiosk.ui.screens.confirm import ConfirmScreen
+from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
+from kiosk.ui.screens.reason_prompt import ReasonPrompt
 from kiosk.ui.screens.reception import ReceptionScreen
 from tests.ui.conftest import Kiosk, select_row
-from tests.ui.waiting import label, shown_in, until
+from tests.ui.waiting import label, opened, shown_in, until
 
 
 def reception(app: object) -> ReceptionScreen:
@@ -81,13 +84,16 @@ async def test_manual_check_in_then_undo(kiosk: Kiosk) -> None:
         person = next(p for s in screen.sessions for p in s.attendees if p.patient_id == patient)
         assert person.birth_date is not None
         await pilot.press("m")
+        await opened(pilot, ManualCheckinScreen)
         await pilot.press(*person.last_name)
         await pilot.press("tab", *person.birth_date.strftime("%d/%m/%Y"), "enter")
         await until(pilot, lambda: "gevonden" in label(pilot, "#manual-hint"))
         await pilot.press("enter")
         await until(pilot, lambda: status_of(screen, person.booking_id) == Status.ARRIVED)
         select_row(screen, person.booking_id)
-        await pilot.press("u", "y")
+        await pilot.press("u")
+        await opened(pilot, ConfirmScreen)
+        await pilot.press("y")
         await until(pilot, lambda: status_of(screen, person.booking_id) == Status.EXPECTED)
 
 
@@ -98,19 +104,26 @@ async def test_cancel_with_fee_and_excuse_after_close_day(kiosk: Kiosk) -> None:
         await until(pilot, lambda: bool(screen.sessions))
         booking, _ = booking_of(screen, Status.EXPECTED)
         select_row(screen, booking)
-        await pilot.press("c", *"ziek", "enter")
+        await pilot.press("c")
+        await opened(pilot, ReasonPrompt)
+        await pilot.press(*"ziek", "enter")
         await until(pilot, lambda: status_of(screen, booking) == Status.CANCELLED)
         # Less than 24 hours' notice: the fee shows in the notification.
         await until(pilot, lambda: any("29" in str(n.message) for n in app._notifications))
         kiosk.clock.set(kiosk.clock.now() + dt.timedelta(hours=14))
-        await pilot.press("d", "y")
+        await pilot.press("d")
+        await opened(pilot, ConfirmScreen)
+        await pilot.press("y")
         await until(
             pilot,
             lambda: any(p.status == Status.ABSENT for s in screen.sessions for p in s.attendees),
         )
         absent, _ = booking_of(screen, Status.ABSENT)
         select_row(screen, absent)
-        await pilot.press("e", "enter")  # an empty reason is refused
+        await pilot.press("e")
+        await opened(pilot, ReasonPrompt)
+        await pilot.press("enter")  # an empty reason is refused
+        await shown_in(pilot, "#reason-hint", "Een reden is nodig.")
         await pilot.press(*"doktersbriefje", "enter")
         await until(pilot, lambda: status_of(screen, absent) == Status.EXCUSED)
 

@@ -16,11 +16,12 @@ from textual.pilot import Pilot
 from kiosk.core.i18n import LANGUAGES
 from kiosk.domain.outcomes import CheckinResult
 from kiosk.ui.screens.patient import PatientScreen
+from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.screens.reception import ReceptionScreen
 from kiosk.ui.screens.technician import TechnicianScreen
 from tests.ui.conftest import Kiosk, with_language
 from tests.ui.samples import CHECKED_IN, TOO_EARLY
-from tests.ui.waiting import label, shown, until
+from tests.ui.waiting import label, opened, shown, until
 
 SnapCompare = Callable[..., bool]
 
@@ -65,10 +66,18 @@ def test_result_refused(kiosk: Kiosk, snap_compare: SnapCompare, language: str) 
     assert snap_compare(app, terminal_size=(80, 24), run_before=showing(TOO_EARLY))
 
 
+async def two_digits_typed(pilot: Pilot[Any]) -> None:
+    """The PIN screen, two digits typed once it takes keys."""
+    await pilot.press("f9")
+    await opened(pilot, PinScreen)
+    await pilot.press("1", "2")
+    await shown(pilot, "••")
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_pin(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> None:
     app = with_language(kiosk, language).app()
-    assert snap_compare(app, terminal_size=(80, 24), press=["f9", "1", "2"])
+    assert snap_compare(app, terminal_size=(80, 24), run_before=two_digits_typed)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

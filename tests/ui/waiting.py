@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.screen import Screen
+from textual.widgets import Input, Static
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], bool], seconds: float = 10.0) -> None:
@@ -58,6 +59,19 @@ async def shown_in(pilot: Pilot[None], selector: str, *texts: str, seconds: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"after {seconds} s {selector} lacks {missing}: {text!r}")
         await pilot.pause(0.02)
+
+
+async def opened(pilot: Pilot[None], kind: type[Screen[object]], seconds: float = 10.0) -> None:
+    """Let the app run until a ``kind`` screen is on top, ready for keys: its text field has
+    the focus if it has one. Keys pressed before that would go to the screen below."""
+
+    def ready() -> bool:
+        screen = pilot.app.screen
+        if not isinstance(screen, kind):
+            return False
+        return not screen.query(Input) or isinstance(pilot.app.focused, Input)
+
+    await until(pilot, ready, seconds)
 
 
 def screen_text(pilot: Pilot[None]) -> str:
