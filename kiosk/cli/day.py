@@ -24,6 +24,7 @@ from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.models import Patient
 from kiosk.domain import demo
+from kiosk.domain.attendance import AttendanceError
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import KioskContext, open_context, redacted_url, sqlite_path
 from kiosk.domain.outcomes import CheckinResult
@@ -59,7 +60,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_today)
 
-    p = sub.add_parser("close-day", help="turn the day's no-shows into absences")
+    p = sub.add_parser(
+        "close-day", help="turn the no-shows of the day's ended sessions into absences"
+    )
     p.add_argument("--date", type=parse_date, help="the day (YYYY-MM-DD, default today)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_close_day)
@@ -333,6 +336,8 @@ def cmd_close_day(args: argparse.Namespace) -> int:
     context = _context(args)
     try:
         closed = context.attendance().close_day(_day(args), actor="command")
+    except AttendanceError as exc:
+        raise UsageError(f"{exc}: {_day(args)}") from None
     finally:
         context.close()
     report = {
@@ -340,13 +345,15 @@ def cmd_close_day(args: argparse.Namespace) -> int:
         "absences": closed.absences,
         "stopped": closed.stopped_enrolments,
         "already_closed": closed.already_closed,
+        "not_over": closed.not_over,
     }
     if args.json:
         print_json(report)
     else:
         print(
             f"{closed.day}: {closed.absences} absences recorded, "
-            f"{closed.stopped_enrolments} programmes stopped"
+            f"{closed.stopped_enrolments} programmes stopped, "
+            f"{closed.not_over} sessions not over yet left alone"
         )
     return 0
 

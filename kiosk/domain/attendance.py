@@ -4,13 +4,14 @@ undoing a check-in. Each is one transaction with its audit entry and outbox even
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from kiosk.core.clock import Clock, local_day_bounds
+from kiosk.core.clock import Clock, local, local_day_bounds
 from kiosk.core.config import Settings
 from kiosk.db.models import (
     Absence,
@@ -26,7 +27,11 @@ from kiosk.db.types import new_id
 from kiosk.domain.alerts import raise_alert
 from kiosk.domain.journal import audit, emit
 from kiosk.domain.progress import unexcused_absences
-from kiosk.programme.model import Programme
+from kiosk.programme.model import Programme, Texts
+
+ABSENCE_STOP = "unexcused absences"
+"""How the reason of a stop caused by absences ends (``3 unexcused absences``): such a stop is
+lifted when one of those absences is excused or turns out to be a visit after all."""
 
 
 class AttendanceError(ValueError):
@@ -42,6 +47,34 @@ class DayClosed:
     stopped_enrolments: int
     already_closed: int
     """Bookings of the day that already had an absence (closing twice changes nothing)."""
+    not_over: int = 0
+    """Booked sessions of the day that had not ended: closing left them alone."""
+
+
+@dataclass(frozen=True)
+class WouldStop:
+    """An enrolment that closing the day would stop: whose, and which programme."""
+
+    patient_name: str
+    programme_title: Texts
+
+
+@dataclass(frozen=True)
+class DayPreview:
+    """What closing a day would do now, for reception to confirm."""
+
+    day: dt.date
+    absences: int
+    stops: tuple[WouldStop, ...]
+    not_over: int
+    """Booked sessions of the day that have not ended yet: closing leaves them alone."""
+
+
+@dataclass(frozen=True)
+class _Closable:
+    to_close: list[Booking]
+    already_closed: int
+    not_over: int
 
 
 class Attendance:
@@ -59,36 +92,72 @@ class Attendance:
         self._settings = settings
         self._clock = clock
 
+    def _closable(self, db: Session, day: dt.date, now: dt.datetime) -> _Closable:
+        """The day's booked sessions that have ended without check-in or absence."""
+        if day > local(now).date():
+            raise AttendanceError("a day that has not begun cannot be closed")
+        start, end = local_day_bounds(day)
+        bookings = db.scalars(
+            select(Booking)
+            .join(SessionRow, SessionRow.id == Booking.session_id)
+            .where(
+                SessionRow.starts_at >= start,
+                SessionRow.starts_at < end,
+                SessionRow.site_id == self._settings.site_id,
+                Booking.status == BookingStatus.BOOKED,
+            )
+            .options(
+                joinedload(Booking.session),
+                joinedload(Booking.checkin),
+                joinedload(Booking.absence),
+                joinedload(Booking.enrolment).joinedload(Enrolment.patient),
+            )
+            .order_by(SessionRow.starts_at)
+        ).unique()
+        to_close: list[Booking] = []
+        already = not_over = 0
+        for booking in bookings:
+            if booking.checkin is not None:
+                continue
+            if booking.absence is not None:
+                already += 1
+            elif booking.session.ends_at > now:
+                not_over += 1
+            else:
+                to_close.append(booking)
+        return _Closable(to_close, already, not_over)
+
+    def preview_close_day(self, day: dt.date) -> DayPreview:
+        """What :meth:`close_day` would do now: how many absences, which programmes it would
+        stop, how many sessions it leaves alone because they have not ended."""
+        now = self._clock.now()
+        with self._sessions() as db:
+            closable = self._closable(db, day, now)
+            new = Counter(b.enrolment_id for b in closable.to_close)
+            stops: list[WouldStop] = []
+            for enrolment in {b.enrolment_id: b.enrolment for b in closable.to_close}.values():
+                if enrolment.status != EnrolmentStatus.ACTIVE:
+                    continue
+                programme = self._programmes[enrolment.programme_code]
+                count = unexcused_absences(db, enrolment.id) + new[enrolment.id]
+                if count >= programme.unexcused_absence_limit:
+                    patient = enrolment.patient
+                    stops.append(
+                        WouldStop(f"{patient.first_name} {patient.last_name}", programme.title)
+                    )
+        return DayPreview(day, len(closable.to_close), tuple(stops), closable.not_over)
+
     def close_day(self, day: dt.date, *, actor: str = "reception") -> DayClosed:
-        """Every booked session of ``day`` without check-in or cancellation becomes an unexcused
-        absence; an enrolment that reaches its programme's limit is stopped and reception alerted.
+        """Every booked session of ``day`` that has ended without check-in or cancellation
+        becomes an unexcused absence; an enrolment that reaches its programme's limit is stopped
+        and reception alerted. Sessions not yet over are left alone; a day that has not begun is
+        refused (:class:`AttendanceError`).
         """
         now = self._clock.now()
-        start, end = local_day_bounds(day)
-        absences = stopped = already = 0
+        absences = stopped = 0
         with self._sessions() as db, db.begin():
-            bookings = db.scalars(
-                select(Booking)
-                .join(SessionRow, SessionRow.id == Booking.session_id)
-                .where(
-                    SessionRow.starts_at >= start,
-                    SessionRow.starts_at < end,
-                    SessionRow.site_id == self._settings.site_id,
-                    Booking.status == BookingStatus.BOOKED,
-                )
-                .options(
-                    joinedload(Booking.checkin),
-                    joinedload(Booking.absence),
-                    joinedload(Booking.enrolment),
-                )
-                .order_by(SessionRow.starts_at)
-            ).unique()
-            for booking in bookings:
-                if booking.checkin is not None:
-                    continue
-                if booking.absence is not None:
-                    already += 1
-                    continue
+            closable = self._closable(db, day, now)
+            for booking in closable.to_close:
                 absence = Absence(
                     id=new_id(),
                     booking_id=booking.id,
@@ -110,9 +179,14 @@ class Attendance:
                 actor=actor,
                 action="close_day",
                 outcome="closed",
-                detail={"day": day.isoformat(), "absences": absences, "stopped": stopped},
+                detail={
+                    "day": day.isoformat(),
+                    "absences": absences,
+                    "stopped": stopped,
+                    "not_over": closable.not_over,
+                },
             )
-        return DayClosed(day, absences, stopped, already)
+        return DayClosed(day, absences, stopped, closable.already_closed, closable.not_over)
 
     def _after_absence(self, db: Session, enrolment: Enrolment, now: dt.datetime) -> bool:
         """Stop the enrolment at the limit, warn one absence before it. True when stopped."""
@@ -123,7 +197,7 @@ class Attendance:
         if count >= limit:
             enrolment.status = EnrolmentStatus.STOPPED
             enrolment.stopped_at = now
-            enrolment.stop_reason = f"{count} unexcused absences"
+            enrolment.stop_reason = f"{count} {ABSENCE_STOP}"
             emit(
                 db,
                 "enrolment_stopped",

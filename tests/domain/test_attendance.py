@@ -148,3 +148,75 @@ def test_cannot_cancel_after_check_in(centre: Centre) -> None:
     centre.tap(nn, local_time(MONDAY, "12:50"))
     with pytest.raises(AttendanceError, match="already checked in"):
         centre.context.attendance().cancel(booking)
+
+
+def statuses_on(centre: Centre, day: dt.date) -> dict[str, Status]:
+    """First name -> status in the day view at the centre's clock."""
+    with centre.context.sessions() as db:
+        return {
+            a.first_name: a.status
+            for s in day_view(
+                db,
+                site_id="GENK",
+                day=day,
+                now=centre.clock.now(),
+                programmes=centre.context.programmes,
+                window=centre.context.settings.checkin,
+            )
+            for a in s.attendees
+        }
+
+
+def test_closing_early_closes_only_the_sessions_that_have_ended(centre: Centre) -> None:
+    _, early = centre.patient(first_name="Jan")
+    _, later = centre.patient(first_name="Luc")
+    centre.book(early, local_time(MONDAY, "08:30"))
+    centre.book(later, local_time(MONDAY, "10:00"))
+    centre.clock.set(local_time(MONDAY, "08:21"))
+    closed = centre.context.attendance().close_day(MONDAY)
+    assert (closed.absences, closed.not_over) == (0, 2)
+    assert statuses_on(centre, MONDAY) == {"Jan": Status.EXPECTED, "Luc": Status.EXPECTED}
+    # 08:30 ends at 10:30: closing at 11:00 records it and leaves the 10:00 one (until 12:00).
+    centre.clock.set(local_time(MONDAY, "11:00"))
+    closed = centre.context.attendance().close_day(MONDAY)
+    assert (closed.absences, closed.not_over) == (1, 1)
+    assert statuses_on(centre, MONDAY)["Jan"] == Status.ABSENT
+    with centre.context.sessions() as db:
+        assert len(db.scalars(select(Absence)).all()) == 1
+
+
+def test_a_day_that_has_not_begun_cannot_be_closed(centre: Centre) -> None:
+    _, enrolment = centre.patient()
+    centre.book(enrolment, local_time(MONDAY + dt.timedelta(days=1), "08:30"))
+    centre.clock.set(local_time(MONDAY, "23:59"))
+    attendance = centre.context.attendance()
+    for action in (attendance.close_day, attendance.preview_close_day):
+        with pytest.raises(AttendanceError, match="has not begun"):
+            action(MONDAY + dt.timedelta(days=1))
+    with centre.context.sessions() as db:
+        assert db.scalars(select(Absence)).all() == []
+
+
+def test_the_preview_says_how_many_absences_and_which_programmes_would_stop(
+    centre: Centre,
+) -> None:
+    _, twice = centre.patient(first_name="Jan", last_name="Janssens")
+    _, once = centre.patient(first_name="Luc", last_name="Claes")
+    for day in (MONDAY - dt.timedelta(days=5), MONDAY - dt.timedelta(days=3)):
+        centre.book(twice, local_time(day, "13:00"))
+        close(centre, day)
+    centre.book(twice, local_time(MONDAY, "13:00"))
+    centre.book(once, local_time(MONDAY, "13:00"))
+    centre.book(once, local_time(MONDAY, "17:00"))
+    centre.clock.set(local_time(MONDAY, "16:00"))
+    attendance = centre.context.attendance()
+    preview = attendance.preview_close_day(MONDAY)
+    assert (preview.absences, preview.not_over) == (2, 1)
+    assert [(s.patient_name, s.programme_title["nl"]) for s in preview.stops] == [
+        ("Jan Janssens", centre.context.programmes["rugrevalidatie"].title["nl"])
+    ]
+    with centre.context.sessions() as db:
+        before = db.scalars(select(Absence)).all()
+    assert len(before) == 2  # the preview writes nothing
+    closed = attendance.close_day(MONDAY)
+    assert (closed.absences, closed.stopped_enrolments, closed.not_over) == (2, 1, 1)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from typing import cast
 
 from kiosk.domain.today import Status
+from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.reception import ReceptionScreen
 from tests.ui.conftest import Kiosk, select_row
 from tests.ui.waiting import label, until
@@ -103,7 +105,9 @@ async def test_cancel_with_fee_and_excuse_after_close_day(kiosk: Kiosk) -> None:
         # Less than 24 hours' notice: the fee shows in the notification.
         await until(pilot, lambda: any("29" in str(n.message) for n in app._notifications))
         kiosk.clock.set(kiosk.clock.now() + dt.timedelta(hours=14))
-        await pilot.press("d", "y")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
         await until(
             pilot,
             lambda: any(p.status == Status.ABSENT for s in screen.sessions for p in s.attendees),
@@ -135,3 +139,25 @@ async def test_standalone_reception_quits_with_q(kiosk: Kiosk) -> None:
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_closing_at_the_start_of_the_day_says_so_and_leaves_every_session_open(
+    kiosk: Kiosk,
+) -> None:
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        booked = sum(1 for s in screen.sessions for p in s.attendees if p.status == Status.EXPECTED)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = cast(ConfirmScreen, app.screen).question
+        assert question.splitlines() == [
+            "De dag afsluiten? Er worden 0 afwezigheden genoteerd voor sessies die voorbij zijn.",
+            f"{booked} patiënten in sessies die nog niet voorbij zijn, blijven verwacht.",
+            "Geen enkel programma zou stoppen.",
+        ]
+        await pilot.press("y")
+        done = "Dag afgesloten: 0 afwezigheden"
+        await until(pilot, lambda: any(done in str(n.message) for n in app._notifications))
+        assert all(p.status != Status.ABSENT for s in screen.sessions for p in s.attendees)

@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Static
 from kiosk.core.clock import local
 from kiosk.core.i18n import N_, Translator
 from kiosk.domain.alerts import AlertView, DueToday, due_today, open_alerts
-from kiosk.domain.attendance import AttendanceError
+from kiosk.domain.attendance import AttendanceError, DayPreview
 from kiosk.domain.day_csv import attendance_csv
 from kiosk.domain.today import DaySession, Status, day_view
 from kiosk.programme.model import text_in
@@ -64,6 +64,7 @@ ATTENDANCE_REFUSALS = frozenset(
         N_("there is no absence recorded for this booking"),
         N_("this booking has no check-in to undo"),
         N_("no such booking"),
+        N_("a day that has not begun cannot be closed"),
     }
 )
 """The fixed sentences of :class:`kiosk.domain.attendance.AttendanceError`: each a catalogue
@@ -71,6 +72,33 @@ entry."""
 SESSION_ROW = "session:"
 ALERT_LINES = 5
 """Lines of the alerts strip; beyond them one line says how many more there are."""
+
+
+def close_day_question(preview: DayPreview, tr: Translator) -> str:
+    """The confirmation before closing the day: how many absences, which programmes stop, how
+    many bookings stay expected because their session has not ended."""
+    lines = [
+        tr(
+            "Close the day? {absences} absences will be recorded for sessions that have ended.",
+            absences=preview.absences,
+        )
+    ]
+    if preview.not_over:
+        lines.append(
+            tr(
+                "{count} patients booked in sessions not over yet stay expected.",
+                count=preview.not_over,
+            )
+        )
+    if preview.stops:
+        names = ", ".join(
+            f"{stop.patient_name} ({text_in(stop.programme_title, tr.language)})"
+            for stop in preview.stops
+        )
+        lines.append(tr("Programmes that would stop: {names}", names=names))
+    else:
+        lines.append(tr("No programme would stop."))
+    return "\n".join(lines)
 
 
 def refusal_reason(exc: AttendanceError, tr: Translator) -> str:
@@ -403,10 +431,27 @@ class ReceptionScreen(Screen[None]):
         self.app.push_screen(ReasonPrompt(prompt, required=required), chosen)
 
     def action_close_day(self) -> None:
-        """Turn the day's no-shows into absences."""
+        """Close the day's ended sessions, after a question that says what will happen."""
+        self._preview_close_day(self.day)
+
+    @work(thread=True, group="reception-action")
+    def _preview_close_day(self, day: dt.date) -> None:
         services = self.kiosk.services
         tr = self.tr
-        day = self.day
+        try:
+            preview = services.context.attendance().preview_close_day(day)
+        except AttendanceError as exc:
+            reason = refusal_reason(exc, tr)
+            self.app.call_from_thread(
+                self.notify, tr("Not done: {reason}", reason=reason), severity="warning"
+            )
+            return
+        except Exception as exc:
+            logger.error("previewing the day's closing failed: %s", type(exc).__name__)
+            self.app.call_from_thread(
+                self.notify, tr("The database did not answer; try again."), severity="error"
+            )
+            return
 
         def job() -> str:
             closed = services.context.attendance().close_day(day)
@@ -416,7 +461,8 @@ class ReceptionScreen(Screen[None]):
                 stopped=closed.stopped_enrolments,
             )
 
-        self._confirm(tr("Close the day? No-shows become absences."), lambda: self._run(job))
+        question = close_day_question(preview, tr)
+        self.app.call_from_thread(self._confirm, question, lambda: self._run(job))
 
     def action_export(self) -> None:
         """Write the day as CSV into the data directory."""
