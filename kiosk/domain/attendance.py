@@ -283,7 +283,8 @@ class Attendance:
             return cancellation
 
     def excuse(self, booking_id: str, *, reason: str, actor: str = "reception") -> Absence:
-        """Mark an absence excused (a valid reason); it no longer counts towards the limit."""
+        """Mark an absence excused (a valid reason); it no longer counts towards the limit, and a
+        stop it caused is lifted."""
         if not reason.strip():
             raise AttendanceError("an excused absence needs a reason")
         now = self._clock.now()
@@ -295,13 +296,15 @@ class Attendance:
             absence.excused = True
             absence.reason = reason
             emit(db, "absence", _absence_payload(absence, booking), now)
+            programme = self._programmes[booking.enrolment.programme_code]
+            lifted = lift_absence_stop(db, booking.enrolment, programme, now, why="absence excused")
             audit(
                 db,
                 at=now,
                 kiosk_id=self._settings.kiosk_id,
                 actor=actor,
                 action="excuse",
-                outcome="excused",
+                outcome="excused_stop_lifted" if lifted else "excused",
                 patient_id=booking.patient_id,
                 booking_id=booking.id,
             )
@@ -359,3 +362,63 @@ def _absence_payload(absence: Absence, booking: Booking) -> dict[str, object]:
         "excused": absence.excused,
         "reason": absence.reason,
     }
+
+
+def stop_lifted_without(
+    db: Session, enrolment: Enrolment, programme: Programme, absence: Absence
+) -> bool:
+    """Whether taking ``absence`` away (the patient came after all) would lift the enrolment's
+    stop: it was stopped by its absences and would be below the limit again."""
+    return (
+        _stopped_by_absences(enrolment)
+        and not absence.excused
+        and unexcused_absences(db, enrolment.id) - 1 < programme.unexcused_absence_limit
+    )
+
+
+def withdraw_absence(
+    db: Session, booking: Booking, programme: Programme, now: dt.datetime, *, why: str
+) -> bool:
+    """The patient came after all: the booking's absence goes (an ``absence_withdrawn`` event),
+    and a stop it caused is lifted. True when a stop was lifted."""
+    absence = booking.absence
+    if absence is None:
+        return False
+    emit(
+        db,
+        "absence_withdrawn",
+        {"id": absence.id, "booking_id": booking.id, "at": now.isoformat()},
+        now,
+    )
+    db.delete(absence)
+    db.flush()
+    db.expire(booking, ["absence"])
+    return lift_absence_stop(db, booking.enrolment, programme, now, why=why)
+
+
+def lift_absence_stop(
+    db: Session, enrolment: Enrolment, programme: Programme, now: dt.datetime, *, why: str
+) -> bool:
+    """Resume an enrolment stopped by its absences once they are below the limit again (one was
+    excused or withdrawn): an ``enrolment_resumed`` event. True when it was resumed."""
+    if not _stopped_by_absences(enrolment):
+        return False
+    db.flush()
+    if unexcused_absences(db, enrolment.id) >= programme.unexcused_absence_limit:
+        return False
+    resume_enrolment(db, enrolment, now, why=why)
+    return True
+
+
+def resume_enrolment(db: Session, enrolment: Enrolment, now: dt.datetime, *, why: str) -> None:
+    """A stopped enrolment is active again (an ``enrolment_resumed`` event saying why)."""
+    enrolment.status = EnrolmentStatus.ACTIVE
+    enrolment.stopped_at = None
+    enrolment.stop_reason = ""
+    emit(db, "enrolment_resumed", {"id": enrolment.id, "at": now.isoformat(), "reason": why}, now)
+
+
+def _stopped_by_absences(enrolment: Enrolment) -> bool:
+    return enrolment.status == EnrolmentStatus.STOPPED and enrolment.stop_reason.endswith(
+        ABSENCE_STOP
+    )

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from kiosk.db.models import Absence, Alert, Cancellation, CheckIn, Enrolment, OutboxEvent
+from kiosk.core.clock import SettableClock
+from kiosk.core.config import CheckinWindow
+from kiosk.db.models import Absence, Alert, Cancellation, CheckIn, Enrolment, OutboxEvent, Site
+from kiosk.db.models import Programme as ProgrammeRow
 from kiosk.domain.attendance import AttendanceError
+from kiosk.domain.context import open_context
 from kiosk.domain.today import Status, day_view
-from tests.domain.conftest import MONDAY, Centre, local_time
+from tests.domain.conftest import MONDAY, Centre, local_time, settings_for
 
 
 def close(centre: Centre, day: dt.date) -> None:
@@ -220,3 +226,82 @@ def test_the_preview_says_how_many_absences_and_which_programmes_would_stop(
     assert len(before) == 2  # the preview writes nothing
     closed = attendance.close_day(MONDAY)
     assert (closed.absences, closed.stopped_enrolments, closed.not_over) == (2, 1, 1)
+
+
+def stopped_by_three_absences(centre: Centre, last: dt.date) -> tuple[str, str, str]:
+    """A patient whose third absence, on ``last`` at 08:30, stopped the programme:
+    (national number, enrolment, the booking of that third absence)."""
+    nn, enrolment = centre.patient(first_name="Jan")
+    for day in (last - dt.timedelta(days=5), last - dt.timedelta(days=3)):
+        centre.book(enrolment, local_time(day, "13:00"))
+        close(centre, day)
+    booking = centre.book(enrolment, local_time(last, "08:30"))
+    centre.clock.set(local_time(last, "10:31"))
+    assert centre.context.attendance().close_day(last).stopped_enrolments == 1
+    return nn, enrolment, booking
+
+
+def outbox_kinds(centre: Centre) -> list[str]:
+    with centre.context.sessions() as db:
+        return list(db.scalars(select(OutboxEvent.kind).order_by(OutboxEvent.seq)))
+
+
+def test_excusing_the_absence_that_stopped_the_programme_lifts_the_stop(centre: Centre) -> None:
+    nn, enrolment, booking = stopped_by_three_absences(centre, MONDAY)
+    centre.context.attendance().excuse(booking, reason="doktersbriefje")
+    with centre.context.sessions() as db:
+        row = db.get(Enrolment, enrolment)
+        assert row is not None
+        assert (row.status, row.stopped_at, row.stop_reason) == ("active", None, "")
+    assert outbox_kinds(centre)[-3:] == ["absence", "enrolment_resumed", "audit"]
+    centre.book(enrolment, local_time(MONDAY + dt.timedelta(days=2), "13:00"))
+    assert centre.tap(nn, local_time(MONDAY + dt.timedelta(days=2), "12:50")).outcome == (
+        "checked_in"
+    )
+
+
+def test_a_stop_by_the_physician_is_not_lifted_by_an_excuse(centre: Centre) -> None:
+    _, enrolment, booking = stopped_by_three_absences(centre, MONDAY)
+    with centre.context.sessions() as db, db.begin():
+        row = db.get(Enrolment, enrolment)
+        assert row is not None
+        row.stop_reason = "physician: alternative plan"
+    centre.context.attendance().excuse(booking, reason="doktersbriefje")
+    with centre.context.sessions() as db:
+        row = db.get(Enrolment, enrolment)
+        assert row is not None and row.status == "stopped"
+
+
+@pytest.fixture
+def late_window_centre(tmp_path: Path, clock: SettableClock) -> Iterator[Centre]:
+    """A centre whose check-in stays open 3 hours after the start: a patient can tap in after
+    the session's end, when the day's closing already recorded the absence."""
+    settings = settings_for(tmp_path, checkin=CheckinWindow(closes_after_minutes=180))
+    context = open_context(settings, clock=clock, create=True)
+    with context.sessions() as db, db.begin():
+        db.add(Site(id="GENK", name="Campus Genk"))
+        for programme in context.programmes.values():
+            db.add(ProgrammeRow(code=programme.code, name=programme.title["en"]))
+    yield Centre(context, clock)
+    context.close()
+
+
+def test_a_check_in_for_a_closed_session_replaces_its_absence_and_lifts_the_stop(
+    late_window_centre: Centre,
+) -> None:
+    centre = late_window_centre
+    nn, enrolment, booking = stopped_by_three_absences(centre, MONDAY)
+    result = centre.tap(nn, local_time(MONDAY, "10:45"))
+    assert result.outcome == "checked_in"
+    with centre.context.sessions() as db:
+        assert (
+            db.scalars(select(Absence.booking_id).where(Absence.booking_id == booking)).all() == []
+        )
+        row = db.get(Enrolment, enrolment)
+        assert row is not None and row.status == "active"
+        assert db.scalars(select(CheckIn.booking_id)).all() == [booking]
+    kinds = outbox_kinds(centre)
+    assert (
+        kinds.index("absence_withdrawn") < kinds.index("enrolment_resumed") < kinds.index("checkin")
+    )
+    assert statuses_on(centre, MONDAY) == {"Jan": Status.LATE}
