@@ -168,7 +168,7 @@ def prepare(event: OutgoingEvent, site_id: str, kiosk_id: str) -> Prepared:
                 "reason": _text(p, "reason", ""),
             }
             refs = (("booking", row["booking_id"]),)
-        elif event.kind == "absence_withdrawn":
+        elif event.kind == "cancellation_undone" or event.kind == "absence_withdrawn":
             row = {"id": _text(p, "id"), "booking_id": _text(p, "booking_id")}
             refs = (("booking", row["booking_id"]),)
         elif event.kind == "enrolment_resumed" or event.kind == "enrolment_stopped":
@@ -339,6 +339,14 @@ def apply_one_kind(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> N
                 .values(
                     resolved_at=row["at"], resolved_by=row["actor"], resolution=row["resolution"]
                 )
+            )
+    elif kind == "cancellation_undone":
+        for row in rows:
+            conn.execute(delete(Cancellation).where(Cancellation.id == row["id"]))
+            conn.execute(
+                update(Booking)
+                .where(Booking.id == row["booking_id"], Booking.status == BookingStatus.CANCELLED)
+                .values(status=BookingStatus.BOOKED)
             )
     elif kind == "absence_withdrawn":
         for row in rows:

@@ -15,6 +15,7 @@ from kiosk.core.clock import Clock, local, local_day_bounds
 from kiosk.core.config import Settings
 from kiosk.db.models import (
     Absence,
+    Alert,
     Booking,
     BookingStatus,
     Cancellation,
@@ -25,7 +26,8 @@ from kiosk.db.models import (
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
 from kiosk.domain.alerts import raise_alert
-from kiosk.domain.journal import audit, emit
+from kiosk.domain.alerts import resolve as resolve_alert
+from kiosk.domain.journal import audit, checkin_payload, emit
 from kiosk.domain.progress import unexcused_absences
 from kiosk.programme.model import Programme, Texts
 
@@ -297,7 +299,9 @@ class Attendance:
             absence.reason = reason
             emit(db, "absence", _absence_payload(absence, booking), now)
             programme = self._programmes[booking.enrolment.programme_code]
-            lifted = lift_absence_stop(db, booking.enrolment, programme, now, why="absence excused")
+            lifted = lift_absence_stop(
+                db, booking.enrolment, programme, now, why="absence excused", actor=actor
+            )
             audit(
                 db,
                 at=now,
@@ -336,6 +340,128 @@ class Attendance:
                 booking_id=booking.id,
             )
 
+    def undo_cancellation(self, booking_id: str, *, reason: str, actor: str = "reception") -> None:
+        """Take back a cancellation recorded by mistake: the booking is booked again (and its fee
+        goes with the cancellation)."""
+        if not reason.strip():
+            raise AttendanceError("undoing needs a reason")
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            booking = self._booking(db, booking_id)
+            cancellation = booking.cancellation
+            if booking.status != BookingStatus.CANCELLED or cancellation is None:
+                raise AttendanceError("this booking is not cancelled")
+            emit(
+                db,
+                "cancellation_undone",
+                {
+                    "id": cancellation.id,
+                    "booking_id": booking.id,
+                    "at": now.isoformat(),
+                    "reason": reason,
+                },
+                now,
+            )
+            db.delete(cancellation)
+            booking.status = BookingStatus.BOOKED
+            self._audit(db, now, actor, "undo_cancel", "undone", booking, reason)
+
+    def undo_excuse(self, booking_id: str, *, reason: str, actor: str = "reception") -> Absence:
+        """Take back an excuse given by mistake: the absence counts again, and may stop the
+        programme as any unexcused absence would."""
+        if not reason.strip():
+            raise AttendanceError("undoing needs a reason")
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            booking = self._booking(db, booking_id)
+            absence = booking.absence
+            if absence is None or not absence.excused:
+                raise AttendanceError("this absence is not excused")
+            absence.excused = False
+            absence.reason = ""
+            emit(db, "absence", _absence_payload(absence, booking), now)
+            db.flush()
+            stopped = self._after_absence(db, booking.enrolment, now)
+            outcome = "undone_stopped" if stopped else "undone"
+            self._audit(db, now, actor, "undo_excuse", outcome, booking, reason)
+            return absence
+
+    def mark_present(self, booking_id: str, *, reason: str, actor: str = "reception") -> CheckIn:
+        """Correct an absence: the patient was there after all. The absence becomes a check-in
+        at the session's start, noted as reception's, and a stop the absence caused is lifted."""
+        if not reason.strip():
+            raise AttendanceError("a correction needs a reason")
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            booking = self._booking(db, booking_id)
+            if booking.absence is None:
+                raise AttendanceError("there is no absence recorded for this booking")
+            programme = self._programmes[booking.enrolment.programme_code]
+            lifted = withdraw_absence(
+                db, booking, programme, now, why="absence corrected: present", actor=actor
+            )
+            checkin = CheckIn(
+                id=new_id(),
+                booking_id=booking.id,
+                patient_id=booking.patient_id,
+                kiosk_id=self._settings.kiosk_id,
+                checked_in_at=booking.session.starts_at,
+                late=False,
+                identity_method="manual",
+                identity_note=reason[:200],
+            )
+            db.add(checkin)
+            db.flush()
+            emit(db, "checkin", checkin_payload(checkin, booking.session.site_id), now)
+            outcome = "present_stop_lifted" if lifted else "present"
+            self._audit(db, now, actor, "mark_present", outcome, booking, reason)
+            return checkin
+
+    def resume(self, enrolment_id: str, *, reason: str, actor: str = "reception") -> None:
+        """Resume a stopped programme on the physician's decision (``reason`` says which)."""
+        if not reason.strip():
+            raise AttendanceError("resuming a programme needs the physician's decision")
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            enrolment = db.get(Enrolment, enrolment_id)
+            if enrolment is None:
+                raise AttendanceError("no such enrolment")
+            if enrolment.status != EnrolmentStatus.STOPPED:
+                raise AttendanceError("this programme is not stopped")
+            resume_enrolment(db, enrolment, now, why=reason, actor=actor)
+            audit(
+                db,
+                at=now,
+                kiosk_id=self._settings.kiosk_id,
+                actor=actor,
+                action="resume",
+                outcome="resumed",
+                patient_id=enrolment.patient_id,
+                detail={"enrolment_id": enrolment.id, "reason": reason},
+            )
+
+    def _audit(
+        self,
+        db: Session,
+        now: dt.datetime,
+        actor: str,
+        action: str,
+        outcome: str,
+        booking: Booking,
+        reason: str,
+    ) -> None:
+        audit(
+            db,
+            at=now,
+            kiosk_id=self._settings.kiosk_id,
+            actor=actor,
+            action=action,
+            outcome=outcome,
+            patient_id=booking.patient_id,
+            booking_id=booking.id,
+            detail={"reason": reason},
+        )
+
     @staticmethod
     def _booking(db: Session, booking_id: str) -> Booking:
         booking = db.scalar(
@@ -346,6 +472,7 @@ class Attendance:
                 joinedload(Booking.enrolment),
                 joinedload(Booking.checkin),
                 joinedload(Booking.absence),
+                joinedload(Booking.cancellation),
             )
         )
         if booking is None:
@@ -377,7 +504,7 @@ def stop_lifted_without(
 
 
 def withdraw_absence(
-    db: Session, booking: Booking, programme: Programme, now: dt.datetime, *, why: str
+    db: Session, booking: Booking, programme: Programme, now: dt.datetime, *, why: str, actor: str
 ) -> bool:
     """The patient came after all: the booking's absence goes (an ``absence_withdrawn`` event),
     and a stop it caused is lifted. True when a stop was lifted."""
@@ -393,11 +520,17 @@ def withdraw_absence(
     db.delete(absence)
     db.flush()
     db.expire(booking, ["absence"])
-    return lift_absence_stop(db, booking.enrolment, programme, now, why=why)
+    return lift_absence_stop(db, booking.enrolment, programme, now, why=why, actor=actor)
 
 
 def lift_absence_stop(
-    db: Session, enrolment: Enrolment, programme: Programme, now: dt.datetime, *, why: str
+    db: Session,
+    enrolment: Enrolment,
+    programme: Programme,
+    now: dt.datetime,
+    *,
+    why: str,
+    actor: str,
 ) -> bool:
     """Resume an enrolment stopped by its absences once they are below the limit again (one was
     excused or withdrawn): an ``enrolment_resumed`` event. True when it was resumed."""
@@ -406,16 +539,28 @@ def lift_absence_stop(
     db.flush()
     if unexcused_absences(db, enrolment.id) >= programme.unexcused_absence_limit:
         return False
-    resume_enrolment(db, enrolment, now, why=why)
+    resume_enrolment(db, enrolment, now, why=why, actor=actor)
     return True
 
 
-def resume_enrolment(db: Session, enrolment: Enrolment, now: dt.datetime, *, why: str) -> None:
-    """A stopped enrolment is active again (an ``enrolment_resumed`` event saying why)."""
+def resume_enrolment(
+    db: Session, enrolment: Enrolment, now: dt.datetime, *, why: str, actor: str
+) -> None:
+    """A stopped enrolment is active again (an ``enrolment_resumed`` event saying why); the
+    alert that announced the stop is resolved."""
     enrolment.status = EnrolmentStatus.ACTIVE
     enrolment.stopped_at = None
     enrolment.stop_reason = ""
     emit(db, "enrolment_resumed", {"id": enrolment.id, "at": now.isoformat(), "reason": why}, now)
+    stop_alerts = db.scalars(
+        select(Alert.id).where(
+            Alert.enrolment_id == enrolment.id,
+            Alert.kind == "programme_stopped",
+            Alert.resolved_at.is_(None),
+        )
+    ).all()
+    for alert_id in stop_alerts:
+        resolve_alert(db, alert_id, now=now, actor=actor, resolution=f"resumed: {why}")
 
 
 def _stopped_by_absences(enrolment: Enrolment) -> bool:

@@ -31,7 +31,7 @@ from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import UTCDateTime, new_id
 from kiosk.domain import progress
 from kiosk.domain.attendance import stop_lifted_without, withdraw_absence
-from kiosk.domain.journal import audit, emit
+from kiosk.domain.journal import audit, checkin_payload, emit
 from kiosk.domain.outcomes import CheckinResult, Outcome, ParkingInfo, SessionInfo
 from kiosk.domain.parking.code import short_code
 from kiosk.domain.parking.issue import issue_ticket
@@ -214,28 +214,18 @@ class CheckinEngine:
             identity_note=identity.note,
         )
         if absence is not None:
-            withdraw_absence(db, booking, programme, now, why="checked in after the day's closing")
+            withdraw_absence(
+                db,
+                booking,
+                programme,
+                now,
+                why="checked in after the day's closing",
+                actor=identity.actor,
+            )
         db.add(checkin)
         db.flush()
         booking.checkin = checkin
-        emit(
-            db,
-            "checkin",
-            {
-                "id": checkin.id,
-                "booking_id": booking.id,
-                "patient_id": patient.id,
-                "site_id": session.site_id,
-                "kiosk_id": checkin.kiosk_id,
-                "checked_in_at": now.isoformat(),
-                "late": checkin.late,
-                "identity_method": checkin.identity_method,
-                "card_number": checkin.card_number,
-                "document_type": checkin.document_type,
-                "identity_note": checkin.identity_note,
-            },
-            now,
-        )
+        emit(db, "checkin", checkin_payload(checkin, session.site_id), now)
         self._audit(db, now, Outcome.CHECKED_IN, patient.id, booking.id, identity)
         history = history.with_attended(session.kind, session.starts_at, booking.id)
         return self._admitted(db, base, booking, programme, history, Outcome.CHECKED_IN, now)

@@ -11,7 +11,16 @@ from sqlalchemy import select
 
 from kiosk.core.clock import SettableClock
 from kiosk.core.config import CheckinWindow
-from kiosk.db.models import Absence, Alert, Cancellation, CheckIn, Enrolment, OutboxEvent, Site
+from kiosk.db.models import (
+    Absence,
+    Alert,
+    AuditEntry,
+    Cancellation,
+    CheckIn,
+    Enrolment,
+    OutboxEvent,
+    Site,
+)
 from kiosk.db.models import Programme as ProgrammeRow
 from kiosk.domain.attendance import AttendanceError
 from kiosk.domain.context import open_context
@@ -253,7 +262,7 @@ def test_excusing_the_absence_that_stopped_the_programme_lifts_the_stop(centre: 
         row = db.get(Enrolment, enrolment)
         assert row is not None
         assert (row.status, row.stopped_at, row.stop_reason) == ("active", None, "")
-    assert outbox_kinds(centre)[-3:] == ["absence", "enrolment_resumed", "audit"]
+    assert outbox_kinds(centre)[-4:] == ["absence", "enrolment_resumed", "alert_resolved", "audit"]
     centre.book(enrolment, local_time(MONDAY + dt.timedelta(days=2), "13:00"))
     assert centre.tap(nn, local_time(MONDAY + dt.timedelta(days=2), "12:50")).outcome == (
         "checked_in"
@@ -305,3 +314,83 @@ def test_a_check_in_for_a_closed_session_replaces_its_absence_and_lifts_the_stop
         kinds.index("absence_withdrawn") < kinds.index("enrolment_resumed") < kinds.index("checkin")
     )
     assert statuses_on(centre, MONDAY) == {"Jan": Status.LATE}
+
+
+def audit_of(centre: Centre, action: str) -> list[tuple[str, str, dict[str, object]]]:
+    with centre.context.sessions() as db:
+        return [
+            (a.actor, a.outcome, dict(a.detail))
+            for a in db.scalars(select(AuditEntry).where(AuditEntry.action == action))
+        ]
+
+
+def test_a_cancellation_can_be_undone_with_who_and_why(centre: Centre) -> None:
+    nn, enrolment = centre.patient(first_name="Jan")
+    booking = centre.book(enrolment, local_time(MONDAY, "13:00"))
+    centre.clock.set(local_time(MONDAY, "09:00"))
+    attendance = centre.context.attendance()
+    assert attendance.cancel(booking).fee_cents == 2900
+    with pytest.raises(AttendanceError, match="needs a reason"):
+        attendance.undo_cancellation(booking, reason=" ")
+    attendance.undo_cancellation(booking, reason="wrong patient", actor="An")
+    with pytest.raises(AttendanceError, match="not cancelled"):
+        attendance.undo_cancellation(booking, reason="again")
+    with centre.context.sessions() as db:
+        assert db.scalars(select(Cancellation)).all() == []
+    assert audit_of(centre, "undo_cancel") == [("An", "undone", {"reason": "wrong patient"})]
+    assert outbox_kinds(centre)[-2:] == ["cancellation_undone", "audit"]
+    assert centre.tap(nn, local_time(MONDAY, "12:50")).outcome == "checked_in"
+
+
+def test_an_excuse_can_be_undone_and_the_absence_counts_again(centre: Centre) -> None:
+    _, enrolment, booking = stopped_by_three_absences(centre, MONDAY)
+    attendance = centre.context.attendance()
+    attendance.excuse(booking, reason="doktersbriefje")
+    attendance.undo_excuse(booking, reason="briefje was voor een andere dag", actor="An")
+    with pytest.raises(AttendanceError, match="not excused"):
+        attendance.undo_excuse(booking, reason="again")
+    with centre.context.sessions() as db:
+        row = db.get(Enrolment, enrolment)
+        assert row is not None and row.status == "stopped"
+    assert audit_of(centre, "undo_excuse") == [
+        ("An", "undone_stopped", {"reason": "briefje was voor een andere dag"})
+    ]
+
+
+def test_an_absence_corrected_to_present_is_a_check_in_and_lifts_the_stop(centre: Centre) -> None:
+    _, enrolment, booking = stopped_by_three_absences(centre, MONDAY)
+    attendance = centre.context.attendance()
+    with pytest.raises(AttendanceError, match="needs a reason"):
+        attendance.mark_present(booking, reason="")
+    checkin = attendance.mark_present(booking, reason="was in de zaal, kaart vergeten", actor="An")
+    assert checkin.identity_method == "manual"
+    with pytest.raises(AttendanceError, match="no absence"):
+        attendance.mark_present(booking, reason="again")
+    with centre.context.sessions() as db:
+        row = db.get(Enrolment, enrolment)
+        assert row is not None and row.status == "active"
+        assert db.scalars(
+            select(Alert.resolved_by).where(Alert.kind == "programme_stopped")
+        ).all() == ["An"]
+    assert statuses_on(centre, MONDAY) == {"Jan": Status.ARRIVED}
+    assert audit_of(centre, "mark_present") == [
+        ("An", "present_stop_lifted", {"reason": "was in de zaal, kaart vergeten"})
+    ]
+    kinds = outbox_kinds(centre)
+    assert kinds.index("absence_withdrawn") < kinds.index("enrolment_resumed")
+
+
+def test_a_stopped_programme_resumes_on_the_physicians_decision(centre: Centre) -> None:
+    nn, enrolment, _ = stopped_by_three_absences(centre, MONDAY)
+    attendance = centre.context.attendance()
+    with pytest.raises(AttendanceError, match="physician's decision"):
+        attendance.resume(enrolment, reason="")
+    attendance.resume(enrolment, reason="dr. Claes: verder na gesprek", actor="An")
+    with pytest.raises(AttendanceError, match="not stopped"):
+        attendance.resume(enrolment, reason="again")
+    assert audit_of(centre, "resume") == [
+        ("An", "resumed", {"enrolment_id": enrolment, "reason": "dr. Claes: verder na gesprek"})
+    ]
+    day = MONDAY + dt.timedelta(days=2)
+    centre.book(enrolment, local_time(day, "13:00"))
+    assert centre.tap(nn, local_time(day, "12:50")).outcome == "checked_in"

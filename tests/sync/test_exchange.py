@@ -16,6 +16,7 @@ from kiosk.db.models import (
     Absence,
     Booking,
     BookingStatus,
+    Cancellation,
     CentralEvent,
     CheckIn,
     Enrolment,
@@ -220,10 +221,34 @@ def test_a_withdrawn_absence_and_a_lifted_stop_reach_the_centre_and_stay(
     assert result.outcome == "checked_in" and result.booking_id == booking_id
     assert kiosk.sync.run_round().error == ""
     assert kiosk.sync.run_round().error == ""  # a pull after the push brings nothing back
-    for connect in (engine.connect, lambda: kiosk.engine.connect()):
+    for connect in (engine.connect, kiosk.engine.connect):
         with connect() as conn:
             assert conn.scalar(select(Absence.id).where(Absence.booking_id == booking_id)) is None
             assert conn.scalar(select(CheckIn.id).where(CheckIn.booking_id == booking_id))
             status = conn.scalar(select(Enrolment.status).where(Enrolment.id == enrolment_id))
             assert status == EnrolmentStatus.ACTIVE
+    engine.dispose()
+
+
+def test_an_undone_cancellation_reaches_the_centre_and_stays_undone(
+    central_url: str, programmes: dict[str, Programme], make_kiosk: Callable[..., Kiosk]
+) -> None:
+    fill_centre(central_url, programmes)
+    kiosk = make_kiosk(central_url)
+    kiosk.sync.run_round()
+    _, booking_id, _ = kiosk.bookings_on(TODAY)[0]
+    attendance = Attendance(kiosk.sessions, programmes, kiosk.settings, kiosk.clock)
+    attendance.cancel(booking_id, reason="belde af")
+    assert kiosk.sync.run_round().error == ""
+    attendance.undo_cancellation(booking_id, reason="verkeerde patiënt", actor="An")
+    assert kiosk.sync.run_round().error == ""
+    assert kiosk.sync.run_round().error == ""
+    engine = make_engine(central_url)
+    for connect in (engine.connect, kiosk.engine.connect):
+        with connect() as conn:
+            assert conn.scalar(select(Booking.status).where(Booking.id == booking_id)) == "booked"
+            assert (
+                conn.scalar(select(Cancellation.id).where(Cancellation.booking_id == booking_id))
+                is None
+            )
     engine.dispose()

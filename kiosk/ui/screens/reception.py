@@ -65,6 +65,13 @@ ATTENDANCE_REFUSALS = frozenset(
         N_("this booking has no check-in to undo"),
         N_("no such booking"),
         N_("a day that has not begun cannot be closed"),
+        N_("undoing needs a reason"),
+        N_("this booking is not cancelled"),
+        N_("this absence is not excused"),
+        N_("a correction needs a reason"),
+        N_("resuming a programme needs the physician's decision"),
+        N_("no such enrolment"),
+        N_("this programme is not stopped"),
     }
 )
 """The fixed sentences of :class:`kiosk.domain.attendance.AttendanceError`: each a catalogue
