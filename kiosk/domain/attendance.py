@@ -28,6 +28,8 @@ from kiosk.db.types import new_id
 from kiosk.domain.alerts import raise_alert
 from kiosk.domain.alerts import resolve as resolve_alert
 from kiosk.domain.journal import audit, checkin_payload, emit
+from kiosk.domain.parking.code import short_code
+from kiosk.domain.parking.issue import issue_ticket
 from kiosk.domain.progress import unexcused_absences
 from kiosk.programme.model import Programme, Texts
 
@@ -70,6 +72,16 @@ class DayPreview:
     stops: tuple[WouldStop, ...]
     not_over: int
     """Booked sessions of the day that have not ended yet: closing leaves them alone."""
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A refused patient checked in by reception."""
+
+    checkin_id: str
+    late: bool
+    short_code: str | None
+    """The parking ticket's short code (None at a site without a car park)."""
 
 
 @dataclass(frozen=True)
@@ -230,10 +242,20 @@ class Attendance:
         return False
 
     def cancel(
-        self, booking_id: str, *, reason: str = "", actor: str = "reception"
+        self,
+        booking_id: str,
+        *,
+        reason: str = "",
+        actor: str = "reception",
+        called_at: dt.datetime | None = None,
     ) -> Cancellation:
-        """Record a cancellation; notice shorter than the programme's rule carries the fee."""
+        """Record a cancellation; notice shorter than the programme's rule carries the fee. The
+        notice counts from ``called_at``, the moment the patient called (default: now), not from
+        when reception records it."""
         now = self._clock.now()
+        called = now if called_at is None else called_at
+        if called > now:
+            raise AttendanceError("the call cannot be in the future")
         with self._sessions() as db, db.begin():
             booking = self._booking(db, booking_id)
             if booking.status == BookingStatus.CANCELLED:
@@ -241,13 +263,13 @@ class Attendance:
             if booking.checkin is not None:
                 raise AttendanceError("the patient is already checked in for this session")
             programme = self._programmes[booking.enrolment.programme_code]
-            notice = booking.session.starts_at - now
+            notice = booking.session.starts_at - called
             notice_minutes = max(int(notice.total_seconds() // 60), 0)
             late = notice < dt.timedelta(hours=programme.cancellation_notice_hours)
             cancellation = Cancellation(
                 id=new_id(),
                 booking_id=booking.id,
-                cancelled_at=now,
+                cancelled_at=called,
                 notice_minutes=notice_minutes,
                 fee_cents=programme.late_cancellation_fee_cents if late else 0,
                 reason=reason,
@@ -264,7 +286,7 @@ class Attendance:
                 {
                     "id": cancellation.id,
                     "booking_id": booking.id,
-                    "cancelled_at": now.isoformat(),
+                    "cancelled_at": called.isoformat(),
                     "notice_minutes": notice_minutes,
                     "fee_cents": cancellation.fee_cents,
                     "reason": reason,
@@ -280,7 +302,11 @@ class Attendance:
                 outcome="late" if late else "in_time",
                 patient_id=booking.patient_id,
                 booking_id=booking.id,
-                detail={"fee_cents": cancellation.fee_cents},
+                detail={
+                    "fee_cents": cancellation.fee_cents,
+                    "called_at": called.isoformat(),
+                    "reason": reason,
+                },
             )
             return cancellation
 
@@ -314,7 +340,7 @@ class Attendance:
             )
             return absence
 
-    def undo_checkin(self, booking_id: str, *, actor: str = "reception") -> None:
+    def undo_checkin(self, booking_id: str, *, actor: str = "reception", reason: str = "") -> None:
         """Take back a check-in made by mistake (wrong patient, wrong session)."""
         now = self._clock.now()
         with self._sessions() as db, db.begin():
@@ -338,7 +364,75 @@ class Attendance:
                 outcome="undone",
                 patient_id=booking.patient_id,
                 booking_id=booking.id,
+                detail={"reason": reason},
             )
+
+    def undo(self, booking_id: str, *, reason: str, actor: str = "reception") -> str:
+        """Take back what was last recorded on the booking: its check-in, its cancellation or its
+        excuse. Returns which (``checkin``, ``cancellation``, ``excuse``)."""
+        if not reason.strip():
+            raise AttendanceError("undoing needs a reason")
+        with self._sessions() as db:
+            booking = self._booking(db, booking_id)
+            what = (
+                "checkin"
+                if booking.checkin is not None
+                else "cancellation"
+                if booking.status == BookingStatus.CANCELLED
+                else "excuse"
+                if booking.absence is not None and booking.absence.excused
+                else ""
+            )
+        if what == "checkin":
+            self.undo_checkin(booking_id, actor=actor, reason=reason)
+        elif what == "cancellation":
+            self.undo_cancellation(booking_id, reason=reason, actor=actor)
+        elif what == "excuse":
+            self.undo_excuse(booking_id, reason=reason, actor=actor)
+        else:
+            raise AttendanceError("there is nothing to undo on this booking")
+        return what
+
+    def admit(self, booking_id: str, *, reason: str, actor: str = "reception") -> Admitted:
+        """Reception overrides the kiosk's refusal (too late, weekly limit, programme stopped,
+        ...): the patient is checked in for the booking now, the reason kept with the check-in and
+        in the audit trail, and the parking ticket issued."""
+        if not reason.strip():
+            raise AttendanceError("admitting a refused patient needs a reason")
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            booking = self._booking(db, booking_id)
+            if booking.status == BookingStatus.CANCELLED:
+                raise AttendanceError("this booking is already cancelled")
+            if booking.checkin is not None:
+                raise AttendanceError("the patient is already checked in for this session")
+            programme = self._programmes[booking.enrolment.programme_code]
+            withdraw_absence(db, booking, programme, now, why="admitted by reception", actor=actor)
+            checkin = CheckIn(
+                id=new_id(),
+                booking_id=booking.id,
+                patient_id=booking.patient_id,
+                kiosk_id=self._settings.kiosk_id,
+                checked_in_at=now,
+                late=now > booking.session.starts_at,
+                identity_method="manual",
+                identity_note=f"admitted: {reason}"[:200],
+            )
+            db.add(checkin)
+            db.flush()
+            emit(db, "checkin", checkin_payload(checkin, booking.session.site_id), now)
+            code = None
+            if self._settings.parking.keys:
+                ticket = issue_ticket(
+                    db,
+                    settings=self._settings,
+                    booking_id=booking.id,
+                    session_end=booking.session.ends_at,
+                    now=now,
+                )
+                code = short_code(ticket.ticket_number)
+            self._audit(db, now, actor, "admit", "admitted", booking, reason)
+            return Admitted(checkin.id, checkin.late, code)
 
     def undo_cancellation(self, booking_id: str, *, reason: str, actor: str = "reception") -> None:
         """Take back a cancellation recorded by mistake: the booking is booked again (and its fee

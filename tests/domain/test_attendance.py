@@ -394,3 +394,63 @@ def test_a_stopped_programme_resumes_on_the_physicians_decision(centre: Centre) 
     day = MONDAY + dt.timedelta(days=2)
     centre.book(enrolment, local_time(day, "13:00"))
     assert centre.tap(nn, local_time(day, "12:50")).outcome == "checked_in"
+
+
+def test_the_fee_follows_from_the_moment_the_patient_called(centre: Centre) -> None:
+    _, enrolment = centre.patient()
+    in_time = centre.book(enrolment, local_time(MONDAY, "13:00"))
+    late = centre.book(enrolment, local_time(MONDAY + dt.timedelta(days=2), "13:00"))
+    attendance = centre.context.attendance()
+    # Reception types it on Monday morning; the patient phoned on Saturday.
+    centre.clock.set(local_time(MONDAY, "09:00"))
+    saturday = local_time(MONDAY - dt.timedelta(days=2), "10:00")
+    cancelled = attendance.cancel(in_time, called_at=saturday, reason="griep")
+    assert (cancelled.fee_cents, cancelled.cancelled_at) == (0, saturday)
+    assert cancelled.notice_minutes == 2 * 24 * 60 + 3 * 60
+    # Recorded ahead of time for Wednesday, but the call came only on Tuesday at 14:00.
+    centre.clock.set(local_time(MONDAY + dt.timedelta(days=1), "15:00"))
+    called = local_time(MONDAY + dt.timedelta(days=1), "14:00")
+    assert attendance.cancel(late, called_at=called).fee_cents == 2900
+    with pytest.raises(AttendanceError, match="future"):
+        attendance.cancel(late, called_at=centre.clock.now() + dt.timedelta(minutes=5))
+
+
+def test_reception_admits_a_refused_patient_with_a_reason_that_is_kept(centre: Centre) -> None:
+    nn, enrolment = centre.patient(first_name="Jan")
+    booking = centre.book(enrolment, local_time(MONDAY, "13:00"))
+    assert centre.tap(nn, local_time(MONDAY, "13:21")).outcome == "too_late"
+    attendance = centre.context.attendance()
+    with pytest.raises(AttendanceError, match="needs a reason"):
+        attendance.admit(booking, reason="")
+    admitted = attendance.admit(booking, reason="parking vol, 21 min te laat", actor="An")
+    assert admitted.late and admitted.short_code is not None
+    with centre.context.sessions() as db:
+        checkin = db.get(CheckIn, admitted.checkin_id)
+        assert checkin is not None
+        assert checkin.identity_note == "admitted: parking vol, 21 min te laat"
+    assert audit_of(centre, "admit") == [
+        ("An", "admitted", {"reason": "parking vol, 21 min te laat"})
+    ]
+    assert statuses_on(centre, MONDAY) == {"Jan": Status.LATE}
+    with pytest.raises(AttendanceError, match="already checked in"):
+        attendance.admit(booking, reason="again")
+
+
+def test_undo_takes_back_what_was_last_recorded(centre: Centre) -> None:
+    nn, enrolment = centre.patient(first_name="Jan")
+    booking = centre.book(enrolment, local_time(MONDAY, "13:00"))
+    attendance = centre.context.attendance()
+    with pytest.raises(AttendanceError, match="nothing to undo"):
+        attendance.undo(booking, reason="test")
+    centre.tap(nn, local_time(MONDAY, "12:50"))
+    assert attendance.undo(booking, reason="verkeerde kaart") == "checkin"
+    attendance.cancel(booking)
+    assert attendance.undo(booking, reason="toch niet") == "cancellation"
+    centre.clock.set(local_time(MONDAY, "20:00"))
+    attendance.close_day(MONDAY)
+    attendance.excuse(booking, reason="ziek")
+    assert attendance.undo(booking, reason="geen briefje") == "excuse"
+    assert statuses_on(centre, MONDAY) == {"Jan": Status.ABSENT}
+    assert audit_of(centre, "undo_checkin") == [
+        ("reception", "undone", {"reason": "verkeerde kaart"})
+    ]
