@@ -310,6 +310,8 @@ def cmd_today(args: argparse.Namespace) -> int:
                             if a.checked_in_at
                             else None,
                             "booking_id": a.booking_id,
+                            "enrolment_id": a.enrolment_id,
+                            "enrolment_status": a.enrolment_status,
                         }
                         for a in s.attendees
                     ],

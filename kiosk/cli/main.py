@@ -34,6 +34,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "kiosk.cli.sync": ("sync",),
     "kiosk.cli.central": ("central",),
     "kiosk.cli.alerts": ("alerts",),
+    "kiosk.cli.booking": ("booking", "enrolment"),
 }
 
 
