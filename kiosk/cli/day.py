@@ -27,6 +27,7 @@ from kiosk.domain import demo
 from kiosk.domain.attendance import AttendanceError
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import KioskContext, open_context, redacted_url, sqlite_path
+from kiosk.domain.day_csv import safe_row
 from kiosk.domain.outcomes import CheckinResult
 from kiosk.domain.register import COLUMNS, register_for
 from kiosk.domain.today import day_view
@@ -375,21 +376,23 @@ def cmd_register(args: argparse.Namespace) -> int:
         writer.writerow(COLUMNS)
         for line in lines:
             writer.writerow(
-                [
-                    line.date.isoformat(),
-                    line.national_number,
-                    line.last_name,
-                    line.first_name,
-                    line.programme,
-                    line.session_number,
-                    local(line.session_start).isoformat(),
-                    local(line.session_end).isoformat(),
-                    line.nomenclature_code,
-                    line.place,
-                    line.identity_method,
-                    line.card_number,
-                    line.document_type,
-                ]
+                safe_row(
+                    [
+                        line.date.isoformat(),
+                        line.national_number,
+                        line.last_name,
+                        line.first_name,
+                        line.programme,
+                        line.session_number,
+                        local(line.session_start).isoformat(),
+                        local(line.session_end).isoformat(),
+                        line.nomenclature_code,
+                        line.place,
+                        line.identity_method,
+                        line.card_number,
+                        line.document_type,
+                    ]
+                )
             )
         return 0
     if not lines:

@@ -3,8 +3,11 @@ a technician would, on a demo centre of its own."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,3 +163,20 @@ def test_bad_input_is_one_sentence_and_exit_2(
     demo_dir: Path, args: tuple[str, ...], message: str
 ) -> None:
     assert refused(demo_dir, *args) == message
+
+
+def test_the_register_csv_escapes_a_name_a_spreadsheet_would_run(demo_dir: Path) -> None:
+    day, expected = coming_expected(demo_dir)
+    booking = expected[0]
+    ok(demo_dir, "booking", "admit", booking, "--reason", "test van het register")
+    formula = '=HYPERLINK("http://evil.example","Klik")'
+    with sqlite3.connect(demo_dir / "kiosk.sqlite") as db:
+        db.execute(
+            "UPDATE patients SET last_name = ?, first_name = ? WHERE id = "
+            "(SELECT patient_id FROM bookings WHERE id = ?)",
+            (formula, "+Jan", booking),
+        )
+    register = ok(demo_dir, "register", "--date", day.isoformat(), "--csv")
+    rows = [r for r in csv.DictReader(io.StringIO(register)) if r["first_name"] == "'+Jan"]
+    assert [r["last_name"] for r in rows] == ["'" + formula]
+    ok(demo_dir, "booking", "undo", booking, "--reason", "test voorbij")

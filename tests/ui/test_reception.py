@@ -7,6 +7,9 @@ import datetime as dt
 import re
 from typing import cast
 
+from textual.widgets import DataTable, OptionList
+
+from kiosk.db.models import Patient
 from kiosk.domain.today import Status
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.reception import ReceptionScreen
@@ -161,3 +164,37 @@ async def test_closing_at_the_start_of_the_day_says_so_and_leaves_every_session_
         done = "Dag afgesloten: 0 afwezigheden"
         await until(pilot, lambda: any(done in str(n.message) for n in app._notifications))
         assert all(p.status != Status.ABSENT for s in screen.sessions for p in s.attendees)
+
+
+async def test_a_name_with_markup_shows_as_plain_text_in_the_list_and_manual_check_in(
+    kiosk: Kiosk,
+) -> None:
+    patient, start = kiosk.expected_patient()
+    kiosk.clock.set(start - dt.timedelta(minutes=10))
+    with kiosk.context.sessions() as db, db.begin():
+        row = db.get(Patient, patient)
+        assert row is not None
+        row.first_name, row.last_name = "[b]An", "Smet[/]"
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        (booking,) = [
+            p.booking_id for s in screen.sessions for p in s.attendees if p.patient_id == patient
+        ]
+        table = screen.query_one("#day", DataTable)
+        assert str(table.get_row(booking)[1]) == "  Smet[/], [b]An"
+        await pilot.pause()
+        await pilot.press("m", *"Smet[/]", "enter")
+        await until(
+            pilot,
+            lambda: (
+                bool(app.screen.query("#manual-matches"))
+                and app.screen.query_one("#manual-matches", OptionList).option_count > 0
+            ),
+        )
+        options = app.screen.query_one("#manual-matches", OptionList)
+        assert str(options.get_option_at_index(0).prompt).startswith("Smet[/], [b]An")
+        await pilot.press("enter")
+        await until(pilot, lambda: status_of(screen, booking) == Status.ARRIVED)
+        await until(pilot, lambda: any("[b]An" in str(n.message) for n in app._notifications))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from babel.numbers import format_currency
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -140,7 +141,7 @@ class ReceptionScreen(Screen[None]):
         self.sessions: list[DaySession] = []
         self.alerts: list[AlertView] = []
         self.due: list[DueToday] = []
-        self._rows: list[tuple[str, tuple[str, ...]]] = []
+        self._rows: list[tuple[str, tuple[str | Text, ...]]] = []
         self._since = 0.0
 
     @property
@@ -237,7 +238,8 @@ class ReceptionScreen(Screen[None]):
     ) -> None:
         tr = self.tr
         self.sessions, self.alerts, self.due = sessions, alerts, due
-        rows: list[tuple[str, tuple[str, ...]]] = []
+        # Names and rooms come from outside (the schedule): plain Text, never markup.
+        rows: list[tuple[str, tuple[str | Text, ...]]] = []
         for session in sessions:
             here = session.count(Status.ARRIVED) + session.count(Status.LATE)
             live = len(session.attendees) - session.count(Status.CANCELLED)
@@ -246,7 +248,9 @@ class ReceptionScreen(Screen[None]):
                     SESSION_ROW + session.session_id,
                     (
                         f"{tr.time(session.starts_at)}-{tr.time(session.ends_at)}",
-                        f"{text_in(session.kind_title, tr.language)[:18]}, {session.room}"[:28],
+                        Text(
+                            f"{text_in(session.kind_title, tr.language)[:18]}, {session.room}"[:28]
+                        ),
                         "",
                         tr(
                             "{here}/{total} here, {absent} absent",
@@ -264,7 +268,7 @@ class ReceptionScreen(Screen[None]):
                         person.booking_id,
                         (
                             "",
-                            f"  {person.last_name}, {person.first_name}"[:28],
+                            Text(f"  {person.last_name}, {person.first_name}"[:28]),
                             tr.short_date(person.birth_date) if person.birth_date else "",
                             tr(STATUS_LABELS[person.status]),
                             tr.time(person.checked_in_at) if person.checked_in_at else "",
@@ -357,7 +361,10 @@ class ReceptionScreen(Screen[None]):
         except AttendanceError as exc:
             reason = refusal_reason(exc, self.tr)
             self.app.call_from_thread(
-                self.notify, self.tr("Not done: {reason}", reason=reason), severity="warning"
+                self.notify,
+                self.tr("Not done: {reason}", reason=reason),
+                severity="warning",
+                markup=False,
             )
             return
         except Exception as exc:
@@ -366,7 +373,7 @@ class ReceptionScreen(Screen[None]):
                 self.notify, self.tr("The database did not answer; try again."), severity="error"
             )
             return
-        self.app.call_from_thread(self.notify, text)
+        self.app.call_from_thread(self.notify, text, markup=False)
         self.app.call_from_thread(self.kiosk.post_message, AttendanceChanged())
 
     def action_manual(self) -> None:
@@ -453,7 +460,10 @@ class ReceptionScreen(Screen[None]):
         except AttendanceError as exc:
             reason = refusal_reason(exc, tr)
             self.app.call_from_thread(
-                self.notify, tr("Not done: {reason}", reason=reason), severity="warning"
+                self.notify,
+                tr("Not done: {reason}", reason=reason),
+                severity="warning",
+                markup=False,
             )
             return
         except Exception as exc:
