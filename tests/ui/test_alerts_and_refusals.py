@@ -125,6 +125,6 @@ async def test_a_refused_action_is_said_in_the_staff_language(kiosk: Kiosk) -> N
             if p.status == Status.EXPECTED
         )
         select_row(screen, booking)
-        await pilot.press("u", "y")
-        expected = "Niet gedaan: deze boeking heeft geen aanmelding om ongedaan te maken"
+        await pilot.press("u", *"vergissing", "enter")
+        expected = "Niet gedaan: er is niets ongedaan te maken bij deze boeking"
         await until(pilot, lambda: any(n.message == expected for n in app._notifications))

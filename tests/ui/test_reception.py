@@ -9,7 +9,7 @@ from typing import cast
 
 from textual.widgets import DataTable, OptionList
 
-from kiosk.db.models import Patient
+from kiosk.db.models import Enrolment, EnrolmentStatus, Patient
 from kiosk.domain.today import Status
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.reception import ReceptionScreen
@@ -92,7 +92,7 @@ async def test_manual_check_in_then_undo(kiosk: Kiosk) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: status_of(screen, person.booking_id) == Status.ARRIVED)
         select_row(screen, person.booking_id)
-        await pilot.press("u", "y")
+        await pilot.press("u", *"verkeerde patiënt", "enter")
         await until(pilot, lambda: status_of(screen, person.booking_id) == Status.EXPECTED)
 
 
@@ -104,6 +104,8 @@ async def test_cancel_with_fee_and_excuse_after_close_day(kiosk: Kiosk) -> None:
         booking, _ = booking_of(screen, Status.EXPECTED)
         select_row(screen, booking)
         await pilot.press("c", *"ziek", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
         await until(pilot, lambda: status_of(screen, booking) == Status.CANCELLED)
         # Less than 24 hours' notice: the fee shows in the notification.
         await until(pilot, lambda: any("29" in str(n.message) for n in app._notifications))
@@ -198,3 +200,58 @@ async def test_a_name_with_markup_shows_as_plain_text_in_the_list_and_manual_che
         await pilot.press("enter")
         await until(pilot, lambda: status_of(screen, booking) == Status.ARRIVED)
         await until(pilot, lambda: any("[b]An" in str(n.message) for n in app._notifications))
+
+
+async def test_cancel_asks_first_and_every_action_can_be_taken_back(kiosk: Kiosk) -> None:
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        booking, _ = booking_of(screen, Status.EXPECTED)
+        select_row(screen, booking)
+        await pilot.press("c", *"griep", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert cast(ConfirmScreen, app.screen).question == "Deze boeking annuleren?"
+        await pilot.press("n")
+        await pilot.pause()
+        assert status_of(screen, booking) == Status.EXPECTED
+        await pilot.press("c", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: status_of(screen, booking) == Status.CANCELLED)
+        await pilot.press("u", *"verkeerde boeking", "enter")
+        await until(pilot, lambda: status_of(screen, booking) == Status.EXPECTED)
+        # Admitted although the kiosk would refuse (too early at 07:30), then taken back.
+        await pilot.press("a", *"arts akkoord", "enter")
+        await until(pilot, lambda: status_of(screen, booking) == Status.ARRIVED)
+        await until(pilot, lambda: any("Toegelaten" in str(n.message) for n in app._notifications))
+        await pilot.press("u", *"vergissing", "enter")
+        await until(pilot, lambda: status_of(screen, booking) == Status.EXPECTED)
+
+
+async def test_an_absence_corrected_to_present_and_a_stopped_programme_resumed(
+    kiosk: Kiosk,
+) -> None:
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        booking, _ = booking_of(screen, Status.EXPECTED)
+        (person,) = [p for s in screen.sessions for p in s.attendees if p.booking_id == booking]
+        kiosk.clock.set(kiosk.clock.now() + dt.timedelta(hours=14))
+        kiosk.context.attendance().close_day(kiosk.clock.now().date())
+        await until(pilot, lambda: status_of(screen, booking) == Status.ABSENT)
+        select_row(screen, booking)
+        await pilot.press("p", *"zat in de zaal", "enter")
+        await until(pilot, lambda: status_of(screen, booking) == Status.ARRIVED)
+        with kiosk.context.sessions() as db, db.begin():
+            enrolment = db.get(Enrolment, person.enrolment_id)
+            assert enrolment is not None
+            enrolment.status = EnrolmentStatus.STOPPED
+        await pilot.press("s", *"dr. Claes: verder", "enter")
+        await until(
+            pilot, lambda: any("Programma hervat" in str(n.message) for n in app._notifications)
+        )
+        with kiosk.context.sessions() as db:
+            enrolment = db.get(Enrolment, person.enrolment_id)
+            assert enrolment is not None and enrolment.status == EnrolmentStatus.ACTIVE

@@ -128,6 +128,9 @@ class ReceptionScreen(Screen[None]):
         Binding("u", "undo", show=False),
         Binding("c", "cancel_booking", show=False),
         Binding("e", "excuse", show=False),
+        Binding("p", "present", show=False),
+        Binding("a", "admit", show=False),
+        Binding("s", "resume", show=False),
         Binding("d", "close_day", show=False),
         Binding("x", "export", show=False),
         Binding("r", "reload", show=False),
@@ -167,7 +170,10 @@ class ReceptionScreen(Screen[None]):
         table.add_columns(tr("Time"), tr("Patient"), tr("Born"), tr("Status"), tr("In"))
         yield table
         yield Static(id="alerts")
-        keys = tr("m manual check-in  u undo  c cancel  e excuse  d close day  x export  r reload")
+        keys = tr(
+            "m manual check-in  a admit  u undo  c cancel  e excuse  p present  s resume  "
+            "d close day  x export  r reload"
+        )
         back = tr("q quit") if self.standalone else tr("Esc back")
         yield Static(f"{keys}  {back}", id="reception-keys")
 
@@ -394,21 +400,28 @@ class ReceptionScreen(Screen[None]):
         self._run(job)
 
     def action_undo(self) -> None:
-        """Take back the selected check-in."""
+        """Take back what was last recorded on the selected booking (check-in, cancellation or
+        excuse), with a reason."""
         booking = self._selected_booking()
         if booking is None:
             return
         services = self.kiosk.services
         tr = self.tr
+        done = {
+            "checkin": N_("Check-in undone."),
+            "cancellation": N_("Cancellation undone."),
+            "excuse": N_("Excuse undone."),
+        }
 
-        def job() -> str:
-            services.context.attendance().undo_checkin(booking)
-            return tr("Check-in undone.")
+        def job(reason: str) -> str:
+            what = services.context.attendance().undo(booking, reason=reason)
+            return tr(done[what])
 
-        self._confirm(tr("Undo this check-in?"), lambda: self._run(job))
+        self._with_reason(tr("Undo: reason"), job, required=True)
 
     def action_cancel_booking(self) -> None:
-        """Record the selected booking as cancelled; the fee follows from the notice."""
+        """Record the selected booking as cancelled, after a question; the fee follows from the
+        notice."""
         booking = self._selected_booking()
         if booking is None:
             return
@@ -422,7 +435,60 @@ class ReceptionScreen(Screen[None]):
                 return tr("Cancelled late: administration fee {fee}.", fee=fee)
             return tr("Cancelled in time: no fee.")
 
-        self._with_reason(tr("Cancellation: reason (optional)"), job, required=False)
+        self._with_reason(
+            tr("Cancellation: reason (optional)"),
+            job,
+            required=False,
+            confirm=tr("Cancel this booking?"),
+        )
+
+    def action_present(self) -> None:
+        """Correct the selected absence: the patient was there after all."""
+        booking = self._selected_booking()
+        if booking is None:
+            return
+        services = self.kiosk.services
+        tr = self.tr
+
+        def job(reason: str) -> str:
+            services.context.attendance().mark_present(booking, reason=reason)
+            return tr("Absence corrected: present.")
+
+        self._with_reason(tr("Present after all: reason"), job, required=True)
+
+    def action_admit(self) -> None:
+        """Check in the selected patient although the kiosk refused, with a reason."""
+        booking = self._selected_booking()
+        if booking is None:
+            return
+        services = self.kiosk.services
+        tr = self.tr
+
+        def job(reason: str) -> str:
+            admitted = services.context.attendance().admit(booking, reason=reason)
+            if admitted.short_code:
+                return tr("Admitted; parking code {code}.", code=admitted.short_code)
+            return tr("Admitted.")
+
+        self._with_reason(tr("Admit despite the refusal: reason"), job, required=True)
+
+    def action_resume(self) -> None:
+        """Resume the selected patient's stopped programme on the physician's decision."""
+        booking = self._selected_booking()
+        if booking is None:
+            return
+        enrolment = next(
+            (a.enrolment_id for s in self.sessions for a in s.attendees if a.booking_id == booking),
+            "",
+        )
+        services = self.kiosk.services
+        tr = self.tr
+
+        def job(reason: str) -> str:
+            services.context.attendance().resume(enrolment, reason=reason)
+            return tr("Programme resumed.")
+
+        self._with_reason(tr("Resume the programme: the physician's decision"), job, required=True)
 
     def action_excuse(self) -> None:
         """Mark the selected absence as excused."""
@@ -438,12 +504,24 @@ class ReceptionScreen(Screen[None]):
 
         self._with_reason(tr("Excused absence: reason"), job, required=True)
 
-    def _with_reason(self, prompt: str, job: Callable[[str], str], *, required: bool) -> None:
-        """Ask for a reason, then run ``job`` with it in a worker (nothing when cancelled)."""
+    def _with_reason(
+        self,
+        prompt: str,
+        job: Callable[[str], str],
+        *,
+        required: bool,
+        confirm: str | None = None,
+    ) -> None:
+        """Ask for a reason (and then ``confirm``, when given), then run ``job`` with it in a
+        worker (nothing when either is declined)."""
 
         def chosen(reason: str | None) -> None:
-            if reason is not None:
+            if reason is None:
+                return
+            if confirm is None:
                 self._run(lambda: job(reason))
+            else:
+                self._confirm(confirm, lambda: self._run(lambda: job(reason)))
 
         self.app.push_screen(ReasonPrompt(prompt, required=required), chosen)
 
