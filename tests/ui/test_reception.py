@@ -7,13 +7,15 @@ import datetime as dt
 import re
 from typing import cast
 
+import pytest
 from textual.widgets import DataTable, OptionList
 
 from kiosk.db.models import Enrolment, EnrolmentStatus, Patient
 from kiosk.domain.today import Status
 from kiosk.ui.screens.confirm import ConfirmScreen
+from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
 from kiosk.ui.screens.reception import ReceptionScreen
-from tests.ui.conftest import Kiosk, select_row
+from tests.ui.conftest import PIN, Kiosk, select_row
 from tests.ui.waiting import label, until
 
 
@@ -255,3 +257,27 @@ async def test_an_absence_corrected_to_present_and_a_stopped_programme_resumed(
         with kiosk.context.sessions() as db:
             enrolment = db.get(Enrolment, person.enrolment_id)
             assert enrolment is not None and enrolment.status == EnrolmentStatus.ACTIVE
+
+
+@pytest.mark.parametrize("mode", ["reception", "kiosk"])
+async def test_tab_and_shift_tab_move_between_the_manual_check_in_fields(
+    kiosk: Kiosk, mode: str
+) -> None:
+    app = kiosk.app(mode="reception") if mode == "reception" else kiosk.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        if mode == "kiosk":
+            await pilot.pause(0.3)
+            await pilot.press("f9", *PIN, "enter")
+            await until(
+                pilot, lambda: any(isinstance(s, ReceptionScreen) for s in app.screen_stack)
+            )
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ManualCheckinScreen))
+        await until(pilot, lambda: app.focused is not None)
+        assert app.focused is not None and app.focused.id == "manual-name"
+        await pilot.press("tab")
+        assert app.focused is not None and app.focused.id == "manual-birth"
+        await pilot.press("shift+tab")
+        assert app.focused is not None and app.focused.id == "manual-name"
