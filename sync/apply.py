@@ -168,7 +168,10 @@ def prepare(event: OutgoingEvent, site_id: str, kiosk_id: str) -> Prepared:
                 "reason": _text(p, "reason", ""),
             }
             refs = (("booking", row["booking_id"]),)
-        elif event.kind == "enrolment_stopped":
+        elif event.kind == "cancellation_undone" or event.kind == "absence_withdrawn":
+            row = {"id": _text(p, "id"), "booking_id": _text(p, "booking_id")}
+            refs = (("booking", row["booking_id"]),)
+        elif event.kind == "enrolment_resumed" or event.kind == "enrolment_stopped":
             row = {"id": _text(p, "id"), "at": _time(p, "at"), "reason": _text(p, "reason", "")}
             refs = (("enrolment", row["id"]),)
         elif event.kind == "alert":
@@ -336,6 +339,24 @@ def apply_one_kind(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> N
                 .values(
                     resolved_at=row["at"], resolved_by=row["actor"], resolution=row["resolution"]
                 )
+            )
+    elif kind == "cancellation_undone":
+        for row in rows:
+            conn.execute(delete(Cancellation).where(Cancellation.id == row["id"]))
+            conn.execute(
+                update(Booking)
+                .where(Booking.id == row["booking_id"], Booking.status == BookingStatus.CANCELLED)
+                .values(status=BookingStatus.BOOKED)
+            )
+    elif kind == "absence_withdrawn":
+        for row in rows:
+            conn.execute(delete(Absence).where(Absence.booking_id == row["booking_id"]))
+    elif kind == "enrolment_resumed":
+        for row in rows:
+            conn.execute(
+                update(Enrolment)
+                .where(Enrolment.id == row["id"], Enrolment.status == EnrolmentStatus.STOPPED)
+                .values(status=EnrolmentStatus.ACTIVE, stopped_at=None, stop_reason="")
             )
     elif kind == "enrolment_stopped":
         for row in rows:

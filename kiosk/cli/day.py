@@ -28,8 +28,10 @@ from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.files import sqlite_path
 from kiosk.db.models import Patient
 from kiosk.domain import demo
+from kiosk.domain.attendance import AttendanceError
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import KioskContext, open_context, redacted_url
+from kiosk.domain.day_csv import safe_row
 from kiosk.domain.outcomes import CheckinResult
 from kiosk.domain.register import COLUMNS, register_for
 from kiosk.domain.today import day_view
@@ -63,7 +65,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_today)
 
-    p = sub.add_parser("close-day", help="turn the day's no-shows into absences")
+    p = sub.add_parser(
+        "close-day", help="turn the no-shows of the day's ended sessions into absences"
+    )
     p.add_argument("--date", type=parse_date, help="the day (YYYY-MM-DD, default today)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_close_day)
@@ -347,6 +351,8 @@ def cmd_today(args: argparse.Namespace) -> int:
                             if a.checked_in_at
                             else None,
                             "booking_id": a.booking_id,
+                            "enrolment_id": a.enrolment_id,
+                            "enrolment_status": a.enrolment_status,
                         }
                         for a in s.attendees
                     ],
@@ -373,6 +379,8 @@ def cmd_close_day(args: argparse.Namespace) -> int:
     context = _context(args)
     try:
         closed = context.attendance().close_day(_day(args), actor="command")
+    except AttendanceError as exc:
+        raise UsageError(f"{exc}: {_day(args)}") from None
     finally:
         context.close()
     report = {
@@ -380,13 +388,15 @@ def cmd_close_day(args: argparse.Namespace) -> int:
         "absences": closed.absences,
         "stopped": closed.stopped_enrolments,
         "already_closed": closed.already_closed,
+        "not_over": closed.not_over,
     }
     if args.json:
         print_json(report)
     else:
         print(
             f"{closed.day}: {closed.absences} absences recorded, "
-            f"{closed.stopped_enrolments} programmes stopped"
+            f"{closed.stopped_enrolments} programmes stopped, "
+            f"{closed.not_over} sessions not over yet left alone"
         )
     return 0
 
@@ -406,21 +416,23 @@ def cmd_register(args: argparse.Namespace) -> int:
         writer.writerow(COLUMNS)
         for line in lines:
             writer.writerow(
-                [
-                    line.date.isoformat(),
-                    line.national_number,
-                    line.last_name,
-                    line.first_name,
-                    line.programme,
-                    line.session_number,
-                    local(line.session_start).isoformat(),
-                    local(line.session_end).isoformat(),
-                    line.nomenclature_code,
-                    line.place,
-                    line.identity_method,
-                    line.card_number,
-                    line.document_type,
-                ]
+                safe_row(
+                    [
+                        line.date.isoformat(),
+                        line.national_number,
+                        line.last_name,
+                        line.first_name,
+                        line.programme,
+                        line.session_number,
+                        local(line.session_start).isoformat(),
+                        local(line.session_end).isoformat(),
+                        line.nomenclature_code,
+                        line.place,
+                        line.identity_method,
+                        line.card_number,
+                        line.document_type,
+                    ]
+                )
             )
         return 0
     if not lines:

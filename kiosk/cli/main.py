@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-data": ("kiosk.cli.day", "fill the database with a believable demo centre"),
     "checkin": ("kiosk.cli.day", "check a patient in without a screen"),
     "today": ("kiosk.cli.day", "the day's sessions and who is expected, arrived, absent"),
-    "close-day": ("kiosk.cli.day", "turn the day's no-shows into absences"),
+    "close-day": ("kiosk.cli.day", "turn the no-shows of the day's ended sessions into absences"),
     "register": ("kiosk.cli.day", "the day's attendance register for the insurer"),
     "parking": ("kiosk.cli.parking", "parking tickets: keys, verify, redeem"),
     "card": ("kiosk.cli.card", "the e-ID card reader"),
@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("kiosk.cli.sync", "exchange with the central database (runs until stopped)"),
     "central": ("kiosk.cli.central", "the central database"),
     "alerts": ("kiosk.cli.alerts", "open alerts; resolve one"),
+    "booking": ("kiosk.cli.booking", "cancel, excuse, correct, undo or admit one booking"),
+    "enrolment": ("kiosk.cli.booking", "resume a stopped programme"),
 }
 
 CONFIG_HELP = (

@@ -4,16 +4,18 @@ undoing a check-in. Each is one transaction with its audit entry and outbox even
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from kiosk.core.clock import Clock, local_day_bounds
+from kiosk.core.clock import Clock, local, local_day_bounds
 from kiosk.core.config import Settings
 from kiosk.db.models import (
     Absence,
+    Alert,
     Booking,
     BookingStatus,
     Cancellation,
@@ -24,9 +26,15 @@ from kiosk.db.models import (
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
 from kiosk.domain.alerts import raise_alert
-from kiosk.domain.journal import audit, emit
+from kiosk.domain.alerts import resolve as resolve_alert
+from kiosk.domain.journal import audit, checkin_payload, emit
+from kiosk.domain.parking.issue import issue_ticket, ticket_short_code
 from kiosk.domain.progress import unexcused_absences
-from kiosk.programme.model import Programme
+from kiosk.programme.model import Programme, Texts
+
+ABSENCE_STOP = "unexcused absences"
+"""How the reason of a stop caused by absences ends (``3 unexcused absences``): such a stop is
+lifted when one of those absences is excused or turns out to be a visit after all."""
 
 
 class AttendanceError(ValueError):
@@ -42,6 +50,44 @@ class DayClosed:
     stopped_enrolments: int
     already_closed: int
     """Bookings of the day that already had an absence (closing twice changes nothing)."""
+    not_over: int = 0
+    """Booked sessions of the day that had not ended: closing left them alone."""
+
+
+@dataclass(frozen=True)
+class WouldStop:
+    """An enrolment that closing the day would stop: whose, and which programme."""
+
+    patient_name: str
+    programme_title: Texts
+
+
+@dataclass(frozen=True)
+class DayPreview:
+    """What closing a day would do now, for reception to confirm."""
+
+    day: dt.date
+    absences: int
+    stops: tuple[WouldStop, ...]
+    not_over: int
+    """Booked sessions of the day that have not ended yet: closing leaves them alone."""
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A refused patient checked in by reception."""
+
+    checkin_id: str
+    late: bool
+    short_code: str | None
+    """The parking ticket's short code (None at a site without a car park)."""
+
+
+@dataclass(frozen=True)
+class _Closable:
+    to_close: list[Booking]
+    already_closed: int
+    not_over: int
 
 
 class Attendance:
@@ -59,36 +105,72 @@ class Attendance:
         self._settings = settings
         self._clock = clock
 
+    def _closable(self, db: Session, day: dt.date, now: dt.datetime) -> _Closable:
+        """The day's booked sessions that have ended without check-in or absence."""
+        if day > local(now).date():
+            raise AttendanceError("a day that has not begun cannot be closed")
+        start, end = local_day_bounds(day)
+        bookings = db.scalars(
+            select(Booking)
+            .join(SessionRow, SessionRow.id == Booking.session_id)
+            .where(
+                SessionRow.starts_at >= start,
+                SessionRow.starts_at < end,
+                SessionRow.site_id == self._settings.site_id,
+                Booking.status == BookingStatus.BOOKED,
+            )
+            .options(
+                joinedload(Booking.session),
+                joinedload(Booking.checkin),
+                joinedload(Booking.absence),
+                joinedload(Booking.enrolment).joinedload(Enrolment.patient),
+            )
+            .order_by(SessionRow.starts_at)
+        ).unique()
+        to_close: list[Booking] = []
+        already = not_over = 0
+        for booking in bookings:
+            if booking.checkin is not None:
+                continue
+            if booking.absence is not None:
+                already += 1
+            elif booking.session.ends_at > now:
+                not_over += 1
+            else:
+                to_close.append(booking)
+        return _Closable(to_close, already, not_over)
+
+    def preview_close_day(self, day: dt.date) -> DayPreview:
+        """What :meth:`close_day` would do now: how many absences, which programmes it would
+        stop, how many sessions it leaves alone because they have not ended."""
+        now = self._clock.now()
+        with self._sessions() as db:
+            closable = self._closable(db, day, now)
+            new = Counter(b.enrolment_id for b in closable.to_close)
+            stops: list[WouldStop] = []
+            for enrolment in {b.enrolment_id: b.enrolment for b in closable.to_close}.values():
+                if enrolment.status != EnrolmentStatus.ACTIVE:
+                    continue
+                programme = self._programmes[enrolment.programme_code]
+                count = unexcused_absences(db, enrolment.id) + new[enrolment.id]
+                if count >= programme.unexcused_absence_limit:
+                    patient = enrolment.patient
+                    stops.append(
+                        WouldStop(f"{patient.first_name} {patient.last_name}", programme.title)
+                    )
+        return DayPreview(day, len(closable.to_close), tuple(stops), closable.not_over)
+
     def close_day(self, day: dt.date, *, actor: str = "reception") -> DayClosed:
-        """Every booked session of ``day`` without check-in or cancellation becomes an unexcused
-        absence; an enrolment that reaches its programme's limit is stopped and reception alerted.
+        """Every booked session of ``day`` that has ended without check-in or cancellation
+        becomes an unexcused absence; an enrolment that reaches its programme's limit is stopped
+        and reception alerted. Sessions not yet over are left alone; a day that has not begun is
+        refused (:class:`AttendanceError`).
         """
         now = self._clock.now()
-        start, end = local_day_bounds(day)
-        absences = stopped = already = 0
+        absences = stopped = 0
         with self._sessions() as db, db.begin():
-            bookings = db.scalars(
-                select(Booking)
-                .join(SessionRow, SessionRow.id == Booking.session_id)
-                .where(
-                    SessionRow.starts_at >= start,
-                    SessionRow.starts_at < end,
-                    SessionRow.site_id == self._settings.site_id,
-                    Booking.status == BookingStatus.BOOKED,
-                )
-                .options(
-                    joinedload(Booking.checkin),
-                    joinedload(Booking.absence),
-                    joinedload(Booking.enrolment),
-                )
-                .order_by(SessionRow.starts_at)
-            ).unique()
-            for booking in bookings:
-                if booking.checkin is not None:
-                    continue
-                if booking.absence is not None:
-                    already += 1
-                    continue
+            closable = self._closable(db, day, now)
+            for booking in closable.to_close:
                 absence = Absence(
                     id=new_id(),
                     booking_id=booking.id,
@@ -110,9 +192,14 @@ class Attendance:
                 actor=actor,
                 action="close_day",
                 outcome="closed",
-                detail={"day": day.isoformat(), "absences": absences, "stopped": stopped},
+                detail={
+                    "day": day.isoformat(),
+                    "absences": absences,
+                    "stopped": stopped,
+                    "not_over": closable.not_over,
+                },
             )
-        return DayClosed(day, absences, stopped, already)
+        return DayClosed(day, absences, stopped, closable.already_closed, closable.not_over)
 
     def _after_absence(self, db: Session, enrolment: Enrolment, now: dt.datetime) -> bool:
         """Stop the enrolment at the limit, warn one absence before it. True when stopped."""
@@ -123,7 +210,7 @@ class Attendance:
         if count >= limit:
             enrolment.status = EnrolmentStatus.STOPPED
             enrolment.stopped_at = now
-            enrolment.stop_reason = f"{count} unexcused absences"
+            enrolment.stop_reason = f"{count} {ABSENCE_STOP}"
             emit(
                 db,
                 "enrolment_stopped",
@@ -154,10 +241,20 @@ class Attendance:
         return False
 
     def cancel(
-        self, booking_id: str, *, reason: str = "", actor: str = "reception"
+        self,
+        booking_id: str,
+        *,
+        reason: str = "",
+        actor: str = "reception",
+        called_at: dt.datetime | None = None,
     ) -> Cancellation:
-        """Record a cancellation; notice shorter than the programme's rule carries the fee."""
+        """Record a cancellation; notice shorter than the programme's rule carries the fee. The
+        notice counts from ``called_at``, the moment the patient called (default: now), not from
+        when reception records it."""
         now = self._clock.now()
+        called = now if called_at is None else called_at
+        if called > now:
+            raise AttendanceError("the call cannot be in the future")
         with self._sessions() as db, db.begin():
             booking = self._booking(db, booking_id)
             if booking.status == BookingStatus.CANCELLED:
@@ -165,13 +262,13 @@ class Attendance:
             if booking.checkin is not None:
                 raise AttendanceError("the patient is already checked in for this session")
             programme = self._programmes[booking.enrolment.programme_code]
-            notice = booking.session.starts_at - now
+            notice = booking.session.starts_at - called
             notice_minutes = max(int(notice.total_seconds() // 60), 0)
             late = notice < dt.timedelta(hours=programme.cancellation_notice_hours)
             cancellation = Cancellation(
                 id=new_id(),
                 booking_id=booking.id,
-                cancelled_at=now,
+                cancelled_at=called,
                 notice_minutes=notice_minutes,
                 fee_cents=programme.late_cancellation_fee_cents if late else 0,
                 reason=reason,
@@ -188,7 +285,7 @@ class Attendance:
                 {
                     "id": cancellation.id,
                     "booking_id": booking.id,
-                    "cancelled_at": now.isoformat(),
+                    "cancelled_at": called.isoformat(),
                     "notice_minutes": notice_minutes,
                     "fee_cents": cancellation.fee_cents,
                     "reason": reason,
@@ -204,12 +301,17 @@ class Attendance:
                 outcome="late" if late else "in_time",
                 patient_id=booking.patient_id,
                 booking_id=booking.id,
-                detail={"fee_cents": cancellation.fee_cents},
+                detail={
+                    "fee_cents": cancellation.fee_cents,
+                    "called_at": called.isoformat(),
+                    "reason": reason,
+                },
             )
             return cancellation
 
     def excuse(self, booking_id: str, *, reason: str, actor: str = "reception") -> Absence:
-        """Mark an absence excused (a valid reason); it no longer counts towards the limit."""
+        """Mark an absence excused (a valid reason); it no longer counts towards the limit, and a
+        stop it caused is lifted."""
         if not reason.strip():
             raise AttendanceError("an excused absence needs a reason")
         now = self._clock.now()
@@ -221,19 +323,23 @@ class Attendance:
             absence.excused = True
             absence.reason = reason
             emit(db, "absence", _absence_payload(absence, booking), now)
+            programme = self._programmes[booking.enrolment.programme_code]
+            lifted = lift_absence_stop(
+                db, booking.enrolment, programme, now, why="absence excused", actor=actor
+            )
             audit(
                 db,
                 at=now,
                 kiosk_id=self._settings.kiosk_id,
                 actor=actor,
                 action="excuse",
-                outcome="excused",
+                outcome="excused_stop_lifted" if lifted else "excused",
                 patient_id=booking.patient_id,
                 booking_id=booking.id,
             )
             return absence
 
-    def undo_checkin(self, booking_id: str, *, actor: str = "reception") -> None:
+    def undo_checkin(self, booking_id: str, *, actor: str = "reception", reason: str = "") -> None:
         """Take back a check-in made by mistake (wrong patient, wrong session)."""
         now = self._clock.now()
         with self._sessions() as db, db.begin():
@@ -257,7 +363,197 @@ class Attendance:
                 outcome="undone",
                 patient_id=booking.patient_id,
                 booking_id=booking.id,
+                detail={"reason": reason},
             )
+
+    def undo(self, booking_id: str, *, reason: str, actor: str = "reception") -> str:
+        """Take back what was last recorded on the booking: its check-in, its cancellation or its
+        excuse. Returns which (``checkin``, ``cancellation``, ``excuse``)."""
+        if not reason.strip():
+            raise AttendanceError("undoing needs a reason")
+        with self._sessions() as db:
+            booking = self._booking(db, booking_id)
+            what = (
+                "checkin"
+                if booking.checkin is not None
+                else "cancellation"
+                if booking.status == BookingStatus.CANCELLED
+                else "excuse"
+                if booking.absence is not None and booking.absence.excused
+                else ""
+            )
+        if what == "checkin":
+            self.undo_checkin(booking_id, actor=actor, reason=reason)
+        elif what == "cancellation":
+            self.undo_cancellation(booking_id, reason=reason, actor=actor)
+        elif what == "excuse":
+            self.undo_excuse(booking_id, reason=reason, actor=actor)
+        else:
+            raise AttendanceError("there is nothing to undo on this booking")
+        return what
+
+    def admit(self, booking_id: str, *, reason: str, actor: str = "reception") -> Admitted:
+        """Reception overrides the kiosk's refusal (too late, weekly limit, programme stopped,
+        ...): the patient is checked in for the booking now, the reason kept with the check-in and
+        in the audit trail, and the parking ticket issued."""
+        if not reason.strip():
+            raise AttendanceError("admitting a refused patient needs a reason")
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            booking = self._booking(db, booking_id)
+            if booking.status == BookingStatus.CANCELLED:
+                raise AttendanceError("this booking is already cancelled")
+            if booking.checkin is not None:
+                raise AttendanceError("the patient is already checked in for this session")
+            programme = self._programmes[booking.enrolment.programme_code]
+            withdraw_absence(db, booking, programme, now, why="admitted by reception", actor=actor)
+            checkin = CheckIn(
+                id=new_id(),
+                booking_id=booking.id,
+                patient_id=booking.patient_id,
+                kiosk_id=self._settings.kiosk_id,
+                checked_in_at=now,
+                late=now > booking.session.starts_at,
+                identity_method="manual",
+                identity_note=f"admitted: {reason}"[:200],
+            )
+            db.add(checkin)
+            db.flush()
+            emit(db, "checkin", checkin_payload(checkin, booking.session.site_id), now)
+            code = None
+            if self._settings.parking.keys:
+                ticket = issue_ticket(
+                    db,
+                    settings=self._settings,
+                    booking_id=booking.id,
+                    session_end=booking.session.ends_at,
+                    now=now,
+                )
+                code = ticket_short_code(ticket, self._settings.parking.keys)
+            self._audit(db, now, actor, "admit", "admitted", booking, reason)
+            return Admitted(checkin.id, checkin.late, code)
+
+    def undo_cancellation(self, booking_id: str, *, reason: str, actor: str = "reception") -> None:
+        """Take back a cancellation recorded by mistake: the booking is booked again (and its fee
+        goes with the cancellation)."""
+        if not reason.strip():
+            raise AttendanceError("undoing needs a reason")
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            booking = self._booking(db, booking_id)
+            cancellation = booking.cancellation
+            if booking.status != BookingStatus.CANCELLED or cancellation is None:
+                raise AttendanceError("this booking is not cancelled")
+            emit(
+                db,
+                "cancellation_undone",
+                {
+                    "id": cancellation.id,
+                    "booking_id": booking.id,
+                    "at": now.isoformat(),
+                    "reason": reason,
+                },
+                now,
+            )
+            db.delete(cancellation)
+            booking.status = BookingStatus.BOOKED
+            self._audit(db, now, actor, "undo_cancel", "undone", booking, reason)
+
+    def undo_excuse(self, booking_id: str, *, reason: str, actor: str = "reception") -> Absence:
+        """Take back an excuse given by mistake: the absence counts again, and may stop the
+        programme as any unexcused absence would."""
+        if not reason.strip():
+            raise AttendanceError("undoing needs a reason")
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            booking = self._booking(db, booking_id)
+            absence = booking.absence
+            if absence is None or not absence.excused:
+                raise AttendanceError("this absence is not excused")
+            absence.excused = False
+            absence.reason = ""
+            emit(db, "absence", _absence_payload(absence, booking), now)
+            db.flush()
+            stopped = self._after_absence(db, booking.enrolment, now)
+            outcome = "undone_stopped" if stopped else "undone"
+            self._audit(db, now, actor, "undo_excuse", outcome, booking, reason)
+            return absence
+
+    def mark_present(self, booking_id: str, *, reason: str, actor: str = "reception") -> CheckIn:
+        """Correct an absence: the patient was there after all. The absence becomes a check-in
+        at the session's start, noted as reception's, and a stop the absence caused is lifted."""
+        if not reason.strip():
+            raise AttendanceError("a correction needs a reason")
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            booking = self._booking(db, booking_id)
+            if booking.absence is None:
+                raise AttendanceError("there is no absence recorded for this booking")
+            programme = self._programmes[booking.enrolment.programme_code]
+            lifted = withdraw_absence(
+                db, booking, programme, now, why="absence corrected: present", actor=actor
+            )
+            checkin = CheckIn(
+                id=new_id(),
+                booking_id=booking.id,
+                patient_id=booking.patient_id,
+                kiosk_id=self._settings.kiosk_id,
+                checked_in_at=booking.session.starts_at,
+                late=False,
+                identity_method="manual",
+                identity_note=reason[:200],
+            )
+            db.add(checkin)
+            db.flush()
+            emit(db, "checkin", checkin_payload(checkin, booking.session.site_id), now)
+            outcome = "present_stop_lifted" if lifted else "present"
+            self._audit(db, now, actor, "mark_present", outcome, booking, reason)
+            return checkin
+
+    def resume(self, enrolment_id: str, *, reason: str, actor: str = "reception") -> None:
+        """Resume a stopped programme on the physician's decision (``reason`` says which)."""
+        if not reason.strip():
+            raise AttendanceError("resuming a programme needs the physician's decision")
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            enrolment = db.get(Enrolment, enrolment_id)
+            if enrolment is None:
+                raise AttendanceError("no such enrolment")
+            if enrolment.status != EnrolmentStatus.STOPPED:
+                raise AttendanceError("this programme is not stopped")
+            resume_enrolment(db, enrolment, now, why=reason, actor=actor)
+            audit(
+                db,
+                at=now,
+                kiosk_id=self._settings.kiosk_id,
+                actor=actor,
+                action="resume",
+                outcome="resumed",
+                patient_id=enrolment.patient_id,
+                detail={"enrolment_id": enrolment.id, "reason": reason},
+            )
+
+    def _audit(
+        self,
+        db: Session,
+        now: dt.datetime,
+        actor: str,
+        action: str,
+        outcome: str,
+        booking: Booking,
+        reason: str,
+    ) -> None:
+        audit(
+            db,
+            at=now,
+            kiosk_id=self._settings.kiosk_id,
+            actor=actor,
+            action=action,
+            outcome=outcome,
+            patient_id=booking.patient_id,
+            booking_id=booking.id,
+            detail={"reason": reason},
+        )
 
     @staticmethod
     def _booking(db: Session, booking_id: str) -> Booking:
@@ -269,6 +565,7 @@ class Attendance:
                 joinedload(Booking.enrolment),
                 joinedload(Booking.checkin),
                 joinedload(Booking.absence),
+                joinedload(Booking.cancellation),
             )
         )
         if booking is None:
@@ -285,3 +582,81 @@ def _absence_payload(absence: Absence, booking: Booking) -> dict[str, object]:
         "excused": absence.excused,
         "reason": absence.reason,
     }
+
+
+def stop_lifted_without(
+    db: Session, enrolment: Enrolment, programme: Programme, absence: Absence
+) -> bool:
+    """Whether taking ``absence`` away (the patient came after all) would lift the enrolment's
+    stop: it was stopped by its absences and would be below the limit again."""
+    return (
+        _stopped_by_absences(enrolment)
+        and not absence.excused
+        and unexcused_absences(db, enrolment.id) - 1 < programme.unexcused_absence_limit
+    )
+
+
+def withdraw_absence(
+    db: Session, booking: Booking, programme: Programme, now: dt.datetime, *, why: str, actor: str
+) -> bool:
+    """The patient came after all: the booking's absence goes (an ``absence_withdrawn`` event),
+    and a stop it caused is lifted. True when a stop was lifted."""
+    absence = booking.absence
+    if absence is None:
+        return False
+    emit(
+        db,
+        "absence_withdrawn",
+        {"id": absence.id, "booking_id": booking.id, "at": now.isoformat()},
+        now,
+    )
+    db.delete(absence)
+    db.flush()
+    db.expire(booking, ["absence"])
+    return lift_absence_stop(db, booking.enrolment, programme, now, why=why, actor=actor)
+
+
+def lift_absence_stop(
+    db: Session,
+    enrolment: Enrolment,
+    programme: Programme,
+    now: dt.datetime,
+    *,
+    why: str,
+    actor: str,
+) -> bool:
+    """Resume an enrolment stopped by its absences once they are below the limit again (one was
+    excused or withdrawn): an ``enrolment_resumed`` event. True when it was resumed."""
+    if not _stopped_by_absences(enrolment):
+        return False
+    db.flush()
+    if unexcused_absences(db, enrolment.id) >= programme.unexcused_absence_limit:
+        return False
+    resume_enrolment(db, enrolment, now, why=why, actor=actor)
+    return True
+
+
+def resume_enrolment(
+    db: Session, enrolment: Enrolment, now: dt.datetime, *, why: str, actor: str
+) -> None:
+    """A stopped enrolment is active again (an ``enrolment_resumed`` event saying why); the
+    alert that announced the stop is resolved."""
+    enrolment.status = EnrolmentStatus.ACTIVE
+    enrolment.stopped_at = None
+    enrolment.stop_reason = ""
+    emit(db, "enrolment_resumed", {"id": enrolment.id, "at": now.isoformat(), "reason": why}, now)
+    stop_alerts = db.scalars(
+        select(Alert.id).where(
+            Alert.enrolment_id == enrolment.id,
+            Alert.kind == "programme_stopped",
+            Alert.resolved_at.is_(None),
+        )
+    ).all()
+    for alert_id in stop_alerts:
+        resolve_alert(db, alert_id, now=now, actor=actor, resolution=f"resumed: {why}")
+
+
+def _stopped_by_absences(enrolment: Enrolment) -> bool:
+    return enrolment.status == EnrolmentStatus.STOPPED and enrolment.stop_reason.endswith(
+        ABSENCE_STOP
+    )

@@ -30,7 +30,8 @@ from kiosk.db.models import (
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import UTCDateTime, new_id
 from kiosk.domain import progress
-from kiosk.domain.journal import audit, emit
+from kiosk.domain.attendance import stop_lifted_without, withdraw_absence
+from kiosk.domain.journal import audit, checkin_payload, emit
 from kiosk.domain.outcomes import CheckinResult, Outcome, ParkingInfo, SessionInfo
 from kiosk.domain.parking.issue import issue_ticket, ticket_short_code
 from kiosk.domain.patients import find_by_national_number, initial_name
@@ -189,7 +190,13 @@ class CheckinEngine:
             return self._admitted(
                 db, base, booking, programme, history, Outcome.ALREADY_CHECKED_IN, now
             )
-        refusal = outcome or self._refusal(history, enrolment, programme, phase, booking, now)
+        # A session closed as missed, and the patient is here after all: the absence goes, and
+        # so does a stop it caused.
+        absence = booking.absence
+        lifting = absence is not None and stop_lifted_without(db, enrolment, programme, absence)
+        refusal = outcome or self._refusal(
+            history, enrolment, programme, phase, booking, now, lifting=lifting
+        )
         if refusal is not None:
             self._audit(db, now, refusal, patient.id, booking.id, identity)
             return replace(base, outcome=refusal)
@@ -205,27 +212,19 @@ class CheckinEngine:
             document_type=identity.document_type,
             identity_note=identity.note,
         )
+        if absence is not None:
+            withdraw_absence(
+                db,
+                booking,
+                programme,
+                now,
+                why="checked in after the day's closing",
+                actor=identity.actor,
+            )
         db.add(checkin)
         db.flush()
         booking.checkin = checkin
-        emit(
-            db,
-            "checkin",
-            {
-                "id": checkin.id,
-                "booking_id": booking.id,
-                "patient_id": patient.id,
-                "site_id": session.site_id,
-                "kiosk_id": checkin.kiosk_id,
-                "checked_in_at": now.isoformat(),
-                "late": checkin.late,
-                "identity_method": checkin.identity_method,
-                "card_number": checkin.card_number,
-                "document_type": checkin.document_type,
-                "identity_note": checkin.identity_note,
-            },
-            now,
-        )
+        emit(db, "checkin", checkin_payload(checkin, session.site_id), now)
         self._audit(db, now, Outcome.CHECKED_IN, patient.id, booking.id, identity)
         history = history.with_attended(session.kind, session.starts_at, booking.id)
         return self._admitted(db, base, booking, programme, history, Outcome.CHECKED_IN, now)
@@ -289,8 +288,12 @@ class CheckinEngine:
         phase: Phase,
         booking: Booking,
         now: dt.datetime,
+        *,
+        lifting: bool = False,
     ) -> Outcome | None:
-        if enrolment.status == EnrolmentStatus.STOPPED:
+        """Why the booking cannot be checked in, or None; ``lifting``: the stop goes with this
+        check-in (it was caused by the booking's own absence)."""
+        if enrolment.status == EnrolmentStatus.STOPPED and not lifting:
             return Outcome.PROGRAMME_STOPPED
         if enrolment.status == EnrolmentStatus.FINISHED:
             return Outcome.PROGRAMME_FINISHED

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.db.models import AuditEntry, OutboxEvent
+from kiosk.db.models import AuditEntry, CheckIn, OutboxEvent
 from kiosk.db.types import new_id
 
 SCHEMA_VERSION = 1
@@ -86,3 +86,20 @@ def audit(
         at,
     )
     return entry
+
+
+def checkin_payload(checkin: CheckIn, site_id: str) -> dict[str, object]:
+    """The ``checkin`` event's payload (a kiosk's check-in or reception's correction)."""
+    return {
+        "id": checkin.id,
+        "booking_id": checkin.booking_id,
+        "patient_id": checkin.patient_id,
+        "site_id": site_id,
+        "kiosk_id": checkin.kiosk_id,
+        "checked_in_at": checkin.checked_in_at.isoformat(),
+        "late": checkin.late,
+        "identity_method": checkin.identity_method,
+        "card_number": checkin.card_number,
+        "document_type": checkin.document_type,
+        "identity_note": checkin.identity_note,
+    }

@@ -41,6 +41,7 @@ class Attendee:
     status: Status
     checked_in_at: dt.datetime | None
     enrolment_status: str
+    enrolment_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def day_view(
                     status=status_of(b, now, window),
                     checked_in_at=b.checkin.checked_in_at if b.checkin else None,
                     enrolment_status=str(b.enrolment.status),
+                    enrolment_id=b.enrolment_id,
                 )
                 for b in bookings
             ),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -265,3 +268,23 @@ def test_alerts_are_listed_and_resolved_with_who_and_why(demo_dir: Path) -> None
         kinds = list(db.scalars(select(OutboxEvent.kind).order_by(OutboxEvent.seq.desc()).limit(2)))
         assert kinds == ["alert_resolved", "alert"]
     engine.dispose()
+
+
+def test_closing_a_day_that_has_not_begun_is_refused_in_one_sentence(demo_dir: Path) -> None:
+    def written() -> tuple[int, int]:
+        with sqlite3.connect(demo_dir / "kiosk.sqlite") as db:
+            (absences,) = db.execute("SELECT count(*) FROM absences").fetchone()
+            (audits,) = db.execute("SELECT count(*) FROM audit").fetchone()
+        return absences, audits
+
+    before = written()
+    # A month ahead of the command's clock, inside the days the command takes at all.
+    ahead = (
+        dt.datetime.now(ZoneInfo("Europe/Brussels")).date() + dt.timedelta(days=30)
+    ).isoformat()
+    done = run_kiosk(demo_dir, "close-day", "--date", ahead)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"kiosk: a day that has not begun cannot be closed: {ahead}"
+    ]
+    assert written() == before

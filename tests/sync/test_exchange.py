@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
 from sqlalchemy import delete, func, select, update
 
+from kiosk.core.clock import local_day_bounds
+from kiosk.core.config import CheckinWindow
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.models import (
+    Absence,
     Booking,
     BookingStatus,
+    Cancellation,
     CentralEvent,
     CheckIn,
+    Enrolment,
+    EnrolmentStatus,
     OutboxEvent,
     Patient,
 )
 from kiosk.db.models import Session as SessionRow
+from kiosk.domain.attendance import Attendance
+from kiosk.domain.checkin import CheckinEngine
 from kiosk.programme import Programme
 from tests.sync.conftest import NOW, Kiosk, assert_each_checkin_once, fill_centre
 
@@ -183,3 +192,63 @@ def test_the_replica_keeps_to_what_a_fresh_pull_brings_as_the_window_moves(
     assert before == held(fresh)
     # Today's attendance of active enrolments stays: progress is counted from it.
     assert len(before["checkins"]) >= attended
+
+
+def test_a_withdrawn_absence_and_a_lifted_stop_reach_the_centre_and_stay(
+    central_url: str, programmes: dict[str, Programme], make_kiosk: Callable[..., Kiosk]
+) -> None:
+    fill_centre(central_url, programmes)
+    kiosk = make_kiosk(central_url)
+    kiosk.sync.run_round()
+    patient_id, booking_id, _ = kiosk.bookings_on(TODAY)[0]
+    # Check-in open all day, so the patient can still come after the day's closing.
+    settings = dataclasses.replace(kiosk.settings, checkin=CheckinWindow(closes_after_minutes=1440))
+    kiosk.clock.set(local_day_bounds(TODAY)[1] - dt.timedelta(minutes=30))
+    Attendance(kiosk.sessions, programmes, settings, kiosk.clock).close_day(TODAY)
+    with kiosk.sessions() as db:
+        enrolment_id = db.scalar(select(Booking.enrolment_id).where(Booking.id == booking_id))
+    engine = make_engine(central_url)
+    # The programme was stopped by absences, on both sides (as an earlier push would leave it).
+    stopped = {"status": EnrolmentStatus.STOPPED, "stop_reason": "3 unexcused absences"}
+    with kiosk.sessions() as db, db.begin():
+        db.execute(update(Enrolment).where(Enrolment.id == enrolment_id).values(**stopped))
+    assert kiosk.sync.run_round().error == ""
+    with engine.begin() as conn:
+        conn.execute(update(Enrolment).where(Enrolment.id == enrolment_id).values(**stopped))
+        assert conn.scalar(select(Absence.id).where(Absence.booking_id == booking_id))
+    late = CheckinEngine(kiosk.sessions, programmes, settings, kiosk.clock)
+    result = late.check_in_patient(patient_id, actor="t", note="t", at=kiosk.clock.now())
+    assert result.outcome == "checked_in" and result.booking_id == booking_id
+    assert kiosk.sync.run_round().error == ""
+    assert kiosk.sync.run_round().error == ""  # a pull after the push brings nothing back
+    for connect in (engine.connect, kiosk.engine.connect):
+        with connect() as conn:
+            assert conn.scalar(select(Absence.id).where(Absence.booking_id == booking_id)) is None
+            assert conn.scalar(select(CheckIn.id).where(CheckIn.booking_id == booking_id))
+            status = conn.scalar(select(Enrolment.status).where(Enrolment.id == enrolment_id))
+            assert status == EnrolmentStatus.ACTIVE
+    engine.dispose()
+
+
+def test_an_undone_cancellation_reaches_the_centre_and_stays_undone(
+    central_url: str, programmes: dict[str, Programme], make_kiosk: Callable[..., Kiosk]
+) -> None:
+    fill_centre(central_url, programmes)
+    kiosk = make_kiosk(central_url)
+    kiosk.sync.run_round()
+    _, booking_id, _ = kiosk.bookings_on(TODAY)[0]
+    attendance = Attendance(kiosk.sessions, programmes, kiosk.settings, kiosk.clock)
+    attendance.cancel(booking_id, reason="belde af")
+    assert kiosk.sync.run_round().error == ""
+    attendance.undo_cancellation(booking_id, reason="verkeerde patiënt", actor="An")
+    assert kiosk.sync.run_round().error == ""
+    assert kiosk.sync.run_round().error == ""
+    engine = make_engine(central_url)
+    for connect in (engine.connect, kiosk.engine.connect):
+        with connect() as conn:
+            assert conn.scalar(select(Booking.status).where(Booking.id == booking_id)) == "booked"
+            assert (
+                conn.scalar(select(Cancellation.id).where(Cancellation.booking_id == booking_id))
+                is None
+            )
+    engine.dispose()

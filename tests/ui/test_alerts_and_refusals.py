@@ -15,7 +15,7 @@ from kiosk.domain.alerts import due_today
 from kiosk.domain.progress import history_of
 from kiosk.domain.today import Status
 from kiosk.programme.model import Milestone, Programme
-from kiosk.ui.screens.confirm import ConfirmScreen
+from kiosk.ui.screens.reason_prompt import ReasonPrompt
 from kiosk.ui.screens.reception import ATTENDANCE_REFUSALS, ReceptionScreen, refusal_reason
 from tests.ui.conftest import NOW, Kiosk, select_row
 from tests.ui.waiting import opened, shown_in, until
@@ -125,7 +125,7 @@ async def test_a_refused_action_is_said_in_the_staff_language(kiosk: Kiosk) -> N
         )
         select_row(screen, booking)
         await pilot.press("u")
-        await opened(pilot, ConfirmScreen)
-        await pilot.press("y")
-        expected = "Niet gedaan: deze boeking heeft geen aanmelding om ongedaan te maken"
+        await opened(pilot, ReasonPrompt)
+        await pilot.press(*"vergissing", "enter")
+        expected = "Niet gedaan: er is niets ongedaan te maken bij deze boeking"
         await until(pilot, lambda: any(n.message == expected for n in app._notifications))

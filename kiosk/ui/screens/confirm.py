@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Answers True for yes (key ``y``), False for no (``n`` or Escape)."""
+    """Answers True for yes (key ``y``), False for no (``n`` or Escape). The question is plain
+    text (it may hold names), never markup."""
 
     CSS_PATH = "confirm.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -31,7 +33,7 @@ class ConfirmScreen(ModalScreen[bool]):
         """The question and two buttons."""
         tr = cast("KioskApp", self.app).staff_tr
         with Vertical(id="confirm-box"):
-            yield Static(self.question, id="confirm-question")
+            yield Static(Content(self.question), id="confirm-question")
             with Horizontal(id="confirm-buttons"):
                 yield Button(tr("Yes (y)"), id="yes", compact=True, variant="primary")
                 yield Button(tr("No (n)"), id="no", compact=True)

@@ -10,6 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -81,7 +82,9 @@ class ManualCheckinScreen(ModalScreen[str | None]):
         for match in matches:
             born = tr.short_date(match.birth_date) if match.birth_date else ""
             found.add_option(
-                Option(f"{match.last_name}, {match.first_name}  {born}", id=match.patient_id)
+                Option(
+                    Content(f"{match.last_name}, {match.first_name}  {born}"), id=match.patient_id
+                )
             )
         if matches:
             found.highlighted = 0

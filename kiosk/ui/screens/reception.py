@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from babel.numbers import format_currency
 from rich.cells import cell_len
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -26,7 +27,7 @@ from kiosk.core.clock import local
 from kiosk.core.i18n import N_, Translator
 from kiosk.core.writing import write_whole
 from kiosk.domain.alerts import AlertView, DueToday, due_today, open_alerts
-from kiosk.domain.attendance import AttendanceError
+from kiosk.domain.attendance import AttendanceError, DayPreview
 from kiosk.domain.day_csv import attendance_csv
 from kiosk.domain.today import DaySession, Status, day_view
 from kiosk.programme.model import text_in
@@ -67,6 +68,17 @@ ATTENDANCE_REFUSALS = frozenset(
         N_("there is no absence recorded for this booking"),
         N_("this booking has no check-in to undo"),
         N_("no such booking"),
+        N_("a day that has not begun cannot be closed"),
+        N_("the call cannot be in the future"),
+        N_("there is nothing to undo on this booking"),
+        N_("admitting a refused patient needs a reason"),
+        N_("undoing needs a reason"),
+        N_("this booking is not cancelled"),
+        N_("this absence is not excused"),
+        N_("a correction needs a reason"),
+        N_("resuming a programme needs the physician's decision"),
+        N_("no such enrolment"),
+        N_("this programme is not stopped"),
     }
 )
 """The fixed sentences of :class:`kiosk.domain.attendance.AttendanceError`: each a catalogue
@@ -76,11 +88,43 @@ ALERT_LINES = 5
 """Lines of the alerts strip; beyond them one line says how many more there are."""
 
 
+def close_day_question(preview: DayPreview, tr: Translator) -> str:
+    """The confirmation before closing the day: how many absences, which programmes stop, how
+    many bookings stay expected because their session has not ended."""
+    lines = [
+        tr(
+            "Close the day? {absences} absences will be recorded for sessions that have ended.",
+            absences=preview.absences,
+        )
+    ]
+    if preview.not_over:
+        lines.append(
+            tr(
+                "{count} patients booked in sessions not over yet stay expected.",
+                count=preview.not_over,
+            )
+        )
+    if preview.stops:
+        names = ", ".join(
+            f"{stop.patient_name} ({text_in(stop.programme_title, tr.language)})"
+            for stop in preview.stops
+        )
+        lines.append(tr("Programmes that would stop: {names}", names=names))
+    else:
+        lines.append(tr("No programme would stop."))
+    return "\n".join(lines)
+
+
 def refusal_reason(exc: AttendanceError, tr: Translator) -> str:
     """Why reception's action was refused, in ``tr``'s language (a sentence the catalogues do
     not know yet stays as the domain wrote it)."""
     reason = str(exc)
     return tr(reason) if reason in ATTENDANCE_REFUSALS else reason
+
+
+def _cells(cell: str | Text) -> int:
+    """A cell's width on screen, for plain text and Rich text alike."""
+    return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
 
 
 class ReceptionScreen(Screen[None]):
@@ -92,6 +136,9 @@ class ReceptionScreen(Screen[None]):
         Binding("u", "undo", show=False),
         Binding("c", "cancel_booking", show=False),
         Binding("e", "excuse", show=False),
+        Binding("p", "present", show=False),
+        Binding("a", "admit", show=False),
+        Binding("s", "resume", show=False),
         Binding("d", "close_day", show=False),
         Binding("x", "export", show=False),
         Binding("r", "reload", show=False),
@@ -105,7 +152,7 @@ class ReceptionScreen(Screen[None]):
         self.sessions: list[DaySession] = []
         self.alerts: list[AlertView] = []
         self.due: list[DueToday] = []
-        self._rows: list[tuple[str, tuple[str, ...]]] = []
+        self._rows: list[tuple[str, tuple[str | Text, ...]]] = []
         self._since = 0.0
 
     @property
@@ -131,7 +178,10 @@ class ReceptionScreen(Screen[None]):
         table.add_columns(*(tr(label) for label in COLUMNS))
         yield table
         yield Static(id="alerts")
-        keys = tr("m manual check-in  u undo  c cancel  e excuse  d close day  x export  r reload")
+        keys = tr(
+            "m manual check-in  a admit  u undo  c cancel  e excuse  p present  s resume  "
+            "d close day  x export  r reload"
+        )
         back = tr("q quit") if self.standalone else tr("Esc back")
         yield Static(f"{keys}  {back}", id="reception-keys")
 
@@ -202,7 +252,8 @@ class ReceptionScreen(Screen[None]):
     ) -> None:
         tr = self.tr
         self.sessions, self.alerts, self.due = sessions, alerts, due
-        rows: list[tuple[str, tuple[str, ...]]] = []
+        # Names and rooms come from outside (the schedule): plain Text, never markup.
+        rows: list[tuple[str, tuple[str | Text, ...]]] = []
         for session in sessions:
             here = session.count(Status.ARRIVED) + session.count(Status.LATE)
             live = len(session.attendees) - session.count(Status.CANCELLED)
@@ -211,7 +262,9 @@ class ReceptionScreen(Screen[None]):
                     SESSION_ROW + session.session_id,
                     (
                         f"{tr.time(session.starts_at)}-{tr.time(session.ends_at)}",
-                        f"{text_in(session.kind_title, tr.language)[:18]}, {session.room}"[:28],
+                        Text(
+                            f"{text_in(session.kind_title, tr.language)[:18]}, {session.room}"[:28]
+                        ),
                         "",
                         tr(
                             "{here}/{total} here, {absent} absent",
@@ -229,7 +282,7 @@ class ReceptionScreen(Screen[None]):
                         person.booking_id,
                         (
                             "",
-                            f"  {person.last_name}, {person.first_name}"[:28],
+                            Text(f"  {person.last_name}, {person.first_name}"[:28]),
                             tr.short_date(person.birth_date) if person.birth_date else "",
                             tr(STATUS_LABELS[person.status]),
                             tr.time(person.checked_in_at) if person.checked_in_at else "",
@@ -247,7 +300,7 @@ class ReceptionScreen(Screen[None]):
         # Widths measured here, not by the table: it measures new rows only once idle, and if
         # it drew them before (a busy box), Textual keeps the lines it drew at the old widths.
         for index, label in enumerate(tr(label) for label in COLUMNS):
-            width = max([cell_len(label), *(cell_len(cells[index]) for _, cells in rows)])
+            width = max([cell_len(label), *(_cells(cells[index]) for _, cells in rows)])
             table.add_column(label, width=width)
         for key, cells in rows:
             table.add_row(*cells, key=key)
@@ -327,7 +380,10 @@ class ReceptionScreen(Screen[None]):
         except AttendanceError as exc:
             reason = refusal_reason(exc, self.tr)
             self.app.call_from_thread(
-                self.notify, self.tr("Not done: {reason}", reason=reason), severity="warning"
+                self.notify,
+                self.tr("Not done: {reason}", reason=reason),
+                severity="warning",
+                markup=False,
             )
             return
         except Exception as exc:
@@ -336,7 +392,7 @@ class ReceptionScreen(Screen[None]):
                 self.notify, self.tr("The database did not answer; try again."), severity="error"
             )
             return
-        self.app.call_from_thread(self.notify, text)
+        self.app.call_from_thread(self.notify, text, markup=False)
         self.app.call_from_thread(self.kiosk.post_message, AttendanceChanged())
 
     def action_manual(self) -> None:
@@ -357,21 +413,28 @@ class ReceptionScreen(Screen[None]):
         self._run(job)
 
     def action_undo(self) -> None:
-        """Take back the selected check-in."""
+        """Take back what was last recorded on the selected booking (check-in, cancellation or
+        excuse), with a reason."""
         booking = self._selected_booking()
         if booking is None:
             return
         services = self.kiosk.services
         tr = self.tr
+        done = {
+            "checkin": N_("Check-in undone."),
+            "cancellation": N_("Cancellation undone."),
+            "excuse": N_("Excuse undone."),
+        }
 
-        def job() -> str:
-            services.context.attendance().undo_checkin(booking)
-            return tr("Check-in undone.")
+        def job(reason: str) -> str:
+            what = services.context.attendance().undo(booking, reason=reason)
+            return tr(done[what])
 
-        self._confirm(tr("Undo this check-in?"), lambda: self._run(job))
+        self._with_reason(tr("Undo: reason"), job, required=True)
 
     def action_cancel_booking(self) -> None:
-        """Record the selected booking as cancelled; the fee follows from the notice."""
+        """Record the selected booking as cancelled, after a question; the fee follows from the
+        notice."""
         booking = self._selected_booking()
         if booking is None:
             return
@@ -385,7 +448,60 @@ class ReceptionScreen(Screen[None]):
                 return tr("Cancelled late: administration fee {fee}.", fee=fee)
             return tr("Cancelled in time: no fee.")
 
-        self._with_reason(tr("Cancellation: reason (optional)"), job, required=False)
+        self._with_reason(
+            tr("Cancellation: reason (optional)"),
+            job,
+            required=False,
+            confirm=tr("Cancel this booking?"),
+        )
+
+    def action_present(self) -> None:
+        """Correct the selected absence: the patient was there after all."""
+        booking = self._selected_booking()
+        if booking is None:
+            return
+        services = self.kiosk.services
+        tr = self.tr
+
+        def job(reason: str) -> str:
+            services.context.attendance().mark_present(booking, reason=reason)
+            return tr("Absence corrected: present.")
+
+        self._with_reason(tr("Present after all: reason"), job, required=True)
+
+    def action_admit(self) -> None:
+        """Check in the selected patient although the kiosk refused, with a reason."""
+        booking = self._selected_booking()
+        if booking is None:
+            return
+        services = self.kiosk.services
+        tr = self.tr
+
+        def job(reason: str) -> str:
+            admitted = services.context.attendance().admit(booking, reason=reason)
+            if admitted.short_code:
+                return tr("Admitted; parking code {code}.", code=admitted.short_code)
+            return tr("Admitted.")
+
+        self._with_reason(tr("Admit despite the refusal: reason"), job, required=True)
+
+    def action_resume(self) -> None:
+        """Resume the selected patient's stopped programme on the physician's decision."""
+        booking = self._selected_booking()
+        if booking is None:
+            return
+        enrolment = next(
+            (a.enrolment_id for s in self.sessions for a in s.attendees if a.booking_id == booking),
+            "",
+        )
+        services = self.kiosk.services
+        tr = self.tr
+
+        def job(reason: str) -> str:
+            services.context.attendance().resume(enrolment, reason=reason)
+            return tr("Programme resumed.")
+
+        self._with_reason(tr("Resume the programme: the physician's decision"), job, required=True)
 
     def action_excuse(self) -> None:
         """Mark the selected absence as excused."""
@@ -401,20 +517,52 @@ class ReceptionScreen(Screen[None]):
 
         self._with_reason(tr("Excused absence: reason"), job, required=True)
 
-    def _with_reason(self, prompt: str, job: Callable[[str], str], *, required: bool) -> None:
-        """Ask for a reason, then run ``job`` with it in a worker (nothing when cancelled)."""
+    def _with_reason(
+        self,
+        prompt: str,
+        job: Callable[[str], str],
+        *,
+        required: bool,
+        confirm: str | None = None,
+    ) -> None:
+        """Ask for a reason (and then ``confirm``, when given), then run ``job`` with it in a
+        worker (nothing when either is declined)."""
 
         def chosen(reason: str | None) -> None:
-            if reason is not None:
+            if reason is None:
+                return
+            if confirm is None:
                 self._run(lambda: job(reason))
+            else:
+                self._confirm(confirm, lambda: self._run(lambda: job(reason)))
 
         self.app.push_screen(ReasonPrompt(prompt, required=required), chosen)
 
     def action_close_day(self) -> None:
-        """Turn the day's no-shows into absences."""
+        """Close the day's ended sessions, after a question that says what will happen."""
+        self._preview_close_day(self.day)
+
+    @work(thread=True, group="reception-action")
+    def _preview_close_day(self, day: dt.date) -> None:
         services = self.kiosk.services
         tr = self.tr
-        day = self.day
+        try:
+            preview = services.context.attendance().preview_close_day(day)
+        except AttendanceError as exc:
+            reason = refusal_reason(exc, tr)
+            self.app.call_from_thread(
+                self.notify,
+                tr("Not done: {reason}", reason=reason),
+                severity="warning",
+                markup=False,
+            )
+            return
+        except Exception as exc:
+            logger.error("previewing the day's closing failed: %s", type(exc).__name__)
+            self.app.call_from_thread(
+                self.notify, tr("The database did not answer; try again."), severity="error"
+            )
+            return
 
         def job() -> str:
             closed = services.context.attendance().close_day(day)
@@ -424,7 +572,8 @@ class ReceptionScreen(Screen[None]):
                 stopped=closed.stopped_enrolments,
             )
 
-        self._confirm(tr("Close the day? No-shows become absences."), lambda: self._run(job))
+        question = close_day_question(preview, tr)
+        self.app.call_from_thread(self._confirm, question, lambda: self._run(job))
 
     def action_export(self) -> None:
         """Write the day as CSV into the data directory."""
