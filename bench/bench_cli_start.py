@@ -32,7 +32,8 @@ def timings(argv: list[str], runs: int) -> list[float]:
 
 
 def main() -> int:
-    """Print each command's figures; exit 1 when one misses the target."""
+    """Print each command's figures and whether they meet the target (like the other benchmarks,
+    a missed target is a figure to read, not a failure: ``make bench`` runs them all)."""
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     cases = {
         "python -c pass": [sys.executable, "-c", "pass"],
@@ -50,16 +51,14 @@ def main() -> int:
             f"{max(found) * 1000:7.1f}"
         )
     interpreter = medians["python -c pass"]
-    missed = False
     for name in ("kiosk --version", "kiosk --help"):
         over = medians[name] - interpreter
         ok = medians[name] < TARGET_S
-        missed |= not ok
         print(
             f"{name}: median {medians[name] * 1000:.1f} ms, {over * 1000:.1f} ms above the bare "
             f"interpreter; target < {TARGET_S * 1000:.0f} ms: {'met' if ok else 'NOT MET'}"
         )
-    return 1 if missed else 0
+    return 0
 
 
 if __name__ == "__main__":
