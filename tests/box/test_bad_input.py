@@ -6,6 +6,7 @@ in a process of its own on a real data directory; the disk is a real tmpfs, fill
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import os
 import sqlite3
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -45,12 +47,18 @@ def expected(demo_template: Path) -> Expected:
 # Well-formed, never issued (the demo's kiosk is number 1): right check digits, any secret.
 NO_TICKET = short_code(199_999_999, "GENK", bytes(32))
 
+
+def _yesterday() -> str:
+    return (dt.datetime.now(ZoneInfo("Europe/Brussels")).date() - dt.timedelta(days=1)).isoformat()
+
+
 # Each command with arguments that work on a whole demo (a check-in that checks in, a day that
 # has sessions); the bad input then spoils one thing.
 COMMANDS: dict[str, Callable[[Expected], tuple[str, ...]]] = {
     "checkin": lambda e: ("checkin", "--national-number", e.national_number, "--at", e.at),
     "today": lambda e: ("today", "--date", e.day),
-    "close-day": lambda e: ("close-day", "--date", e.day),
+    # A day can be closed once it has ended: the demo's yesterday, on the command's clock.
+    "close-day": lambda e: ("close-day", "--date", _yesterday()),
     "register": lambda e: ("register", "--date", e.day),
     "parking verify": lambda e: ("parking", "verify", NO_TICKET, "--database", "local"),
     "parking redeem": lambda e: ("parking", "redeem", NO_TICKET, "--database", "local"),
