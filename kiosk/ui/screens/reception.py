@@ -101,6 +101,13 @@ def close_day_question(preview: DayPreview, tr: Translator) -> str:
                 count=preview.not_over,
             )
         )
+    if preview.refused:
+        lines.append(
+            tr(
+                "{count} patients came and were refused at the kiosk: no absence for them.",
+                count=preview.refused,
+            )
+        )
     if preview.stops:
         names = ", ".join(
             f"{stop.patient_name} ({text_in(stop.programme_title, tr.language)})"
