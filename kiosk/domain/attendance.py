@@ -40,6 +40,20 @@ ABSENCE_STOP = "unexcused absences"
 lifted when one of those absences is excused or turns out to be a visit after all."""
 
 
+CAME_BUT_REFUSED = frozenset(
+    {
+        Outcome.TOO_LATE,
+        Outcome.WEEKLY_LIMIT_REACHED,
+        Outcome.PROGRAMME_STOPPED,
+        Outcome.PROGRAMME_FINISHED,
+        Outcome.DEADLINE_PASSED,
+    }
+)
+"""Refusals at the kiosk that mean the patient came for the booking: closing the day records no
+absence for it (reception admits, excuses or leaves it). Too early is not one of them: the
+patient was asked to come back."""
+
+
 class AttendanceError(ValueError):
     """A reception action that cannot be done (the message says why, in plain words)."""
 
@@ -152,7 +166,7 @@ class Attendance:
             db.scalars(
                 select(AuditEntry.booking_id).where(
                     AuditEntry.action == "checkin",
-                    AuditEntry.outcome.not_in([Outcome.CHECKED_IN, Outcome.ALREADY_CHECKED_IN]),
+                    AuditEntry.outcome.in_(sorted(CAME_BUT_REFUSED)),
                     AuditEntry.booking_id.in_([b.id for b in to_close]),
                 )
             )
