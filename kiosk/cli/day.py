@@ -389,6 +389,7 @@ def cmd_close_day(args: argparse.Namespace) -> int:
         "stopped": closed.stopped_enrolments,
         "already_closed": closed.already_closed,
         "not_over": closed.not_over,
+        "refused": closed.refused,
     }
     if args.json:
         print_json(report)
@@ -396,7 +397,8 @@ def cmd_close_day(args: argparse.Namespace) -> int:
         print(
             f"{closed.day}: {closed.absences} absences recorded, "
             f"{closed.stopped_enrolments} programmes stopped, "
-            f"{closed.not_over} sessions not over yet left alone"
+            f"{closed.not_over} sessions not over yet left alone, "
+            f"{closed.refused} refused at the kiosk without absence"
         )
     return 0
 

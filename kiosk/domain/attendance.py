@@ -16,6 +16,7 @@ from kiosk.core.config import Settings
 from kiosk.db.models import (
     Absence,
     Alert,
+    AuditEntry,
     Booking,
     BookingStatus,
     Cancellation,
@@ -28,6 +29,7 @@ from kiosk.db.types import new_id
 from kiosk.domain.alerts import raise_alert
 from kiosk.domain.alerts import resolve as resolve_alert
 from kiosk.domain.journal import audit, checkin_payload, emit
+from kiosk.domain.outcomes import Outcome
 from kiosk.domain.parking.issue import issue_ticket, ticket_short_code
 from kiosk.domain.progress import unexcused_absences
 from kiosk.programme.model import Programme, Texts
@@ -35,6 +37,20 @@ from kiosk.programme.model import Programme, Texts
 ABSENCE_STOP = "unexcused absences"
 """How the reason of a stop caused by absences ends (``3 unexcused absences``): such a stop is
 lifted when one of those absences is excused or turns out to be a visit after all."""
+
+
+CAME_BUT_REFUSED = frozenset(
+    {
+        Outcome.TOO_LATE,
+        Outcome.WEEKLY_LIMIT_REACHED,
+        Outcome.PROGRAMME_STOPPED,
+        Outcome.PROGRAMME_FINISHED,
+        Outcome.DEADLINE_PASSED,
+    }
+)
+"""Refusals at the kiosk that mean the patient came for the booking: closing the day records no
+absence for it (reception admits, excuses or leaves it). Too early is not one of them: the
+patient was asked to come back."""
 
 
 class AttendanceError(ValueError):
@@ -52,6 +68,9 @@ class DayClosed:
     """Bookings of the day that already had an absence (closing twice changes nothing)."""
     not_over: int = 0
     """Booked sessions of the day that had not ended: closing left them alone."""
+    refused: int = 0
+    """Bookings whose patient came and was refused at the kiosk: no absence (reception decides:
+    admit, excuse or nothing)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,8 @@ class DayPreview:
     stops: tuple[WouldStop, ...]
     not_over: int
     """Booked sessions of the day that have not ended yet: closing leaves them alone."""
+    refused: int = 0
+    """Bookings whose patient came and was refused at the kiosk: they get no absence."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +109,7 @@ class _Closable:
     to_close: list[Booking]
     already_closed: int
     not_over: int
+    refused: int
 
 
 class Attendance:
@@ -138,7 +160,18 @@ class Attendance:
                 not_over += 1
             else:
                 to_close.append(booking)
-        return _Closable(to_close, already, not_over)
+        # A patient who tapped in for the booking and was refused came: not a no-show.
+        came = set(
+            db.scalars(
+                select(AuditEntry.booking_id).where(
+                    AuditEntry.action == "checkin",
+                    AuditEntry.outcome.in_(sorted(CAME_BUT_REFUSED)),
+                    AuditEntry.booking_id.in_([b.id for b in to_close]),
+                )
+            )
+        )
+        kept = [b for b in to_close if b.id not in came]
+        return _Closable(kept, already, not_over, len(to_close) - len(kept))
 
     def preview_close_day(self, day: dt.date) -> DayPreview:
         """What :meth:`close_day` would do now: how many absences, which programmes it would
@@ -158,13 +191,15 @@ class Attendance:
                     stops.append(
                         WouldStop(f"{patient.first_name} {patient.last_name}", programme.title)
                     )
-        return DayPreview(day, len(closable.to_close), tuple(stops), closable.not_over)
+        return DayPreview(
+            day, len(closable.to_close), tuple(stops), closable.not_over, closable.refused
+        )
 
     def close_day(self, day: dt.date, *, actor: str = "reception") -> DayClosed:
         """Every booked session of ``day`` that has ended without check-in or cancellation
-        becomes an unexcused absence; an enrolment that reaches its programme's limit is stopped
-        and reception alerted. Sessions not yet over are left alone; a day that has not begun is
-        refused (:class:`AttendanceError`).
+        becomes an unexcused absence, unless the patient came and was refused at the kiosk; an
+        enrolment that reaches its programme's limit is stopped and reception alerted. Sessions
+        not yet over are left alone; a day that has not begun is refused (:class:`AttendanceError`).
         """
         now = self._clock.now()
         absences = stopped = 0
@@ -197,9 +232,12 @@ class Attendance:
                     "absences": absences,
                     "stopped": stopped,
                     "not_over": closable.not_over,
+                    "refused": closable.refused,
                 },
             )
-        return DayClosed(day, absences, stopped, closable.already_closed, closable.not_over)
+        return DayClosed(
+            day, absences, stopped, closable.already_closed, closable.not_over, closable.refused
+        )
 
     def _after_absence(self, db: Session, enrolment: Enrolment, now: dt.datetime) -> bool:
         """Stop the enrolment at the limit, warn one absence before it. True when stopped."""

@@ -454,3 +454,23 @@ def test_undo_takes_back_what_was_last_recorded(centre: Centre) -> None:
     assert audit_of(centre, "undo_checkin") == [
         ("reception", "undone", {"reason": "verkeerde kaart"})
     ]
+
+
+def test_a_patient_refused_at_the_kiosk_gets_no_absence(centre: Centre) -> None:
+    nn, enrolment = centre.patient(first_name="Jan")
+    _, other = centre.patient(first_name="Luc")
+    booking = centre.book(enrolment, local_time(MONDAY, "13:00"))
+    centre.book(other, local_time(MONDAY, "13:00"))
+    assert centre.tap(nn, local_time(MONDAY, "13:21")).outcome == "too_late"
+    centre.clock.set(local_time(MONDAY, "20:00"))
+    attendance = centre.context.attendance()
+    assert attendance.preview_close_day(MONDAY).refused == 1
+    closed = attendance.close_day(MONDAY)
+    assert (closed.absences, closed.refused) == (1, 1)
+    with centre.context.sessions() as db:
+        assert (
+            db.scalars(select(Absence.booking_id).where(Absence.booking_id == booking)).all() == []
+        )
+    # Reception decides: here it admits the patient after all.
+    attendance.admit(booking, reason="21 minuten te laat, parking vol")
+    assert statuses_on(centre, MONDAY)["Jan"] == Status.LATE

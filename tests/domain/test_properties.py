@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from kiosk.core.clock import SettableClock
-from kiosk.db.models import Booking, Enrolment, Programme, Site
-from kiosk.domain.attendance import AttendanceError
+from kiosk.db.models import AuditEntry, Booking, Enrolment, Programme, Site
+from kiosk.domain.attendance import CAME_BUT_REFUSED, AttendanceError
 from kiosk.domain.context import open_context
 from kiosk.domain.progress import unexcused_absences
 from tests.domain.conftest import MONDAY, Centre, local_time, settings_for
@@ -76,8 +76,16 @@ def test_any_sequence_keeps_attendance_consistent(ops: list[tuple[str, int, int]
                 states = [b.checkin is not None, b.absence is not None, b.cancellation is not None]
                 assert sum(states) <= 1, states
                 assert (b.status == "cancelled") == (b.cancellation is not None)
-                if SLOTS[slot][0] in closed:
+                came = db.scalar(
+                    select(AuditEntry.id).where(
+                        AuditEntry.booking_id == booking_id,
+                        AuditEntry.outcome.in_(sorted(CAME_BUT_REFUSED)),
+                    )
+                )
+                if SLOTS[slot][0] in closed and came is None:
                     assert sum(states) == 1, "a closed day leaves no booking unaccounted for"
+                elif SLOTS[slot][0] in closed:
+                    assert b.absence is None, "a patient refused at the kiosk is no no-show"
                 elif b.absence is not None:
                     raise AssertionError("an absence on a day nobody closed")
             row = db.get(Enrolment, enrolment)

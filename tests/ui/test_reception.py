@@ -10,6 +10,7 @@ from typing import cast
 import pytest
 from textual.widgets import DataTable, OptionList
 
+from kiosk.core.clock import local
 from kiosk.db.models import Enrolment, EnrolmentStatus, Patient
 from kiosk.domain.today import Status
 from kiosk.ui.screens.confirm import ConfirmScreen
@@ -305,3 +306,39 @@ async def test_tab_and_shift_tab_move_between_the_manual_check_in_fields(
         assert app.focused is not None and app.focused.id == "manual-birth"
         await pilot.press("shift+tab")
         assert app.focused is not None and app.focused.id == "manual-name"
+
+
+async def test_reception_moves_to_a_past_day_closes_it_and_excuses_an_absence(
+    kiosk: Kiosk,
+) -> None:
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        today = screen.day
+        friday = today - dt.timedelta(days=3)  # NOW is a Monday
+        await pilot.press(*["left_square_bracket"] * 4, "right_square_bracket")
+        assert screen.day == friday
+        await until(
+            pilot,
+            lambda: (
+                bool(screen.sessions)
+                and all(local(s.starts_at).date() == friday for s in screen.sessions)
+            ),
+        )
+        assert "13 maart" in label(pilot, "#reception-title")
+        # A check-in recorded for the wrong patient on Friday: taken back, the day closed, and
+        # the absence excused, all three days later.
+        booking, _ = booking_of(screen, Status.ARRIVED)
+        select_row(screen, booking)
+        await pilot.press("u", *"verkeerde patiënt", "enter")
+        await until(pilot, lambda: status_of(screen, booking) == Status.ABSENT)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "1 afwezigheden" in cast(ConfirmScreen, app.screen).question
+        await pilot.press("y")
+        closed = "Dag afgesloten: 1 afwezigheden"
+        await until(pilot, lambda: any(closed in str(n.message) for n in app._notifications))
+        select_row(screen, booking)
+        await pilot.press("e", *"doktersbriefje", "enter")
+        await until(pilot, lambda: status_of(screen, booking) == Status.EXCUSED)

@@ -104,6 +104,13 @@ def close_day_question(preview: DayPreview, tr: Translator) -> str:
                 count=preview.not_over,
             )
         )
+    if preview.refused:
+        lines.append(
+            tr(
+                "{count} patients came and were refused at the kiosk: no absence for them.",
+                count=preview.refused,
+            )
+        )
     if preview.stops:
         names = ", ".join(
             f"{stop.patient_name} ({text_in(stop.programme_title, tr.language)})"
@@ -142,6 +149,8 @@ class ReceptionScreen(Screen[None]):
         Binding("d", "close_day", show=False),
         Binding("x", "export", show=False),
         Binding("r", "reload", show=False),
+        Binding("left_square_bracket", "other_day(-1)", show=False),
+        Binding("right_square_bracket", "other_day(1)", show=False),
         Binding("escape", "leave", show=False),
         Binding("q", "leave", show=False),
     ]
@@ -154,6 +163,8 @@ class ReceptionScreen(Screen[None]):
         self.due: list[DueToday] = []
         self._rows: list[tuple[str, tuple[str | Text, ...]]] = []
         self._since = 0.0
+        self.day_offset = 0
+        """Days from today of the day shown (``[`` and ``]`` move it)."""
 
     @property
     def kiosk(self) -> KioskApp:
@@ -167,8 +178,13 @@ class ReceptionScreen(Screen[None]):
 
     @property
     def day(self) -> dt.date:
-        """Today, by the kiosk's clock."""
-        return local(self.kiosk.services.clock.now()).date()
+        """The day shown: today by the kiosk's clock, or the day reception moved to."""
+        return local(self.kiosk.services.clock.now()).date() + dt.timedelta(days=self.day_offset)
+
+    def action_other_day(self, step: int) -> None:
+        """Keys ``[`` and ``]``: the day before or after, to record or correct on any day."""
+        self.day_offset += step
+        self.reload()
 
     def compose(self) -> ComposeResult:
         """Title, the day's table, alerts and the key line."""
@@ -180,7 +196,7 @@ class ReceptionScreen(Screen[None]):
         yield Static(id="alerts")
         keys = tr(
             "m manual check-in  a admit  u undo  c cancel  e excuse  p present  s resume  "
-            "d close day  x export  r reload"
+            "d close day  x export  [ ] day  r reload"
         )
         back = tr("q quit") if self.standalone else tr("Esc back")
         yield Static(f"{keys}  {back}", id="reception-keys")
