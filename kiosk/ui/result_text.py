@@ -179,6 +179,14 @@ def for_card_failure(reason: str, tr: Translator) -> ResultText:
     )
 
 
+def for_card_left(tr: Translator) -> ResultText:
+    """The screen once a result has timed out with the card still in: nothing personal."""
+    return ResultText(
+        tr("A card is still in the reader."),
+        next_step=tr("Please take it out. If it is not yours, please give it to reception."),
+    )
+
+
 def for_reader_down(tr: Translator) -> ResultText:
     """The calm screen while the card reader is away."""
     return ResultText(

@@ -20,7 +20,9 @@ async def test_panel_inserts_cards_and_breaks_devices(kiosk: Kiosk) -> None:
         await pilot.click("#sim-insert")
         await until(pilot, lambda: screen.state == "result")
         await pilot.click("#sim-remove")
-        await until(pilot, lambda: screen.state == "home")
+        await until(pilot, lambda: "Neem uw kaart terug." not in screen_text(pilot))
+        kiosk.ticks[0] += kiosk.settings.result_after_card_seconds  # the result stays a while
+        await until(pilot, lambda: "Steek uw e-ID in de kaartlezer" in screen_text(pilot))
         await pilot.click("#sim-bank")
         await until(pilot, lambda: "Dit is geen e-ID." in screen_text(pilot))
         await pilot.click("#sim-unplug")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from devices.eid.reader import CardInserted
 from kiosk.core.i18n import LANGUAGES
 from kiosk.domain.outcomes import CheckinResult
 from kiosk.ui.screens.patient import PatientScreen
@@ -29,6 +30,7 @@ def showing(result: CheckinResult) -> Callable[[Pilot[Any]], Any]:
         screen = pilot.app.screen
         assert isinstance(screen, PatientScreen)
         await until(pilot, lambda: screen.kiosk.services.ready)
+        screen.handle_card(CardInserted("simulated"))  # the card is in: "take your card back"
         screen.show_result(result)
         await pilot.pause()
 

@@ -1,10 +1,14 @@
 """The kiosk screen the patient sees: home, reading, result; and the simulation panel beside it.
 
-The result goes back home after ``result_timeout_seconds`` or when the card comes out, whichever
-comes first. The timeout is a timestamp compared on a short tick (exact to the tick), not a timer
-re-armed on every event. Check-ins and printing run in thread workers; a worker's result only
-counts if the tap it belongs to is still the current one. The worker also prepares the result's
-text and QR code, and prints only once the result is painted: the patient sees it first.
+Every result ends with "take your card back" while the card is in. Once the card is out the
+result stays readable for ``result_after_card_seconds`` (or until the next card), then the screen
+goes home. A card left in is signalled: ``CARD_WARNING_SECONDS`` before ``result_timeout_seconds``
+the line turns into a warning with the terminal bell; at the timeout the personal result is
+replaced by "a card is still in the reader" (bell again) until the card comes out. The timeouts
+are timestamps compared on a short tick (exact to the tick), not timers re-armed on every event.
+Check-ins and printing run in thread workers; a worker's result only counts if the tap it
+belongs to is still the current one. The worker also prepares the result's text and QR code,
+and prints only once the result is painted: the patient sees it first.
 """
 
 from __future__ import annotations
@@ -52,8 +56,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-State = Literal["home", "reading", "checking", "result", "reader_down"]
+State = Literal["home", "reading", "checking", "result", "card_left", "reader_down"]
 TICK_SECONDS = 0.1
+CARD_WARNING_SECONDS = 5
+"""How long before the card-left screen the result warns that the card is still in."""
 PAINT_WAIT_SECONDS = 0.5
 """The ticket is printed once the result is painted, or after this long at the latest."""
 
@@ -77,6 +83,10 @@ class PatientScreen(Screen[None]):
         self._tap = 0
         """Counts card insertions: a worker's answer for an older tap is dropped."""
         self._result_since: float | None = None
+        self._card_in = False
+        self._card_out_since: float | None = None
+        """When the card came out while a result was shown."""
+        self._card_warned = False
         self._clock_text = ""
         self.last_result: CheckinResult | None = None
 
@@ -113,11 +123,30 @@ class PatientScreen(Screen[None]):
     # -- time ---------------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        if self._result_since is not None and self.state == "result":
-            timeout = self.kiosk.services.settings.result_timeout_seconds
-            if self.kiosk.services.monotonic() - self._result_since >= timeout:
-                self._show_home()
+        if self.state == "result":
+            self._result_tick()
         self._refresh_clock()
+
+    def _result_tick(self) -> None:
+        settings = self.kiosk.services.settings
+        now = self.kiosk.services.monotonic()
+        if self._card_out_since is not None:
+            if now - self._card_out_since >= settings.result_after_card_seconds:
+                self._show_home()
+            return
+        if self._result_since is None:
+            return
+        shown = now - self._result_since
+        if shown >= settings.result_timeout_seconds:
+            self._show_card_left()
+        elif not self._card_warned and shown >= settings.result_timeout_seconds - min(
+            CARD_WARNING_SECONDS, settings.result_timeout_seconds / 2
+        ):
+            self._card_warned = True
+            self.query_one(ResultView).show_card_note(
+                self.tr("Your card is still in the reader: please take it back now."), warn=True
+            )
+            self.app.bell()
 
     def _refresh_clock(self, *, force: bool = False) -> None:
         now = self.kiosk.services.clock.now()
@@ -142,6 +171,7 @@ class PatientScreen(Screen[None]):
         """Back to the start: default language, nothing personal left on screen."""
         self.state = "home"
         self._result_since = None
+        self._card_out_since = None
         self.last_result = None
         self.language = self.kiosk.services.settings.language
         self.query_one(ResultView).clear()
@@ -156,9 +186,30 @@ class PatientScreen(Screen[None]):
 
     def _show_result(self, text: ResultText) -> None:
         self.state = "result"
-        self.query_one(ResultView).show(text)
+        view = self.query_one(ResultView)
+        view.show(text)
         self._switch("result")
-        self._result_since = self.kiosk.services.monotonic()
+        now = self.kiosk.services.monotonic()
+        self._result_since = now
+        self._card_warned = False
+        self._card_out_since = None if self._card_in else now
+        if self._card_in:
+            view.show_card_note(self.tr("Please take your card back."), warn=False)
+
+    def _card_taken_out(self) -> None:
+        """The result stays readable for a while; the card line goes."""
+        self._card_out_since = self.kiosk.services.monotonic()
+        self.query_one(ResultView).show_card_note("", warn=False)
+
+    def _show_card_left(self) -> None:
+        """Nothing personal left, and a clear signal for whoever comes next."""
+        self.state = "card_left"
+        self._result_since = None
+        self.last_result = None
+        view = self.query_one(ResultView)
+        view.show(result_text.for_card_left(self.tr))
+        view.show_card_note(self.tr("Please take your card back."), warn=True)
+        self.app.bell()
 
     def _show_reader_down(self) -> None:
         self.state = "reader_down"
@@ -188,14 +239,19 @@ class PatientScreen(Screen[None]):
                 self._show_home()
         elif isinstance(event, CardInserted):
             self._tap += 1
+            self._card_in = True
             self._show_reading(checking=False)
         elif isinstance(event, IdentityRead):
             self._show_reading(checking=True)
             self._check_in(event.identity, self._tap)
         elif isinstance(event, CardReadFailed):
             self._show_result(result_text.for_card_failure(event.reason, self.tr))
-        elif isinstance(event, CardRemoved) and self.state in ("reading", "result"):
-            self._show_home()
+        elif isinstance(event, CardRemoved):
+            self._card_in = False
+            if self.state == "result":
+                self._card_taken_out()
+            elif self.state in ("reading", "card_left"):
+                self._show_home()
 
     @work(thread=True, exclusive=True, group="checkin")
     def _check_in(self, identity: Identity, tap: int) -> None:

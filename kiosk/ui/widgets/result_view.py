@@ -29,7 +29,7 @@ class ResultView(Horizontal):
         self._console_safe = console_safe
 
     def compose(self) -> ComposeResult:
-        """The text column and the ticket column."""
+        """The text column, the ticket column, and the card line below both."""
         with Vertical(id="result-text"):
             yield Static(id="result-title")
             yield Static(id="result-lines")
@@ -40,6 +40,8 @@ class ResultView(Horizontal):
             yield Static(id="result-reminders")
         with Vertical(id="result-ticket"):
             yield Static(id="result-qr")
+        # Docked at the bottom, full width: always seen, whatever the result's length.
+        yield Static(id="result-card")
 
     def on_resize(self, event: Resize) -> None:
         """Large digits only where they fit with everything else."""
@@ -67,6 +69,7 @@ class ResultView(Horizontal):
         self._set("#result-print", "")
         self._set("#result-reminders", "\n".join(text.reminders))
         self._set("#result-qr", text.qr_text)
+        self.show_card_note("", warn=False)
         self.query_one("#result-ticket").display = bool(text.qr_text)
         code = self.query_one("#result-code", ShortCode)
         code.display = bool(text.short_code)
@@ -74,6 +77,13 @@ class ResultView(Horizontal):
 
     def _set(self, selector: str, text: str) -> None:
         self.query_one(selector, Static).update(Content(text))
+
+    def show_card_note(self, note: str, *, warn: bool) -> None:
+        """The last line: take your card back (a warning when the card has been left in)."""
+        label = self.query_one("#result-card", Static)
+        label.update(Content(note))
+        label.display = bool(note)
+        label.set_class(warn, "-warn")
 
     def show_print_note(self, note: str, *, fault: bool) -> None:
         """What happened to the paper ticket."""
