@@ -1,4 +1,5 @@
-"""Screenshots of every screen in every language (80x24), plus the console theme and the panel.
+"""Screenshots of every screen in every language (80x24), every result outcome at the kiosk's
+sizes (80x24, 120x34, 240x67), plus the console theme and the panel.
 
 Plain test functions (pytest-textual-snapshot runs the app); frozen clock, cursor blink off.
 Update after a deliberate change: ``pytest tests/ui/test_snapshots.py --snapshot-update``.
@@ -18,10 +19,12 @@ from kiosk.domain.outcomes import CheckinResult
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.technician import TechnicianScreen
 from tests.ui.conftest import Kiosk, with_language
-from tests.ui.samples import CHECKED_IN, TOO_EARLY
+from tests.ui.samples import CHECKED_IN, OUTCOMES, TOO_EARLY
 from tests.ui.waiting import until
 
 SnapCompare = Callable[..., bool]
+KIOSK_SIZES = [(80, 24), (120, 34), (240, 67)]
+"""A small console, a 15 to 22 inch screen with a large font, a 1080p console at 8x16."""
 
 
 def showing(result: CheckinResult) -> Callable[[Pilot[Any]], Any]:
@@ -58,6 +61,24 @@ def test_result_checked_in(kiosk: Kiosk, snap_compare: SnapCompare, language: st
 def test_result_refused(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> None:
     app = with_language(kiosk, language).app()
     assert snap_compare(app, terminal_size=(80, 24), run_before=showing(TOO_EARLY))
+
+
+@pytest.mark.parametrize("size", KIOSK_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("outcome", sorted(OUTCOMES))
+def test_result_at_kiosk_sizes(
+    kiosk: Kiosk, snap_compare: SnapCompare, outcome: str, size: tuple[int, int]
+) -> None:
+    """Every outcome at the sizes a kiosk really has: no scroll bar, key facts centred."""
+    app = kiosk.app()
+    assert snap_compare(app, terminal_size=size, run_before=showing(OUTCOMES[outcome]))
+
+
+@pytest.mark.parametrize("size", KIOSK_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_home_at_kiosk_sizes(
+    kiosk: Kiosk, snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
+    app = kiosk.app()
+    assert snap_compare(app, terminal_size=size)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -1,9 +1,12 @@
-"""The result of a tap: who, which session, what is special, and the parking ticket.
+"""The result of a tap: who, which session, what to do now, and the parking ticket.
 
-At 80x24 everything that matters is visible without scrolling: the name, the session with its
-time and room, the progress, today's special moment, what to do next, the short code and the QR.
-The reminders come last. Below :data:`LARGE_CODE_LINES` lines the short code is one bold line
-instead of large digits.
+The key facts (the greeting, the session with its time and room, what to do now, the short code)
+stand centred, with the QR beside them; the reminders come last and "take your card back" is
+docked at the bottom. Nothing scrolls at the kiosk's sizes (80x24 to 240x67): below
+:data:`COMPACT_LINES` lines the view drops its blank lines (class ``-compact``) and the short code
+is one bold line instead of large digits; from :data:`WIDE_COLUMNS` columns the key facts stand
+in wider blocks (class ``-wide``). Success and refusal differ by a symbol and a word, not only by
+colour.
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ from textual.widgets import Static
 from kiosk.ui.result_text import ResultText
 from kiosk.ui.widgets.short_code import ShortCode
 
-LARGE_CODE_LINES = 30
+COMPACT_LINES = 30
+"""The view's height below which it drops blank lines and shows the code on one line."""
+WIDE_COLUMNS = 160
+"""The view's width from which the key facts stand in wider blocks."""
+LARGE_CODE_LINES = COMPACT_LINES
 """The view's height from which the short code is drawn in large digits."""
 
 
-class ResultView(Horizontal):
-    """Text on the left; the QR code on the right (black modules on a white field)."""
+class ResultView(Vertical):
+    """The text beside the QR code (black modules on a white field), the card line below."""
 
     def __init__(self, *, console_safe: bool, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -30,22 +37,27 @@ class ResultView(Horizontal):
 
     def compose(self) -> ComposeResult:
         """The text column, the ticket column, and the card line below both."""
-        with Vertical(id="result-text"):
-            yield Static(id="result-title")
-            yield Static(id="result-lines")
-            yield Static(id="result-next")
-            yield ShortCode(console_safe=self._console_safe, id="result-code")
-            yield Static(id="result-extras")
-            yield Static(id="result-print")
-            yield Static(id="result-reminders")
-        with Vertical(id="result-ticket"):
-            yield Static(id="result-qr")
+        with Horizontal(id="result-body"):
+            with Vertical(id="result-text"):
+                yield Static(id="result-badge")
+                yield Static(id="result-title")
+                yield Static(id="result-lines")
+                yield Static(id="result-next")
+                yield ShortCode(console_safe=self._console_safe, id="result-code")
+                yield Static(id="result-extras")
+                yield Static(id="result-print")
+                yield Static(id="result-reminders")
+            with Vertical(id="result-ticket"):
+                yield Static(id="result-qr")
         # Docked at the bottom, full width: always seen, whatever the result's length.
         yield Static(id="result-card")
 
     def on_resize(self, event: Resize) -> None:
-        """Large digits only where they fit with everything else."""
-        self.query_one(ShortCode).use_plain(event.size.height < LARGE_CODE_LINES)
+        """Blank lines and large digits only where they fit with everything else."""
+        compact = event.size.height < COMPACT_LINES
+        self.set_class(compact, "-compact")
+        self.set_class(event.size.width >= WIDE_COLUMNS, "-wide")
+        self.query_one(ShortCode).use_plain(compact)
 
     def show(self, text: ResultText) -> None:
         """Fill the view with ``text``; the ticket column only when there is a ticket."""
@@ -62,7 +74,12 @@ class ResultView(Horizontal):
 
     def _fill(self, text: ResultText) -> None:
         # Plain content, never markup: a name or a room may hold a bracket.
-        self._set("#result-title", text.title)
+        ok, no = ("+", "x") if self._console_safe else ("✔", "✖")
+        badge = self.query_one("#result-badge", Static)
+        badge.update(Content(f"{no} {text.badge}" if text.badge else ""))
+        badge.display = bool(text.badge)
+        title = f"{ok} {text.title}" if text.admitted and text.title else text.title
+        self._set("#result-title", title)
         self._set("#result-lines", "\n".join(text.lines))
         self._set("#result-next", text.next_step)
         self._set("#result-extras", "\n".join(text.extras))
@@ -76,7 +93,9 @@ class ResultView(Horizontal):
         code.show(text.short_code)
 
     def _set(self, selector: str, text: str) -> None:
-        self.query_one(selector, Static).update(Content(text))
+        label = self.query_one(selector, Static)
+        label.update(Content(text))
+        label.display = bool(text)
 
     def show_card_note(self, note: str, *, warn: bool) -> None:
         """The last line: take your card back (a warning when the card has been left in)."""
@@ -89,4 +108,5 @@ class ResultView(Horizontal):
         """What happened to the paper ticket."""
         label = self.query_one("#result-print", Static)
         label.update(Content(note))
+        label.display = bool(note)
         label.set_class(fault, "-fault")
