@@ -53,6 +53,7 @@ from kiosk.ui.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from kiosk.domain.next_session import NextWindow
     from kiosk.ui.app import KioskApp
+    from kiosk.ui.facade import Domain
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class PatientScreen(Screen[None]):
 
     CSS_PATH = "patient.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("l", "next_language", show=False),
+        Binding("l,L,shift+l", "next_language", show=False),
         Binding("f9", "staff('reception')", show=False),
         Binding("f10", "staff('technician')", show=False),
         Binding("f8", "toggle_panel", show=False),
@@ -87,6 +88,8 @@ class PatientScreen(Screen[None]):
         self._card_out_since: float | None = None
         """When the card came out while a result was shown."""
         self._card_warned = False
+        self._chosen: str | None = None
+        """The language the patient tapped on the home screen (it is then remembered)."""
         self._clock_text = ""
         self.last_result: CheckinResult | None = None
 
@@ -173,6 +176,7 @@ class PatientScreen(Screen[None]):
         self._result_since = None
         self._card_out_since = None
         self.last_result = None
+        self._chosen = None
         self.language = self.kiosk.services.settings.language
         self.query_one(ResultView).clear()
         self._switch("home")
@@ -188,6 +192,7 @@ class PatientScreen(Screen[None]):
         self.state = "result"
         view = self.query_one(ResultView)
         view.show(text)
+        view.show_language(self.language)
         self._switch("result")
         now = self.kiosk.services.monotonic()
         self._result_since = now
@@ -243,7 +248,7 @@ class PatientScreen(Screen[None]):
             self._show_reading(checking=False)
         elif isinstance(event, IdentityRead):
             self._show_reading(checking=True)
-            self._check_in(event.identity, self._tap)
+            self._check_in(event.identity, self._tap, self._chosen)
         elif isinstance(event, CardReadFailed):
             self._show_result(result_text.for_card_failure(event.reason, self.tr))
         elif isinstance(event, CardRemoved):
@@ -254,15 +259,15 @@ class PatientScreen(Screen[None]):
                 self._show_home()
 
     @work(thread=True, exclusive=True, group="checkin")
-    def _check_in(self, identity: Identity, tap: int) -> None:
+    def _check_in(self, identity: Identity, tap: int, chosen: str | None) -> None:
         """Record the check-in off the UI thread, then show it; print the ticket after."""
         with logs.tap():
             # Every log line of this tap carries one correlation id; the card holder's names
             # are scrubbed from any line that might quote them.
             logs.remember_sensitive(identity.first_names, identity.last_name)
-            self._record(identity, tap, self.tr)
+            self._record(identity, tap, chosen)
 
-    def _record(self, identity: Identity, tap: int, tr: Translator) -> None:
+    def _record(self, identity: Identity, tap: int, chosen: str | None) -> None:
         services = self.kiosk.services
         try:
             domain = services.domain
@@ -272,9 +277,14 @@ class PatientScreen(Screen[None]):
             self.app.call_from_thread(self._answer_failed, tap)
             return
         logger.info("check-in outcome %s", result.outcome)
+        # A language tapped before the card wins and is remembered; else the patient's own.
+        language = chosen or result.language or self.language
+        if chosen:
+            self._remember(domain, result, chosen)
+        tr = translator(language)
         # The sentences and the QR code are made here, so the UI thread only lays them out.
         text = domain.describe(result, tr)
-        painted = self.app.call_from_thread(self._answer, result, text, tap)
+        painted = self.app.call_from_thread(self._answer, result, text, tap, language)
         parking = result.parking
         printer = services.printer
         if parking is None or printer is None or parking.printed:
@@ -289,14 +299,17 @@ class PatientScreen(Screen[None]):
             return
         self.app.call_from_thread(self._printed, tap, None if outcome.printed else outcome.fault)
 
-    def _answer(self, result: CheckinResult, text: ResultText, tap: int) -> threading.Event:
-        """Show the result; the event is set once it is painted."""
+    def _answer(
+        self, result: CheckinResult, text: ResultText, tap: int, language: str
+    ) -> threading.Event:
+        """Show the result in ``language``; the event is set once it is painted."""
         painted = threading.Event()
         self.kiosk.post_message(AttendanceChanged())
         if tap != self._tap:
             painted.set()
             return painted
         self.last_result = result
+        self.language = language
         self._show_result(text)
         parking = result.parking
         if parking is not None and self.kiosk.services.printer is not None:
@@ -313,7 +326,15 @@ class PatientScreen(Screen[None]):
         """Show the outcome of a check-in in the screen's language (once the database is open:
         until then this waits for it)."""
         self.last_result = result
+        self.language = result.language or self.language
         self._show_result(self.kiosk.services.domain.describe(result, self.tr))
+
+    @staticmethod
+    def _remember(domain: Domain, result: CheckinResult, language: str) -> None:
+        try:
+            domain.remember_language(result, language)
+        except OSError as exc:  # a full disk must not cost the patient the result
+            logger.error("remembering the language failed: %s", type(exc).__name__)
 
     def _answer_failed(self, tap: int) -> None:
         if tap == self._tap:
@@ -334,21 +355,44 @@ class PatientScreen(Screen[None]):
     # -- keys and buttons ---------------------------------------------------------------------
 
     def action_next_language(self) -> None:
-        """Cycle through the four languages (home screen only)."""
-        if self.state == "home":
+        """Cycle through the four languages (home screen and result)."""
+        if self.state in ("home", "result", "card_left"):
             index = LANGUAGES.index(self.language)
             self.set_language(LANGUAGES[(index + 1) % len(LANGUAGES)])
 
     def set_language(self, language: str) -> None:
-        """Show the home screen in ``language``."""
+        """Show the screen in ``language``: the home screen, or the result shown now (the
+        patient's choice is remembered for their next visit)."""
         self.language = language
         self._refresh_clock(force=True)
+        if self.state == "home":
+            self._chosen = language
+        elif self.state == "result" and self.last_result is not None:
+            self._redescribe(self.last_result, language, self._tap)
+        elif self.state == "card_left":
+            self._show_card_left()
+
+    @work(thread=True, exclusive=True, group="language")
+    def _redescribe(self, result: CheckinResult, language: str, tap: int) -> None:
+        """The result again in ``language`` (off the UI thread: the QR is drawn again)."""
+        domain = self.kiosk.services.domain
+        self._remember(domain, result, language)
+        text = domain.describe(result, translator(language))
+        self.app.call_from_thread(self._show_again, text, tap, language)
+
+    def _show_again(self, text: ResultText, tap: int, language: str) -> None:
+        if tap == self._tap and self.state == "result" and self.language == language:
+            card_out = self._card_out_since is not None
+            self._show_result(text)
+            if card_out:  # the card line stays gone; the touch gives the patient time again
+                self._card_taken_out()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Language buttons of the home view."""
+        """Language buttons of the home view and of the result."""
         button_id = event.button.id or ""
-        if button_id.startswith("lang-"):
-            self.set_language(button_id.removeprefix("lang-"))
+        for prefix in ("lang-", "result-lang-"):
+            if button_id.startswith(prefix):
+                self.set_language(button_id.removeprefix(prefix))
 
     def action_staff(self, target: str) -> None:
         """Reception or technician, behind the PIN."""

@@ -15,8 +15,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.events import Resize
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
+from kiosk.core.i18n import LANGUAGE_NAMES, LANGUAGES
 from kiosk.ui.result_text import ResultText
 from kiosk.ui.widgets.short_code import ShortCode
 
@@ -24,6 +25,8 @@ COMPACT_LINES = 30
 """The view's height below which it drops blank lines and shows the code on one line."""
 WIDE_COLUMNS = 160
 """The view's width from which the key facts stand in wider blocks."""
+NAMED_BUTTON_COLUMNS = 110
+"""The view's width from which the language buttons carry the language's name, not its code."""
 LARGE_CODE_LINES = COMPACT_LINES
 """The view's height from which the short code is drawn in large digits."""
 
@@ -49,8 +52,17 @@ class ResultView(Vertical):
                 yield Static(id="result-reminders")
             with Vertical(id="result-ticket"):
                 yield Static(id="result-qr")
-        # Docked at the bottom, full width: always seen, whatever the result's length.
-        yield Static(id="result-card")
+        # Docked at the bottom, full width: always seen, whatever the result's length; the
+        # patient can switch the result to another language there.
+        with Horizontal(id="result-bottom"):
+            yield Static(id="result-card")
+            for language in LANGUAGES:
+                yield Button(
+                    language.upper(),
+                    id=f"result-lang-{language}",
+                    classes="language",
+                    compact=True,
+                )
 
     def on_resize(self, event: Resize) -> None:
         """Blank lines and large digits only where they fit with everything else."""
@@ -58,6 +70,16 @@ class ResultView(Vertical):
         self.set_class(compact, "-compact")
         self.set_class(event.size.width >= WIDE_COLUMNS, "-wide")
         self.query_one(ShortCode).use_plain(compact)
+        for button in self.query(".language").results(Button):
+            language = (button.id or "").removeprefix("result-lang-")
+            wide = event.size.width >= NAMED_BUTTON_COLUMNS
+            button.label = LANGUAGE_NAMES[language] if wide else language.upper()
+            button.compact = compact
+
+    def show_language(self, language: str) -> None:
+        """Mark the button of the language the result is shown in."""
+        for button in self.query(".language").results(Button):
+            button.set_class(button.id == f"result-lang-{language}", "-current")
 
     def show(self, text: ResultText) -> None:
         """Fill the view with ``text``; the ticket column only when there is a ticket."""
@@ -101,7 +123,6 @@ class ResultView(Vertical):
         """The last line: take your card back (a warning when the card has been left in)."""
         label = self.query_one("#result-card", Static)
         label.update(Content(note))
-        label.display = bool(note)
         label.set_class(warn, "-warn")
 
     def show_print_note(self, note: str, *, fault: bool) -> None:
