@@ -13,7 +13,7 @@ from kiosk.domain.outcomes import Outcome
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.pin import PinScreen
 from tests.ui.conftest import NOW, Kiosk, with_language
-from tests.ui.samples import CHECKED_IN, INTERIM, TEST, TITLE
+from tests.ui.samples import CHECKED_IN, INTERIM, START, TEST, TITLE
 from tests.ui.waiting import label, screen_text, until
 
 
@@ -224,7 +224,7 @@ async def test_unknown_card_is_sent_to_reception(kiosk: Kiosk) -> None:
         await until(pilot, lambda: screen.state == "result")
         text = screen_text(pilot)
         assert "We kennen deze kaart niet." in text
-        assert "Ga naar de balie" in text
+        assert "Ga naar het onthaal" in text
 
 
 async def test_unplugged_reader_is_a_calm_screen_until_plugged_in(kiosk: Kiosk) -> None:
@@ -315,7 +315,7 @@ async def test_what_matters_is_visible_at_80x24(kiosk: Kiosk, language: str) -> 
         for needed in (
             "Lieve D.",
             TITLE[language],
-            "08:30",
+            tr.time(START),
             "Zaal 1",
             "18",
             "36",
