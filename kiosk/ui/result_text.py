@@ -139,6 +139,22 @@ def for_result(result: CheckinResult, tr: Translator) -> ResultText:
     return ResultText(tr(happened, start=start), next_step=tr(todo), badge=not_yet)
 
 
+def spoken(text: ResultText, card_note: str = "") -> str:
+    """What the speech output says: the screen's own sentences, in the screen's order (the QR
+    code is not read out)."""
+    parts = [
+        text.badge,
+        text.title,
+        *text.lines,
+        text.next_step,
+        text.short_code,
+        *text.extras,
+        *text.reminders,
+        card_note,
+    ]
+    return " ".join(part for part in parts if part)
+
+
 def today_text(title: Texts, followed_by: Texts | None, tr: Translator) -> str:
     """``Today: test moment 2, followed by the interim consultation`` (the patient's result and
     reception's list of what is due today say it alike)."""

@@ -178,6 +178,8 @@ class PatientScreen(Screen[None]):
         self.last_result = None
         self._chosen = None
         self.language = self.kiosk.services.settings.language
+        if self.kiosk.services.speech_on:
+            self._hush()
         self.query_one(ResultView).clear()
         self._switch("home")
         self._refresh_clock(force=True)
@@ -198,8 +200,31 @@ class PatientScreen(Screen[None]):
         self._result_since = now
         self._card_warned = False
         self._card_out_since = None if self._card_in else now
-        if self._card_in:
-            view.show_card_note(self.tr("Please take your card back."), warn=False)
+        note = self.tr("Please take your card back.") if self._card_in else ""
+        if note:
+            view.show_card_note(note, warn=False)
+        self._speak(result_text.spoken(text, note))
+
+    def _speak(self, sentence: str) -> None:
+        """Hand the screen's text to the voice, when speech output is on."""
+        if self.kiosk.services.speech_on:
+            self._say(sentence, self.language)
+
+    @work(thread=True, exclusive=True, group="speech")
+    def _hush(self) -> None:
+        speaker = self.kiosk.services.speaker
+        if speaker is not None:
+            speaker.stop()
+
+    @work(thread=True, exclusive=True, group="speech")
+    def _say(self, sentence: str, language: str) -> None:
+        speaker = self.kiosk.services.speaker
+        if speaker is None:
+            return
+        try:
+            speaker.say(sentence, language)
+        except OSError as exc:  # no sound is better than no screen
+            logger.error("speech output failed: %s", type(exc).__name__)
 
     def _card_taken_out(self) -> None:
         """The result stays readable for a while; the card line goes."""
@@ -212,9 +237,12 @@ class PatientScreen(Screen[None]):
         self._result_since = None
         self.last_result = None
         view = self.query_one(ResultView)
-        view.show(result_text.for_card_left(self.tr))
-        view.show_card_note(self.tr("Please take your card back."), warn=True)
+        text = result_text.for_card_left(self.tr)
+        note = self.tr("Please take your card back.")
+        view.show(text)
+        view.show_card_note(note, warn=True)
         self.app.bell()
+        self._speak(result_text.spoken(text, note))
 
     def _show_reader_down(self) -> None:
         self.state = "reader_down"
