@@ -7,6 +7,7 @@ Update after a deliberate change: ``pytest tests/ui/test_snapshots.py --snapshot
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -108,6 +109,15 @@ def test_technician(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> N
 def test_console_theme_result(kiosk: Kiosk, snap_compare: SnapCompare) -> None:
     app = kiosk.app(console_safe=True)
     assert snap_compare(app, terminal_size=(80, 24), run_before=showing(CHECKED_IN))
+
+
+@pytest.mark.parametrize("outcome", ["checked_in", "no_booking"])
+def test_high_contrast_theme(kiosk: Kiosk, snap_compare: SnapCompare, outcome: str) -> None:
+    settings = dataclasses.replace(kiosk.settings, theme="high-contrast")
+    kiosk.context.settings = settings
+    kiosk.settings = settings
+    app = kiosk.app()
+    assert snap_compare(app, terminal_size=(120, 34), run_before=showing(OUTCOMES[outcome]))
 
 
 def test_simulation_panel(kiosk: Kiosk, snap_compare: SnapCompare) -> None:
