@@ -191,10 +191,11 @@ async def test_too_early_says_when_check_in_opens(kiosk: Kiosk) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = patient_screen(app)
         kiosk.reader.insert(kiosk.card(patient))
-        await until(pilot, lambda: screen.state == "result")
+        # Wait for what the patient reads, not for a state flag.
+        await until(pilot, lambda: "U kunt zich aanmelden vanaf" in screen_text(pilot), seconds=10)
+        assert "Kom dan terug en steek uw kaart opnieuw in." in " ".join(screen_text(pilot).split())
         assert screen.last_result is not None
         assert screen.last_result.outcome == Outcome.TOO_EARLY
-        assert "U kunt zich aanmelden vanaf" in screen_text(pilot)
 
 
 async def test_bank_card_and_unreadable_card_are_plain_words(kiosk: Kiosk) -> None:
