@@ -76,6 +76,13 @@ class Settings:
     parking: ParkingSettings = field(default_factory=ParkingSettings)
     language: str = "nl"
     result_timeout_seconds: int = 15
+    """How long a result stays while the card is still in; then the screen signals the card."""
+    result_after_card_seconds: int = 8
+    """How long a result stays readable after the card is taken out (or until the next card)."""
+    speech: str = "off"
+    """Speech output of the patient screen: off (the default) or espeak-ng."""
+    theme: str = "default"
+    """The screens' colours: default, or high-contrast (white and yellow on black)."""
     reception_pin_hash: str = ""
     reader: str = "simulated"
     reader_name: str = ""
@@ -247,6 +254,9 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
         ),
         language=ui.text("language", "nl", choices=LANGUAGES),
         result_timeout_seconds=ui.whole("result_timeout_seconds", 15, low=3, high=600),
+        result_after_card_seconds=ui.whole("result_after_card_seconds", 8, low=1, high=600),
+        speech=ui.text("speech", "off", choices=("off", "espeak-ng")),
+        theme=ui.text("theme", "default", choices=("default", "high-contrast")),
         reception_pin_hash=_pin_hash(top.table_of("reception")),
         reader=devices.text("reader", "simulated", choices=("simulated", "pcsc")),
         reader_name=devices.text("reader_name", ""),
@@ -378,6 +388,9 @@ K1 = "{os.urandom(32).hex()}"
 [ui]
 language = "nl"
 result_timeout_seconds = 15
+result_after_card_seconds = 8
+speech = "off"
+theme = "default"
 
 [devices]
 reader = "simulated"

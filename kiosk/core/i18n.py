@@ -26,6 +26,10 @@ DOMAIN = "kiosk"
 _BABEL_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB", "de": "de_BE"}
 
 
+TIME_PATTERNS = {"fr": "H'h'mm"}
+"""Clock times where a language does not write ``14:05`` (Belgian French writes ``8h30``)."""
+
+
 def N_(message: str) -> str:
     """Mark ``message`` for extraction; it is translated where it is shown."""
     return message
@@ -68,8 +72,10 @@ class Translator:
         return text.format(**values) if values else text
 
     def time(self, moment: dt.datetime) -> str:
-        """A local clock time (``14:05``)."""
-        return format_time(local(moment), "HH:mm", locale=self.locale)
+        """A local clock time: ``14:05``, in Belgian French ``8h30``."""
+        return format_time(
+            local(moment), TIME_PATTERNS.get(self.language, "HH:mm"), locale=self.locale
+        )
 
     def date(self, day: dt.date) -> str:
         """A date with its weekday (``maandag 23 november 2026``)."""

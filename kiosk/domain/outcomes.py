@@ -107,3 +107,5 @@ class CheckinResult:
     cancellation_phone: str = ""
     patient_id: str | None = None
     booking_id: str | None = None
+    language: str | None = None
+    """The patient's language when known (their last choice at the kiosk), else None."""

@@ -39,6 +39,7 @@ from kiosk.programme import ProgrammeError
 from kiosk.ui.messages import AttendanceChanged, CardEvent, ReloadDay
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.services import KioskServices, RecentErrors
+from kiosk.ui.themes import THEMES
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +135,10 @@ class KioskApp(App[None], inherit_bindings=False):
         """Pick the theme, catch SIGTERM; open the database once the first frame is painted."""
         if self.console_safe:
             self.theme = CONSOLE_THEME
+        elif self.services.settings.theme in THEMES:
+            theme = THEMES[self.services.settings.theme]
+            self.register_theme(theme)
+            self.theme = theme.name
         logging.getLogger().addHandler(self._log_handler)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             # Only possible in the main thread; a kiosk always runs there.

@@ -19,6 +19,7 @@ from kiosk.core.config import Settings
 from kiosk.core.i18n import Translator
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import KioskContext, open_context
+from kiosk.domain.language_choice import LanguageChoices
 from kiosk.domain.next_session import NextWindow, next_checkin_window
 from kiosk.domain.outcomes import CheckinResult
 from kiosk.domain.parking.printing import PrintOutcome, print_ticket, printer_from_settings
@@ -48,8 +49,20 @@ class Domain:
         return cls(context or open_context(settings, clock=clock), printer)
 
     def check_in(self, identity: Identity) -> CheckinResult:
-        """Check in the holder of a card that was read."""
-        return self.context.checkin_engine().check_in(IdentityEvidence.from_card(identity))
+        """Check in the holder of a card that was read; with their language when known."""
+        result = self.context.checkin_engine().check_in(IdentityEvidence.from_card(identity))
+        language = self.languages.language_of(result.patient_id)
+        return replace(result, language=language) if language else result
+
+    @property
+    def languages(self) -> LanguageChoices:
+        """The patients' language choices at this kiosk."""
+        return LanguageChoices(self.context.settings.data_dir)
+
+    def remember_language(self, result: CheckinResult, language: str) -> None:
+        """The patient of ``result`` chose ``language`` at the kiosk: use it next time too."""
+        if result.patient_id:
+            self.languages.remember(result.patient_id, language)
 
     def describe(self, result: CheckinResult, tr: Translator) -> ResultText:
         """The result screen's sentences, with the parking ticket's QR code drawn."""

@@ -61,6 +61,9 @@ class ResultText:
     short_code: str = ""
     extras: tuple[str, ...] = ()
     reminders: tuple[str, ...] = ()
+    badge: str = ""
+    """For a refusal: the word beside its symbol ("Not checked in"); success says so in the
+    title."""
 
 
 def for_result(result: CheckinResult, tr: Translator) -> ResultText:
@@ -117,17 +120,39 @@ def for_result(result: CheckinResult, tr: Translator) -> ResultText:
             extras=extras,
             reminders=tuple(_reminder(r, tr) for r in result.reminders),
         )
+    not_yet = tr("Not checked in yet")
     if result.outcome == Outcome.TOO_EARLY and result.opens_at is not None:
         return ResultText(
             tr("{name}, your session starts at {start}.", name=name, start=start),
             next_step=tr(
-                "You can check in from {opens}. Please take a seat until then.",
+                "You can check in from {opens}. Please come back then and insert your card again.",
                 opens=tr.time(result.opens_at),
             ),
+            badge=not_yet,
         )
     happened, todo = REFUSALS.get(result.outcome, (N_("We cannot check you in."), GO_TO_RECEPTION))
-    greeting = (tr("Hello, {name}", name=name),) if name else ()
-    return ResultText(tr(happened, start=start), greeting, tr(todo))
+    # The greeting first, then the problem, then what to do.
+    if name:
+        return ResultText(
+            tr("Hello, {name}", name=name), (tr(happened, start=start),), tr(todo), badge=not_yet
+        )
+    return ResultText(tr(happened, start=start), next_step=tr(todo), badge=not_yet)
+
+
+def spoken(text: ResultText, card_note: str = "") -> str:
+    """What the speech output says: the screen's own sentences, in the screen's order (the QR
+    code is not read out)."""
+    parts = [
+        text.badge,
+        text.title,
+        *text.lines,
+        text.next_step,
+        text.short_code,
+        *text.extras,
+        *text.reminders,
+        card_note,
+    ]
+    return " ".join(part for part in parts if part)
 
 
 def today_text(title: Texts, followed_by: Texts | None, tr: Translator) -> str:
@@ -167,15 +192,26 @@ def for_card_failure(reason: str, tr: Translator) -> ResultText:
         return ResultText(
             tr("This is not an e-ID card."),
             next_step=tr("Please insert your Belgian identity card (e-ID)."),
+            badge=tr("Not checked in yet"),
         )
     if reason == CardRemovedError.reason:
         return ResultText(
             tr("The card was taken out too soon."),
             next_step=tr("Insert it again and leave it in until you see your result."),
+            badge=tr("Not checked in yet"),
         )
     return ResultText(
         tr("We could not read your card."),
         next_step=tr("Take it out and insert it again. If it still fails, please go to reception."),
+        badge=tr("Not checked in yet"),
+    )
+
+
+def for_card_left(tr: Translator) -> ResultText:
+    """The screen once a result has timed out with the card still in: nothing personal."""
+    return ResultText(
+        tr("A card is still in the reader."),
+        next_step=tr("Please take it out. If it is not yours, please give it to reception."),
     )
 
 
@@ -192,4 +228,5 @@ def for_system_fault(tr: Translator) -> ResultText:
     return ResultText(
         tr("Check-in is not possible right now."),
         next_step=tr("Please go to reception. We are sorry for the wait."),
+        badge=tr("Not checked in yet"),
     )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from devices.eid.reader import CardReader
 from devices.printer.interface import TicketPrinter
 from devices.printer.simulated_faults import FaultyPrinter
+from devices.speech.interface import Speaker
 from kiosk.core.clock import Clock, SettableClock
 from kiosk.core.config import Settings
 from kiosk.core.reception_pin import PinGate
@@ -78,6 +79,8 @@ class KioskServices:
     """Builds the reader in :meth:`load` (``kiosk run``): the card code and its cryptography
     load after the first paint."""
     printer: TicketPrinter | None = None
+    speaker: Speaker | None = None
+    """The voice of the patient screen; made from ``[ui] speech`` unless given (tests)."""
     configured_printer: bool = False
     """Make the printer of the settings when the database opens (``kiosk run``)."""
     cards_dir: Path | None = None
@@ -95,6 +98,15 @@ class KioskServices:
 
     def __post_init__(self) -> None:
         self.pin_gate = PinGate(self.settings.reception_pin_hash, self.clock)
+        if self.speaker is None and self.settings.speech == "espeak-ng":
+            from devices.speech.espeak import EspeakSpeaker
+
+            self.speaker = EspeakSpeaker()
+
+    @property
+    def speech_on(self) -> bool:
+        """Whether the patient screen speaks (``[ui] speech`` is not off, and a voice exists)."""
+        return self.settings.speech != "off" and self.speaker is not None
 
     @classmethod
     def around(

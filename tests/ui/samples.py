@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from kiosk.core.clock import BRUSSELS
@@ -63,3 +64,18 @@ TOO_EARLY = CheckinResult(
     session=SESSION,
     opens_at=START - dt.timedelta(minutes=45),
 )
+ALREADY = dataclasses.replace(CHECKED_IN, outcome=Outcome.ALREADY_CHECKED_IN, reminders=())
+LATE = dataclasses.replace(CHECKED_IN, late=True)
+REFUSED = {
+    outcome: CheckinResult(outcome, display_name="Lieve D.", session=SESSION)
+    for outcome in Outcome
+    if not outcome.admitted and outcome != Outcome.TOO_EARLY
+}
+OUTCOMES: dict[str, CheckinResult] = {
+    "checked_in": CHECKED_IN,
+    "already": ALREADY,
+    "late": LATE,
+    "too_early": TOO_EARLY,
+    **{str(outcome): result for outcome, result in REFUSED.items()},
+}
+"""One sample per outcome the result screen can show (checked in with reminders, each refusal)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -12,8 +13,8 @@ from kiosk.domain.outcomes import Outcome
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.pin import PinScreen
 from tests.ui.conftest import NOW, Kiosk, with_language
-from tests.ui.samples import CHECKED_IN, INTERIM, TEST, TITLE
-from tests.ui.waiting import opened, shown, shown_in, until
+from tests.ui.samples import CHECKED_IN, INTERIM, START, TEST, TITLE
+from tests.ui.waiting import opened, screen_text, shown, shown_in, until
 
 
 def patient_screen(app: object) -> PatientScreen:
@@ -76,34 +77,112 @@ async def test_printer_out_of_paper_sends_the_patient_to_reception(kiosk: Kiosk)
         assert screen.last_result is not None and screen.last_result.parking is not None
 
 
-async def test_result_goes_home_after_the_exact_timeout(kiosk: Kiosk) -> None:
+def bells(app: object) -> list[None]:
+    """Count the app's terminal bells from now on."""
+    rung: list[None] = []
+    app.bell = lambda: rung.append(None)  # type: ignore[attr-defined]
+    return rung
+
+
+async def test_card_back_then_the_result_stays_for_the_configured_time(kiosk: Kiosk) -> None:
     patient, start = kiosk.expected_patient()
     kiosk.clock.set(start - dt.timedelta(minutes=10))
     app = kiosk.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = patient_screen(app)
         kiosk.reader.insert(kiosk.card(patient))
-        await until(pilot, lambda: screen.state == "result")
+        await until(pilot, lambda: "Neem uw kaart terug." in screen_text(pilot))
+        screen = patient_screen(app)
         name = screen.last_result.display_name if screen.last_result else "?"
-        since = kiosk.ticks[0]
-        kiosk.ticks[0] = since + kiosk.settings.result_timeout_seconds - 0.01
+        assert f"Welkom, {name}!" in screen_text(pilot)
+        kiosk.reader.remove()
+        await until(pilot, lambda: "Neem uw kaart terug." not in screen_text(pilot))
+        out = kiosk.ticks[0]
+        # The result (name, code) stays readable once the card is out.
+        kiosk.ticks[0] = out + kiosk.settings.result_after_card_seconds - 0.01
         await pilot.pause(0.3)
-        assert screen.state == "result"
-        kiosk.ticks[0] = since + kiosk.settings.result_timeout_seconds
-        await shown(pilot, "Steek uw e-ID in de kaartlezer", absent=(name,))
-        assert screen.last_result is None
+        assert f"Welkom, {name}!" in screen_text(pilot)
+        kiosk.ticks[0] = out + kiosk.settings.result_after_card_seconds
+        await until(pilot, lambda: "Steek uw e-ID in de kaartlezer" in screen_text(pilot))
+        assert name not in screen_text(pilot)
 
 
-async def test_removing_the_card_goes_home(kiosk: Kiosk) -> None:
+async def test_the_result_stays_eight_seconds_by_default_and_is_configurable(
+    kiosk: Kiosk,
+) -> None:
+    assert kiosk.settings.result_after_card_seconds == 8
+    with_setting = dataclasses.replace(kiosk.settings, result_after_card_seconds=30)
+    kiosk.context.settings = with_setting
+    kiosk.settings = with_setting
     patient, start = kiosk.expected_patient()
     kiosk.clock.set(start - dt.timedelta(minutes=10))
     app = kiosk.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = patient_screen(app)
         kiosk.reader.insert(kiosk.card(patient))
-        await until(pilot, lambda: screen.state == "result")
+        await until(pilot, lambda: "Neem uw kaart terug." in screen_text(pilot))
         kiosk.reader.remove()
-        await shown(pilot, "Steek uw e-ID in de kaartlezer")
+        await until(pilot, lambda: "Neem uw kaart terug." not in screen_text(pilot))
+        kiosk.ticks[0] += 29
+        await pilot.pause(0.3)
+        assert "Welkom, " in screen_text(pilot)
+        kiosk.ticks[0] += 1
+        await until(pilot, lambda: "Steek uw e-ID in de kaartlezer" in screen_text(pilot))
+
+
+async def test_the_next_card_replaces_the_result_at_once(kiosk: Kiosk) -> None:
+    patient, start = kiosk.expected_patient()
+    kiosk.clock.set(start - dt.timedelta(minutes=10))
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        kiosk.reader.insert(kiosk.card(patient))
+        await until(pilot, lambda: "Neem uw kaart terug." in screen_text(pilot))
+        kiosk.reader.remove()
+        await until(pilot, lambda: "Neem uw kaart terug." not in screen_text(pilot))
+        kiosk.reader.insert_bank_card()
+        await until(pilot, lambda: "Dit is geen e-ID." in screen_text(pilot))
+        assert "Welkom, " not in screen_text(pilot)
+
+
+async def test_a_card_left_in_is_signalled_before_the_screen_clears(kiosk: Kiosk) -> None:
+    patient, start = kiosk.expected_patient()
+    kiosk.clock.set(start - dt.timedelta(minutes=10))
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        rung = bells(app)
+        kiosk.reader.insert(kiosk.card(patient))
+        await until(pilot, lambda: "Neem uw kaart terug." in screen_text(pilot))
+        screen = patient_screen(app)
+        name = screen.last_result.display_name if screen.last_result else "?"
+        shown = kiosk.ticks[0]
+        timeout = kiosk.settings.result_timeout_seconds
+        kiosk.ticks[0] = shown + timeout - 6
+        await pilot.pause(0.3)
+        assert not rung
+        # A few seconds before the timeout: a warning on the result itself, and the bell.
+        kiosk.ticks[0] = shown + timeout - 5
+        await until(pilot, lambda: "Uw kaart zit nog in de lezer" in screen_text(pilot))
+        assert f"Welkom, {name}!" in screen_text(pilot)
+        assert len(rung) == 1
+        # At the timeout: nothing personal, a card-left screen for whoever comes next.
+        kiosk.ticks[0] = shown + timeout
+        await until(pilot, lambda: "Er zit nog een kaart in de lezer." in screen_text(pilot))
+        assert name not in screen_text(pilot)
+        assert "Neem uw kaart terug." in screen_text(pilot)
+        assert len(rung) == 2
+        kiosk.ticks[0] += 3600  # it stays until the card comes out
+        await pilot.pause(0.3)
+        assert "Er zit nog een kaart in de lezer." in screen_text(pilot)
+        kiosk.reader.remove()
+        await until(pilot, lambda: "Steek uw e-ID in de kaartlezer" in screen_text(pilot))
+
+
+async def test_a_card_taken_out_too_soon_is_seen(kiosk: Kiosk) -> None:
+    app = kiosk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        kiosk.reader.insert_unreadable()
+        await until(pilot, lambda: "We konden uw kaart niet lezen." in screen_text(pilot))
+        kiosk.reader.remove()
+        await until(pilot, lambda: "Neem uw kaart terug." not in screen_text(pilot))
+        assert "We konden uw kaart niet lezen." in screen_text(pilot)
 
 
 async def test_too_early_says_when_check_in_opens(kiosk: Kiosk) -> None:
@@ -113,7 +192,9 @@ async def test_too_early_says_when_check_in_opens(kiosk: Kiosk) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = patient_screen(app)
         kiosk.reader.insert(kiosk.card(patient))
-        await shown(pilot, "U kunt zich aanmelden vanaf")
+        # Wait for what the patient reads, not for a state flag.
+        await until(pilot, lambda: "U kunt zich aanmelden vanaf" in screen_text(pilot), seconds=10)
+        assert "Kom dan terug en steek uw kaart opnieuw in." in " ".join(screen_text(pilot).split())
         assert screen.last_result is not None
         assert screen.last_result.outcome == Outcome.TOO_EARLY
 
@@ -121,12 +202,12 @@ async def test_too_early_says_when_check_in_opens(kiosk: Kiosk) -> None:
 async def test_bank_card_and_unreadable_card_are_plain_words(kiosk: Kiosk) -> None:
     app = kiosk.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = patient_screen(app)
         kiosk.reader.insert_bank_card()
         await shown(pilot, "Dit is geen e-ID.")
         kiosk.reader.remove()
-        await shown(pilot, "Steek uw e-ID in de kaartlezer")
-        assert screen.state == "home"
+        await until(pilot, lambda: "Neem uw kaart terug." not in screen_text(pilot))
+        kiosk.ticks[0] += kiosk.settings.result_after_card_seconds
+        await until(pilot, lambda: "Steek uw e-ID in de kaartlezer" in screen_text(pilot))
         kiosk.reader.insert_unreadable()
         await shown(pilot, "We konden uw kaart niet lezen.")
 
@@ -142,8 +223,10 @@ async def test_unknown_card_is_sent_to_reception(kiosk: Kiosk) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = patient_screen(app)
         kiosk.reader.insert(stranger)
-        await shown(pilot, "We kennen deze kaart niet.", "Ga naar de balie")
-        assert screen.state == "result"
+        await until(pilot, lambda: screen.state == "result")
+        text = screen_text(pilot)
+        assert "We kennen deze kaart niet." in text
+        assert "Ga naar het onthaal" in text
 
 
 async def test_unplugged_reader_is_a_calm_screen_until_plugged_in(kiosk: Kiosk) -> None:
@@ -232,7 +315,7 @@ async def test_what_matters_is_visible_at_80x24(kiosk: Kiosk, language: str) -> 
         needed = (
             "Lieve D.",
             TITLE[language],
-            "08:30",
+            tr.time(START),
             "Zaal 1",
             "18",
             "36",

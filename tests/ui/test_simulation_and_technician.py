@@ -7,7 +7,7 @@ from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.technician import TechnicianScreen
 from kiosk.ui.widgets.simulation_panel import SimulationPanel
 from tests.ui.conftest import NOW, Kiosk
-from tests.ui.waiting import shown, shown_in, until
+from tests.ui.waiting import screen_text, shown, shown_in, until
 
 
 async def test_panel_inserts_cards_and_breaks_devices(kiosk: Kiosk) -> None:
@@ -20,7 +20,9 @@ async def test_panel_inserts_cards_and_breaks_devices(kiosk: Kiosk) -> None:
         await pilot.click("#sim-insert")
         await until(pilot, lambda: screen.state == "result")
         await pilot.click("#sim-remove")
-        await shown(pilot, "Steek uw e-ID in de kaartlezer")
+        await until(pilot, lambda: "Neem uw kaart terug." not in screen_text(pilot))
+        kiosk.ticks[0] += kiosk.settings.result_after_card_seconds  # the result stays a while
+        await until(pilot, lambda: "Steek uw e-ID in de kaartlezer" in screen_text(pilot))
         await pilot.click("#sim-bank")
         await shown(pilot, "Dit is geen e-ID.")
         await pilot.click("#sim-unplug")

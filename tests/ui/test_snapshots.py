@@ -1,4 +1,5 @@
-"""Screenshots of every screen in every language (80x24), plus the console theme and the panel.
+"""Screenshots of every screen in every language (80x24), every result outcome at the kiosk's
+sizes (80x24, 120x34, 240x67), plus the console theme and the panel.
 
 Plain test functions (pytest-textual-snapshot runs the app); frozen clock, cursor blink off.
 Before each screenshot the test waits until the screen shows what the workers fill in.
@@ -7,12 +8,14 @@ Update after a deliberate change: ``pytest tests/ui/test_snapshots.py --snapshot
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
+from devices.eid.reader import CardInserted
 from kiosk.core.i18n import LANGUAGES
 from kiosk.domain.outcomes import CheckinResult
 from kiosk.ui.screens.patient import PatientScreen
@@ -20,10 +23,12 @@ from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.screens.reception import ReceptionScreen
 from kiosk.ui.screens.technician import TechnicianScreen
 from tests.ui.conftest import Kiosk, with_language
-from tests.ui.samples import CHECKED_IN, TOO_EARLY
+from tests.ui.samples import CHECKED_IN, OUTCOMES, TOO_EARLY
 from tests.ui.waiting import label, opened, shown, until
 
 SnapCompare = Callable[..., bool]
+KIOSK_SIZES = [(80, 24), (120, 34), (240, 67)]
+"""A small console, a 15 to 22 inch screen with a large font, a 1080p console at 8x16."""
 
 
 def showing(result: CheckinResult) -> Callable[[Pilot[Any]], Any]:
@@ -32,6 +37,7 @@ def showing(result: CheckinResult) -> Callable[[Pilot[Any]], Any]:
         screen = pilot.app.screen
         assert isinstance(screen, PatientScreen)
         await until(pilot, lambda: screen.kiosk.services.ready)
+        screen.handle_card(CardInserted("simulated"))  # the card is in: "take your card back"
         screen.show_result(result)
         await shown(pilot, result.display_name)
 
@@ -74,6 +80,24 @@ async def two_digits_typed(pilot: Pilot[Any]) -> None:
     await shown(pilot, "••")
 
 
+@pytest.mark.parametrize("size", KIOSK_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("outcome", sorted(OUTCOMES))
+def test_result_at_kiosk_sizes(
+    kiosk: Kiosk, snap_compare: SnapCompare, outcome: str, size: tuple[int, int]
+) -> None:
+    """Every outcome at the sizes a kiosk really has: no scroll bar, key facts centred."""
+    app = kiosk.app()
+    assert snap_compare(app, terminal_size=size, run_before=showing(OUTCOMES[outcome]))
+
+
+@pytest.mark.parametrize("size", KIOSK_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_home_at_kiosk_sizes(
+    kiosk: Kiosk, snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
+    app = kiosk.app()
+    assert snap_compare(app, terminal_size=size)
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_pin(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> None:
     app = with_language(kiosk, language).app()
@@ -102,6 +126,15 @@ def test_technician(kiosk: Kiosk, snap_compare: SnapCompare, language: str) -> N
 def test_console_theme_result(kiosk: Kiosk, snap_compare: SnapCompare) -> None:
     app = kiosk.app(console_safe=True)
     assert snap_compare(app, terminal_size=(80, 24), run_before=showing(CHECKED_IN))
+
+
+@pytest.mark.parametrize("outcome", ["checked_in", "no_booking"])
+def test_high_contrast_theme(kiosk: Kiosk, snap_compare: SnapCompare, outcome: str) -> None:
+    settings = dataclasses.replace(kiosk.settings, theme="high-contrast")
+    kiosk.context.settings = settings
+    kiosk.settings = settings
+    app = kiosk.app()
+    assert snap_compare(app, terminal_size=(120, 34), run_before=showing(OUTCOMES[outcome]))
 
 
 def test_simulation_panel(kiosk: Kiosk, snap_compare: SnapCompare) -> None:

@@ -64,4 +64,20 @@ def test_dates_and_times_in_each_language() -> None:
     for language, day in expected.items():
         tr = i18n.translator(language)
         assert tr.date(moment.date()) == day
-        assert tr.time(moment) == "14:05"
+        assert tr.time(moment) == ("14h05" if language == "fr" else "14:05")
+    assert i18n.translator("fr").time(moment.replace(hour=8, minute=30)) == "8h30"
+
+
+def test_the_wording_the_centre_uses() -> None:
+    """The centre's own words: "onthaal", German "Termin", no English inside translated lines."""
+    texts = {language: i18n.catalogue(language) for language in i18n.LANGUAGES}
+    assert not [t for t in texts["nl"].values() if "balie" in t.lower()]
+    german = " ".join(texts["de"].values())
+    for word in ("Sitzung", "abgeholt", "freiwillig", "beendet"):
+        assert word not in german, word
+    assert texts["de"]["Your programme has been stopped."] == "Ihr Programm wurde unterbrochen."
+    assert texts["fr"]["Nobody found. Check the name and the birth date."].startswith(
+        "Personne trouvée."
+    )
+    for language in ("nl", "fr", "de"):
+        assert not [s for s in texts[language] if "({reason})" in s or "({fault})" in s]

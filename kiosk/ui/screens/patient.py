@@ -1,10 +1,14 @@
 """The kiosk screen the patient sees: home, reading, result; and the simulation panel beside it.
 
-The result goes back home after ``result_timeout_seconds`` or when the card comes out, whichever
-comes first. The timeout is a timestamp compared on a short tick (exact to the tick), not a timer
-re-armed on every event. Check-ins and printing run in thread workers; a worker's result only
-counts if the tap it belongs to is still the current one. The worker also prepares the result's
-text and QR code, and prints only once the result is painted: the patient sees it first.
+Every result ends with "take your card back" while the card is in. Once the card is out the
+result stays readable for ``result_after_card_seconds`` (or until the next card), then the screen
+goes home. A card left in is signalled: ``CARD_WARNING_SECONDS`` before ``result_timeout_seconds``
+the line turns into a warning with the terminal bell; at the timeout the personal result is
+replaced by "a card is still in the reader" (bell again) until the card comes out. The timeouts
+are timestamps compared on a short tick (exact to the tick), not timers re-armed on every event.
+Check-ins and printing run in thread workers; a worker's result only counts if the tap it
+belongs to is still the current one. The worker also prepares the result's text and QR code,
+and prints only once the result is painted: the patient sees it first.
 """
 
 from __future__ import annotations
@@ -49,11 +53,14 @@ from kiosk.ui.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from kiosk.domain.next_session import NextWindow
     from kiosk.ui.app import KioskApp
+    from kiosk.ui.facade import Domain
 
 logger = logging.getLogger(__name__)
 
-State = Literal["home", "reading", "checking", "result", "reader_down"]
+State = Literal["home", "reading", "checking", "result", "card_left", "reader_down"]
 TICK_SECONDS = 0.1
+CARD_WARNING_SECONDS = 5
+"""How long before the card-left screen the result warns that the card is still in."""
 PAINT_WAIT_SECONDS = 0.5
 """The ticket is printed once the result is painted, or after this long at the latest."""
 
@@ -63,7 +70,7 @@ class PatientScreen(Screen[None]):
 
     CSS_PATH = "patient.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("l", "next_language", show=False),
+        Binding("l,L,shift+l", "next_language", show=False),
         Binding("f9", "staff('reception')", show=False),
         Binding("f10", "staff('technician')", show=False),
         Binding("f8", "toggle_panel", show=False),
@@ -77,6 +84,12 @@ class PatientScreen(Screen[None]):
         self._tap = 0
         """Counts card insertions: a worker's answer for an older tap is dropped."""
         self._result_since: float | None = None
+        self._card_in = False
+        self._card_out_since: float | None = None
+        """When the card came out while a result was shown."""
+        self._card_warned = False
+        self._chosen: str | None = None
+        """The language the patient tapped on the home screen (it is then remembered)."""
         self._clock_text = ""
         self.last_result: CheckinResult | None = None
 
@@ -113,11 +126,30 @@ class PatientScreen(Screen[None]):
     # -- time ---------------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        if self._result_since is not None and self.state == "result":
-            timeout = self.kiosk.services.settings.result_timeout_seconds
-            if self.kiosk.services.monotonic() - self._result_since >= timeout:
-                self._show_home()
+        if self.state == "result":
+            self._result_tick()
         self._refresh_clock()
+
+    def _result_tick(self) -> None:
+        settings = self.kiosk.services.settings
+        now = self.kiosk.services.monotonic()
+        if self._card_out_since is not None:
+            if now - self._card_out_since >= settings.result_after_card_seconds:
+                self._show_home()
+            return
+        if self._result_since is None:
+            return
+        shown = now - self._result_since
+        if shown >= settings.result_timeout_seconds:
+            self._show_card_left()
+        elif not self._card_warned and shown >= settings.result_timeout_seconds - min(
+            CARD_WARNING_SECONDS, settings.result_timeout_seconds / 2
+        ):
+            self._card_warned = True
+            self.query_one(ResultView).show_card_note(
+                self.tr("Your card is still in the reader: please take it back now."), warn=True
+            )
+            self.app.bell()
 
     def _refresh_clock(self, *, force: bool = False) -> None:
         now = self.kiosk.services.clock.now()
@@ -142,8 +174,12 @@ class PatientScreen(Screen[None]):
         """Back to the start: default language, nothing personal left on screen."""
         self.state = "home"
         self._result_since = None
+        self._card_out_since = None
         self.last_result = None
+        self._chosen = None
         self.language = self.kiosk.services.settings.language
+        if self.kiosk.services.speech_on:
+            self._hush()
         self.query_one(ResultView).clear()
         self._switch("home")
         self._refresh_clock(force=True)
@@ -156,9 +192,57 @@ class PatientScreen(Screen[None]):
 
     def _show_result(self, text: ResultText) -> None:
         self.state = "result"
-        self.query_one(ResultView).show(text)
+        view = self.query_one(ResultView)
+        view.show(text)
+        view.show_language(self.language)
         self._switch("result")
-        self._result_since = self.kiosk.services.monotonic()
+        now = self.kiosk.services.monotonic()
+        self._result_since = now
+        self._card_warned = False
+        self._card_out_since = None if self._card_in else now
+        note = self.tr("Please take your card back.") if self._card_in else ""
+        if note:
+            view.show_card_note(note, warn=False)
+        self._speak(result_text.spoken(text, note))
+
+    def _speak(self, sentence: str) -> None:
+        """Hand the screen's text to the voice, when speech output is on."""
+        if self.kiosk.services.speech_on:
+            self._say(sentence, self.language)
+
+    @work(thread=True, exclusive=True, group="speech")
+    def _hush(self) -> None:
+        speaker = self.kiosk.services.speaker
+        if speaker is not None:
+            speaker.stop()
+
+    @work(thread=True, exclusive=True, group="speech")
+    def _say(self, sentence: str, language: str) -> None:
+        speaker = self.kiosk.services.speaker
+        if speaker is None:
+            return
+        try:
+            speaker.say(sentence, language)
+        except OSError as exc:  # no sound is better than no screen
+            logger.error("speech output failed: %s", type(exc).__name__)
+
+    def _card_taken_out(self) -> None:
+        """The result stays readable for a while; the card line goes."""
+        self._card_out_since = self.kiosk.services.monotonic()
+        self.query_one(ResultView).show_card_note("", warn=False)
+
+    def _show_card_left(self) -> None:
+        """Nothing personal left, and a clear signal for whoever comes next."""
+        self.state = "card_left"
+        self._result_since = None
+        self.last_result = None
+        view = self.query_one(ResultView)
+        text = result_text.for_card_left(self.tr)
+        note = self.tr("Please take your card back.")
+        view.show(text)
+        view.show_card_note(note, warn=True)
+        self.app.bell()
+        self._speak(result_text.spoken(text, note))
 
     def _show_reader_down(self) -> None:
         self.state = "reader_down"
@@ -188,25 +272,30 @@ class PatientScreen(Screen[None]):
                 self._show_home()
         elif isinstance(event, CardInserted):
             self._tap += 1
+            self._card_in = True
             self._show_reading(checking=False)
         elif isinstance(event, IdentityRead):
             self._show_reading(checking=True)
-            self._check_in(event.identity, self._tap)
+            self._check_in(event.identity, self._tap, self._chosen)
         elif isinstance(event, CardReadFailed):
             self._show_result(result_text.for_card_failure(event.reason, self.tr))
-        elif isinstance(event, CardRemoved) and self.state in ("reading", "result"):
-            self._show_home()
+        elif isinstance(event, CardRemoved):
+            self._card_in = False
+            if self.state == "result":
+                self._card_taken_out()
+            elif self.state in ("reading", "card_left"):
+                self._show_home()
 
     @work(thread=True, exclusive=True, group="checkin")
-    def _check_in(self, identity: Identity, tap: int) -> None:
+    def _check_in(self, identity: Identity, tap: int, chosen: str | None) -> None:
         """Record the check-in off the UI thread, then show it; print the ticket after."""
         with logs.tap():
             # Every log line of this tap carries one correlation id; the card holder's names
             # are scrubbed from any line that might quote them.
             redaction.remember_sensitive(identity.first_names, identity.last_name)
-            self._record(identity, tap, self.tr)
+            self._record(identity, tap, chosen)
 
-    def _record(self, identity: Identity, tap: int, tr: Translator) -> None:
+    def _record(self, identity: Identity, tap: int, chosen: str | None) -> None:
         services = self.kiosk.services
         try:
             domain = services.domain
@@ -216,9 +305,14 @@ class PatientScreen(Screen[None]):
             self.app.call_from_thread(self._answer_failed, tap)
             return
         logger.info("check-in outcome %s", result.outcome)
+        # A language tapped before the card wins and is remembered; else the patient's own.
+        language = chosen or result.language or self.language
+        if chosen:
+            self._remember(domain, result, chosen)
+        tr = translator(language)
         # The sentences and the QR code are made here, so the UI thread only lays them out.
         text = domain.describe(result, tr)
-        painted = self.app.call_from_thread(self._answer, result, text, tap)
+        painted = self.app.call_from_thread(self._answer, result, text, tap, language)
         parking = result.parking
         printer = services.printer
         if parking is None or printer is None or parking.printed:
@@ -233,14 +327,17 @@ class PatientScreen(Screen[None]):
             return
         self.app.call_from_thread(self._printed, tap, None if outcome.printed else outcome.fault)
 
-    def _answer(self, result: CheckinResult, text: ResultText, tap: int) -> threading.Event:
-        """Show the result; the event is set once it is painted."""
+    def _answer(
+        self, result: CheckinResult, text: ResultText, tap: int, language: str
+    ) -> threading.Event:
+        """Show the result in ``language``; the event is set once it is painted."""
         painted = threading.Event()
         self.kiosk.post_message(AttendanceChanged())
         if tap != self._tap:
             painted.set()
             return painted
         self.last_result = result
+        self.language = language
         self._show_result(text)
         parking = result.parking
         if parking is not None and self.kiosk.services.printer is not None:
@@ -257,7 +354,15 @@ class PatientScreen(Screen[None]):
         """Show the outcome of a check-in in the screen's language (once the database is open:
         until then this waits for it)."""
         self.last_result = result
+        self.language = result.language or self.language
         self._show_result(self.kiosk.services.domain.describe(result, self.tr))
+
+    @staticmethod
+    def _remember(domain: Domain, result: CheckinResult, language: str) -> None:
+        try:
+            domain.remember_language(result, language)
+        except OSError as exc:  # a full disk must not cost the patient the result
+            logger.error("remembering the language failed: %s", type(exc).__name__)
 
     def _answer_failed(self, tap: int) -> None:
         if tap == self._tap:
@@ -278,21 +383,44 @@ class PatientScreen(Screen[None]):
     # -- keys and buttons ---------------------------------------------------------------------
 
     def action_next_language(self) -> None:
-        """Cycle through the four languages (home screen only)."""
-        if self.state == "home":
+        """Cycle through the four languages (home screen and result)."""
+        if self.state in ("home", "result", "card_left"):
             index = LANGUAGES.index(self.language)
             self.set_language(LANGUAGES[(index + 1) % len(LANGUAGES)])
 
     def set_language(self, language: str) -> None:
-        """Show the home screen in ``language``."""
+        """Show the screen in ``language``: the home screen, or the result shown now (the
+        patient's choice is remembered for their next visit)."""
         self.language = language
         self._refresh_clock(force=True)
+        if self.state == "home":
+            self._chosen = language
+        elif self.state == "result" and self.last_result is not None:
+            self._redescribe(self.last_result, language, self._tap)
+        elif self.state == "card_left":
+            self._show_card_left()
+
+    @work(thread=True, exclusive=True, group="language")
+    def _redescribe(self, result: CheckinResult, language: str, tap: int) -> None:
+        """The result again in ``language`` (off the UI thread: the QR is drawn again)."""
+        domain = self.kiosk.services.domain
+        self._remember(domain, result, language)
+        text = domain.describe(result, translator(language))
+        self.app.call_from_thread(self._show_again, text, tap, language)
+
+    def _show_again(self, text: ResultText, tap: int, language: str) -> None:
+        if tap == self._tap and self.state == "result" and self.language == language:
+            card_out = self._card_out_since is not None
+            self._show_result(text)
+            if card_out:  # the card line stays gone; the touch gives the patient time again
+                self._card_taken_out()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Language buttons of the home view."""
+        """Language buttons of the home view and of the result."""
         button_id = event.button.id or ""
-        if button_id.startswith("lang-"):
-            self.set_language(button_id.removeprefix("lang-"))
+        for prefix in ("lang-", "result-lang-"):
+            if button_id.startswith(prefix):
+                self.set_language(button_id.removeprefix(prefix))
 
     def action_staff(self, target: str) -> None:
         """Reception or technician, behind the PIN."""

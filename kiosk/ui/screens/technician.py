@@ -12,10 +12,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 
-from devices.printer.interface import PrinterStatus
+from devices.printer.interface import FaultKind, PrinterStatus
 from kiosk import __version__
 from kiosk.core.clock import local
-from kiosk.core.i18n import Translator
+from kiosk.core.i18n import N_, Translator
 from kiosk.db.files import sqlite_path
 from kiosk.domain.context import redacted_url
 from kiosk.domain.health import DatabaseHealth, database_health
@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 2.0
+PRINTER_FAULTS: dict[FaultKind | None, str] = {
+    FaultKind.OUT_OF_PAPER: N_("Printer: out of paper"),
+    FaultKind.COVER_OPEN: N_("Printer: cover open"),
+    FaultKind.OFFLINE: N_("Printer: offline"),
+    FaultKind.DISCONNECTED: N_("Printer: disconnected"),
+    FaultKind.ERROR: N_("Printer: fault"),
+}
+"""The technician's line for each printer fault, translated whole."""
 ERROR_WIDTH = 60
 """The last sync error is cut to this many characters (the log has it whole)."""
 
@@ -95,7 +103,10 @@ class TechnicianScreen(Screen[None]):
         elif devices.reader_attached:
             lines.append(tr("Card reader: {name}, connected", name=devices.reader_name))
         elif devices.reader_attached is False:
-            lines.append(tr("Card reader: not connected ({reason})", reason=devices.reader_reason))
+            # The reader's own words are English: on a line of their own, never inside a sentence.
+            lines.append(tr("Card reader: not connected"))
+            if devices.reader_reason:
+                lines.append(f"    {devices.reader_reason}")
         else:
             lines.append(tr("Card reader: waiting for the reader"))
         lines.append(
@@ -108,7 +119,7 @@ class TechnicianScreen(Screen[None]):
         elif printer.ready:
             lines.append(tr("Printer: ready"))
         else:
-            lines.append(tr("Printer: fault ({fault})", fault=str(printer.fault)))
+            lines.append(tr(PRINTER_FAULTS.get(printer.fault, PRINTER_FAULTS[FaultKind.ERROR])))
         # A SQLite file by its name (the folder is in the configuration); others without password.
         path = sqlite_path(services.settings.local_url)
         database = f"SQLite {path.name}" if path else redacted_url(services.settings.local_url)

@@ -23,7 +23,6 @@ class HomeView(Vertical):
                 yield Button(
                     LANGUAGE_NAMES[language],
                     id=f"lang-{language}",
-                    compact=True,
                     classes="language",
                 )
 
@@ -31,9 +30,7 @@ class HomeView(Vertical):
         """Texts in ``tr``'s language; its button is marked as the current one."""
         self.query_one("#home-welcome", Static).update(tr("Welcome"))
         self.query_one("#home-prompt", Static).update(tr("Please insert your e-ID in the reader"))
-        self.query_one("#home-hint", Static).update(
-            tr("To check in for your session. Press L or tap a language to change it.")
-        )
+        self.query_one("#home-hint", Static).update(tr("Tap your language below."))
         self.query_one("#home-date", Static).update(date_text)
         for button in self.query(".language").results(Button):
             button.set_class(button.id == f"lang-{tr.language}", "-current")
