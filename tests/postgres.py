@@ -39,8 +39,10 @@ SHARED = "host=127.0.0.1 port=5432 user=postgres"
 ADMIN_DSN = f"{SHARED} dbname=postgres"
 HOST_URL = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
-RUN = uuid.uuid4().hex[:8]
-"""This run's token, part of the name of every database and role it makes on the shared server."""
+RUN_VARIABLE = "TESTS_POSTGRES_RUN"
+RUN = os.environ.get(RUN_VARIABLE) or uuid.uuid4().hex[:8]
+"""This run's token, part of the name of every database and role it makes on the shared server
+(a test that starts a run of its own chooses that run's token through ``RUN_VARIABLE``)."""
 
 _touched = False
 """Whether this run made anything on the shared server (only then is it checked at the end)."""
@@ -142,11 +144,12 @@ def kiosk_role() -> Iterator[Callable[[str], str]]:
         drop_role(role)
 
 
-def leftovers() -> list[str]:
-    """The databases and roles of this run still on the shared server (empty if it made none)."""
-    if not _touched:
+def leftovers(run: str | None = None) -> list[str]:
+    """The databases and roles of this run (or of ``run``) still on the shared server, as
+    ``database NAME`` and ``role NAME``; empty if this run made none."""
+    if run is None and not _touched:
         return []
-    pattern = f"%\\_{RUN}\\_%"
+    pattern = f"%\\_{run or RUN}\\_%"
     with admin_connection() as admin:
         rows = admin.execute(
             "SELECT 'database ' || datname FROM pg_database WHERE datname LIKE %s "
@@ -155,6 +158,16 @@ def leftovers() -> list[str]:
             [pattern, pattern],
         ).fetchall()
     return [str(row[0]) for row in rows]
+
+
+def drop_leftovers(run: str) -> None:
+    """Drop whatever the run ``run`` left on the shared server."""
+    for entry in leftovers(run):
+        kind, name = entry.split(" ", 1)
+        if kind == "database":
+            drop_database(f"{HOST_URL}/{name}")
+    for entry in leftovers(run):
+        drop_role(entry.split(" ", 1)[1])
 
 
 # -- a server of the test's own -------------------------------------------------------------

@@ -19,10 +19,12 @@ from kiosk.db.engine import make_engine
 from sync import central
 from tests.postgres import (
     RUN,
+    RUN_VARIABLE,
     PostgresServer,
     admin_connection,
-    drop_database,
+    drop_leftovers,
     drop_role,
+    leftovers,
     temporary_database,
     unique_name,
 )
@@ -96,42 +98,41 @@ LEAKING_TEST = textwrap.dedent(
 
 def test_a_run_that_leaves_a_database_or_role_behind_fails(tmp_path: Path) -> None:
     (tmp_path / "test_leaking.py").write_text(LEAKING_TEST, encoding="utf-8")
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "tests.conftest",
-            f"--basetemp={tmp_path / 'inner'}",
-            f"--rootdir={tmp_path}",
-            str(tmp_path / "test_leaking.py"),
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    output = run.stdout + run.stderr
-    database = re.search(r"database (leak_test_\w+)", output)
-    role = re.search(r"role (leak_role_\w+)", output)
+    inner = unique_name("run")[-8:]  # the inner run's token: what it leaves is found by it
     try:
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "tests.conftest",
+                f"--basetemp={tmp_path / 'inner'}",
+                f"--rootdir={tmp_path}",
+                str(tmp_path / "test_leaking.py"),
+            ],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                RUN_VARIABLE: inner,
+                "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+            },
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        output = run.stdout + run.stderr
+        left = leftovers(inner)
+        assert [entry.split("_")[0] for entry in left] == ["database leak", "role leak"], output
         assert run.returncode != 0, output
-        assert "the run left on the shared PostgreSQL" in output
-        assert database and role, output
+        assert f"the run left on the shared PostgreSQL: {', '.join(left)}" in output
     finally:
-        if database:
-            drop_database(f"postgresql://x/{database[1]}")
-        if role:
-            drop_role(role[1])
+        drop_leftovers(inner)
+    assert leftovers(inner) == []
 
 
 def test_a_server_of_the_tests_own_restarts_and_stops(own_postgres: PostgresServer) -> None:

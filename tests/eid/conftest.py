@@ -1,8 +1,9 @@
 """Fixtures of the e-ID tests: virtual cards, an event recorder, and a real pcscd with vpcd.
 
-The ``pcscd`` fixture uses a running pcscd that shows the vpcd reader, or starts one
-(``pcscd -f``) and stops it at the end. When that cannot be done the pcsc tests FAIL (in CI and
-locally alike); deselect them with ``-m "not pcsc"`` on a machine without pcscd and vpcd.
+The ``pcscd`` fixture starts a pcscd of the test run's own, as the user running the tests, and
+never touches the machine's: its socket, its pid file and its vpcd ports are its own (see
+:class:`Pcscd`). When that cannot be done the pcsc tests FAIL (in CI and locally alike); deselect
+them with ``-m "not pcsc"`` on a machine without pcscd and vpcd.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import datetime as dt
 import os
 import queue
 import shutil
-import signal
+import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -25,7 +28,7 @@ from cryptography.x509.oid import NameOID
 from smartcard import scard
 
 from devices.eid import belpic, national_number
-from devices.eid.card_os import CardImage
+from devices.eid.card_os import BelpicCardOS, CardImage
 from devices.eid.pcsc import PcscUnavailable, list_readers
 from devices.eid.reader import CardReader, ReaderEvent
 from devices.eid.signature import address_signed_data
@@ -35,9 +38,11 @@ from devices.eid.virtual_card import (
     VirtualCard,
     build_image,
 )
+from devices.eid.vpcd import VpcdCard
 
 VPCD_READER = "Virtual PCD 00 00"
-PID_FILE = Path("/run/pcscd/pcscd.pid")
+VPCD_DRIVER = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
+SOCKET_VARIABLE = "PCSCLITE_CSOCK_NAME"
 
 
 def make_card(**changes: object) -> VirtualCard:
@@ -154,22 +159,73 @@ class Events:
 
 
 class Pcscd:
-    """The pcscd the tests use; can be killed and started again."""
+    """A pcscd of the test run's own, with the vpcd reader on ports of its own; can be killed
+    and started again.
 
-    def __init__(self) -> None:
+    pcsc-lite's clients find pcscd through ``$PCSCLITE_CSOCK_NAME``, but pcscd 1.9 itself always
+    binds /run/pcscd/pcscd.comm and writes /run/pcscd/pcscd.pid, the machine's. So it runs in a
+    mount namespace of its own (``unshare``; for a normal user in a user namespace too, where it
+    is root of nothing but itself), in which a folder of ours is mounted on /run/pcscd: its
+    socket and pid file land in that folder, the machine's pcscd and /run are left alone. The
+    tests' processes reach it by ``$PCSCLITE_CSOCK_NAME``, set for the session. USB devices are
+    hidden from it, so it never opens a real reader the machine's pcscd uses.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.log = folder / "pcscd.log"
+        self.config = folder / "reader.conf.d"
+        self.vpcd_port = _free_port_pair()
+        """vpcd's port for "Virtual PCD 00 00" (the next one serves "00 01")."""
         self.process: subprocess.Popen[bytes] | None = None
+        # Ours goes on /run/pcscd, which exists where pcscd is installed; else on all of /run.
+        if Path("/run/pcscd").is_dir():
+            self._mount = (folder / "run", Path("/run/pcscd"))
+            self.socket = folder / "run" / "pcscd.comm"
+        else:
+            self._mount = (folder / "run", Path("/run"))
+            self.socket = folder / "run" / "pcscd" / "pcscd.comm"
+        self.socket.parent.mkdir(parents=True)
+        self.config.mkdir()
+        (self.config / "vpcd").write_text(
+            f'FRIENDLYNAME "Virtual PCD"\n'
+            f"DEVICENAME /dev/null:{self.vpcd_port:#x}\n"
+            f"LIBPATH {VPCD_DRIVER}\n"
+            f"CHANNELID {self.vpcd_port:#x}\n",
+            encoding="utf-8",
+        )
 
     def start(self) -> None:
-        """Start pcscd in the foreground as our child."""
+        """Start pcscd in the foreground, as our child, in its own mount namespace."""
         binary = shutil.which("pcscd") or "/usr/sbin/pcscd"
-        self.process = subprocess.Popen(
-            [binary, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        unshare = ["unshare", "--mount"]
+        if os.geteuid() != 0:
+            unshare[1:1] = ["--user", "--map-root-user"]
+        script = (
+            'mount --bind "$1" "$2" && '
+            # No USB device for it: a real reader belongs to the machine's pcscd.
+            "{ [ ! -d /dev/bus/usb ] || mount -t tmpfs none /dev/bus/usb || true; } && "
+            'exec "$3" --foreground --config "$4"'
         )
+        source, target = self._mount
+        arguments = [str(source), str(target), binary, str(self.config)]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*unshare, "sh", "-c", script, "sh", *arguments],
+                stdout=log,
+                stderr=log,
+            )
+
+    def card(self, card: BelpicCardOS, **options: Any) -> VpcdCard:
+        """A virtual card for this pcscd's vpcd reader (``options``: see VpcdCard)."""
+        return VpcdCard(card, port=self.vpcd_port, **options)
 
     def wait_reader(self, timeout: float = 10.0) -> bool:
         """True once the vpcd reader is listed."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                return False
             try:
                 if VPCD_READER in list_readers():
                     return True
@@ -179,26 +235,32 @@ class Pcscd:
         return False
 
     def kill(self) -> None:
-        """Stop pcscd: ours by its process, one we found by its pid file."""
+        """Stop our pcscd (SIGTERM, as systemd does)."""
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
-            return
-        pid = int(PID_FILE.read_text().strip(" \n\x00"))
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
 
     def restart(self) -> None:
-        """Kill pcscd and start it again (our child from now on)."""
+        """Kill pcscd and start it again on the same socket and ports."""
         self.kill()
         self.start()
+
+
+def _free_port_pair() -> int:
+    """A TCP port that is free, and the next one too (vpcd serves two readers)."""
+    for _ in range(50):
+        with socket.socket() as first, socket.socket() as second:
+            first.bind(("", 0))
+            port = int(first.getsockname()[1])
+            if port >= 65535:
+                continue
+            try:
+                second.bind(("", port + 1))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no two free consecutive ports for vpcd")
 
 
 def wait_until_empty(reader: str = VPCD_READER, timeout: float = 5.0) -> None:
@@ -220,25 +282,31 @@ def wait_until_empty(reader: str = VPCD_READER, timeout: float = 5.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def pcscd() -> Iterator[Pcscd]:
-    """A pcscd with the vpcd reader, started here when none is running."""
-    service = Pcscd()
+def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
+    """A pcscd with the vpcd reader, of this run's own (the machine's is never used)."""
+    if shutil.which("pcscd") is None and not Path("/usr/sbin/pcscd").exists():
+        pytest.fail(
+            "pcscd is not installed: apt-get install -y pcscd vsmartcard-vpcd "
+            "(or deselect these tests with -m 'not pcsc')"
+        )
+    if not Path(VPCD_DRIVER).exists():
+        pytest.fail("vpcd is not installed: apt-get install -y vsmartcard-vpcd")
+    # /tmp: a unix socket path must stay short, and a session's temporary folder can be long.
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-pcscd-", dir="/tmp"))
+    service = Pcscd(folder)
+    before = os.environ.get(SOCKET_VARIABLE)
+    # Before any PC/SC call of the session: libpcsclite reads it once per process.
+    os.environ[SOCKET_VARIABLE] = str(service.socket)
     try:
-        running = VPCD_READER in list_readers()
-    except PcscUnavailable:
-        running = False
-    if not running:
-        if shutil.which("pcscd") is None and not Path("/usr/sbin/pcscd").exists():
-            pytest.fail(
-                "pcscd is not installed: apt-get install -y pcscd vsmartcard-vpcd "
-                "(or deselect these tests with -m 'not pcsc')"
-            )
         service.start()
         if not service.wait_reader():
-            service.kill()
-            pytest.fail(
-                "pcscd started but the vpcd reader did not appear (is vsmartcard-vpcd installed?)"
-            )
-    yield service
-    if service.process is not None:
+            log = service.log.read_text(encoding="utf-8", errors="replace")
+            pytest.fail(f"the test's pcscd did not show the vpcd reader:\n{log[-2000:]}")
+        yield service
+    finally:
         service.kill()
+        if before is None:
+            os.environ.pop(SOCKET_VARIABLE, None)
+        else:
+            os.environ[SOCKET_VARIABLE] = before
+        shutil.rmtree(folder, ignore_errors=True)

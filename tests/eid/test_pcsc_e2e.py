@@ -30,7 +30,6 @@ from devices.eid.reader import (
 )
 from devices.eid.rrn_test_key import TEST_ROOTS, root_certificate
 from devices.eid.virtual_card import VirtualCard, build_image
-from devices.eid.vpcd import VpcdCard
 from tests.eid.conftest import (
     VPCD_READER,
     Events,
@@ -59,8 +58,8 @@ def reader(pcscd: Pcscd) -> Iterator[tuple[PcscReader, Events]]:
     assert time.monotonic() - started < 2.5
 
 
-def _read(events: Events, image: CardImage, **options: object) -> Identity:
-    card = VpcdCard(BelpicCardOS(image), **options)  # type: ignore[arg-type]
+def _read(pcscd: Pcscd, events: Events, image: CardImage, **options: object) -> Identity:
+    card = pcscd.card(BelpicCardOS(image), **options)
     card.insert()
     try:
         events.next(CardInserted)
@@ -88,10 +87,12 @@ CARDS = {
 
 
 @pytest.mark.parametrize("name", sorted(CARDS))
-def test_cards_read_through_pcscd(reader: tuple[PcscReader, Events], name: str) -> None:
+def test_cards_read_through_pcscd(
+    reader: tuple[PcscReader, Events], pcscd: Pcscd, name: str
+) -> None:
     _, events = reader
     card: VirtualCard = CARDS[name]
-    identity = _read(events, build_image(card))
+    identity = _read(pcscd, events, build_image(card))
     assert identity.source == SOURCE_CHIP
     assert identity.reader == VPCD_READER
     assert identity.signature_valid is True
@@ -105,18 +106,22 @@ def test_cards_read_through_pcscd(reader: tuple[PcscReader, Events], name: str) 
 
 
 @pytest.mark.parametrize("month", range(1, 13))
-def test_every_month_reads_through_pcscd(reader: tuple[PcscReader, Events], month: int) -> None:
+def test_every_month_reads_through_pcscd(
+    reader: tuple[PcscReader, Events], pcscd: Pcscd, month: int
+) -> None:
     # Month m goes through in language m mod 3; test_simulated covers all 36 combinations.
     language = ("nl", "fr", "de")[month % 3]
     birth = dt.date(1979, month, 28)
     card = make_card(birth_date=birth.isoformat(), language=language)
-    identity = _read(reader[1], build_image(card))
+    identity = _read(pcscd, reader[1], build_image(card))
     assert identity.birth_date.date == birth
 
 
-def test_card_inserted_comes_before_the_read(reader: tuple[PcscReader, Events]) -> None:
+def test_card_inserted_comes_before_the_read(
+    reader: tuple[PcscReader, Events], pcscd: Pcscd
+) -> None:
     _, events = reader
-    card = VpcdCard(BelpicCardOS(build_image(make_card())))
+    card = pcscd.card(BelpicCardOS(build_image(make_card())))
     card.insert()
     inserted_at, _ = events.next_timed(CardInserted)
     read_at, _ = events.next_timed(IdentityRead)
@@ -134,10 +139,12 @@ def _tampered(image: CardImage, path: bytes) -> CardImage:
 
 
 @pytest.mark.parametrize("applet", ["1.8", "1.7"])
-def test_forged_identity_is_refused(reader: tuple[PcscReader, Events], applet: str) -> None:
+def test_forged_identity_is_refused(
+    reader: tuple[PcscReader, Events], pcscd: Pcscd, applet: str
+) -> None:
     _, events = reader
     image = _tampered(build_image(make_card(applet=applet)), belpic.IDENTITY)
-    card = VpcdCard(BelpicCardOS(image))
+    card = pcscd.card(BelpicCardOS(image))
     card.insert()
     failed = events.next(CardReadFailed)
     assert isinstance(failed, CardReadFailed) and "signature" in failed.reason
@@ -145,12 +152,12 @@ def test_forged_identity_is_refused(reader: tuple[PcscReader, Events], applet: s
     events.next(CardRemoved)
 
 
-def test_forged_address_is_refused(reader: tuple[PcscReader, Events]) -> None:
+def test_forged_address_is_refused(reader: tuple[PcscReader, Events], pcscd: Pcscd) -> None:
     _, events = reader
     image = build_image(make_card())
     files = dict(image.files)
     files[belpic.ADDRESS] = files[belpic.ADDRESS].replace(b"4000", b"4001")
-    card = VpcdCard(BelpicCardOS(CardImage(image.atr, files)))
+    card = pcscd.card(BelpicCardOS(CardImage(image.atr, files)))
     card.insert()
     failed = events.next(CardReadFailed)
     assert isinstance(failed, CardReadFailed) and "signature" in failed.reason
@@ -160,13 +167,14 @@ def test_forged_address_is_refused(reader: tuple[PcscReader, Events]) -> None:
 
 def test_card_signed_by_a_rogue_root_of_the_same_name_is_refused(
     reader: tuple[PcscReader, Events],
+    pcscd: Pcscd,
 ) -> None:
     _, events = reader
     rogue_root_key = ec.generate_private_key(ec.SECP384R1())
     rogue_root = make_certificate(root_certificate("ec").subject, rogue_root_key, ca=True)
     key = ec.generate_private_key(ec.SECP384R1())
     rrn = make_certificate("RRN", key, issuer=rogue_root, issuer_key=rogue_root_key)
-    card = VpcdCard(BelpicCardOS(forge_image(make_card(), key, rrn)))
+    card = pcscd.card(BelpicCardOS(forge_image(make_card(), key, rrn)))
     card.insert()
     events.next(CardInserted)
     failed = events.next(CardReadFailed)
@@ -175,9 +183,11 @@ def test_card_signed_by_a_rogue_root_of_the_same_name_is_refused(
     events.next(CardRemoved)
 
 
-def test_card_pulled_mid_read_then_next_card_reads(reader: tuple[PcscReader, Events]) -> None:
+def test_card_pulled_mid_read_then_next_card_reads(
+    reader: tuple[PcscReader, Events], pcscd: Pcscd
+) -> None:
     _, events = reader
-    card = VpcdCard(BelpicCardOS(build_image(make_card())), pull_after=5)
+    card = pcscd.card(BelpicCardOS(build_image(make_card())), pull_after=5)
     card.insert()
     events.next(CardInserted)
     failed = events.next(CardReadFailed)
@@ -185,12 +195,12 @@ def test_card_pulled_mid_read_then_next_card_reads(reader: tuple[PcscReader, Eve
     assert failed.reason == "the card was taken out before it was read"
     events.next(CardRemoved)
     card.remove()
-    assert _read(events, build_image(make_card())).signature_valid
+    assert _read(pcscd, events, build_image(make_card())).signature_valid
 
 
-def test_bank_card_is_not_an_eid(reader: tuple[PcscReader, Events]) -> None:
+def test_bank_card_is_not_an_eid(reader: tuple[PcscReader, Events], pcscd: Pcscd) -> None:
     _, events = reader
-    card = VpcdCard(BelpicCardOS(bank_card()))
+    card = pcscd.card(BelpicCardOS(bank_card()))
     card.insert()
     events.next(CardInserted)
     failed = events.next(CardReadFailed)
@@ -200,7 +210,7 @@ def test_bank_card_is_not_an_eid(reader: tuple[PcscReader, Events]) -> None:
 
 
 def test_busy_reader_fails_plainly_then_recovers(pcscd: Pcscd) -> None:
-    card = VpcdCard(BelpicCardOS(build_image(make_card())))
+    card = pcscd.card(BelpicCardOS(build_image(make_card())))
     card.insert()
     hr, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     assert hr == scard.SCARD_S_SUCCESS
@@ -222,7 +232,7 @@ def test_busy_reader_fails_plainly_then_recovers(pcscd: Pcscd) -> None:
         scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
         card.remove()
         events.next(CardRemoved)
-        identity = _read(events, build_image(make_card()))
+        identity = _read(pcscd, events, build_image(make_card()))
         # This reader was built without roots: signatures checked, the chain not.
         assert identity.signature_valid and identity.chain_trusted is None
     finally:
@@ -233,7 +243,7 @@ def test_busy_reader_fails_plainly_then_recovers(pcscd: Pcscd) -> None:
 
 def test_reader_survives_pcscd_restart(reader: tuple[PcscReader, Events], pcscd: Pcscd) -> None:
     _, events = reader
-    card = VpcdCard(BelpicCardOS(build_image(make_card())))
+    card = pcscd.card(BelpicCardOS(build_image(make_card())))
     card.insert()
     events.next(IdentityRead)
     pcscd.restart()
@@ -266,7 +276,7 @@ def test_cli_readers_and_read_json(pcscd: Pcscd, tmp_path: Path) -> None:
     listed = _kiosk("card", "readers")
     assert listed.returncode == 0 and VPCD_READER in listed.stdout
     card = make_card(document_type="06", birth_date="2016-03-14", sequence=122)
-    virtual = VpcdCard(BelpicCardOS(build_image(card)))
+    virtual = pcscd.card(BelpicCardOS(build_image(card)))
     virtual.insert()
     try:
         result = _kiosk("--config", str(config), "card", "read", "--reader", VPCD_READER, "--json")
@@ -301,13 +311,22 @@ def test_cli_read_without_card_fails_in_one_line(pcscd: Pcscd) -> None:
 
 
 def test_cli_emulate_serves_a_card_until_sigterm(
-    reader: tuple[PcscReader, Events], tmp_path: Path
+    reader: tuple[PcscReader, Events], pcscd: Pcscd, tmp_path: Path
 ) -> None:
     _, events = reader
     path = tmp_path / "card.json"
     make_card().save(path)
     process = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.cli.main", "card", "emulate", str(path)],
+        [
+            sys.executable,
+            "-m",
+            "kiosk.cli.main",
+            "card",
+            "emulate",
+            str(path),
+            "--port",
+            str(pcscd.vpcd_port),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
