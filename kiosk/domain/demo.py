@@ -36,6 +36,7 @@ from kiosk.db.models import (
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
 from kiosk.domain.patients import nn_hash
+from kiosk.domain.programme_rows import programme_rows
 from kiosk.programme.model import Phase
 from kiosk.programme.model import Programme as ProgrammeSpec
 
@@ -259,9 +260,9 @@ def generate(
     rows = _Rows()
     for site_id, name in sites:
         db.add(Site(id=site_id, name=name))
-    for programme in programmes.values():
+    for row in programme_rows(programmes):
         # Merged: `kiosk central init` has already stored the programme files on a centre.
-        db.merge(Programme(code=programme.code, name=programme.title["en"]))
+        db.merge(Programme(**row))
     db.flush()
     codes = sorted(programmes)
     weights = [3 if programmes[c].once_in_a_lifetime else 1 for c in codes]
