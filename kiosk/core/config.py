@@ -38,6 +38,7 @@ from kiosk.core.config_schema import (
     SITE_ID,
     SITE_ID_RULE,
     ConfigError,
+    KioskFile,
     parse,
 )
 
@@ -57,12 +58,16 @@ __all__ = [
 ]
 
 
+# The defaults are the schema's: a Settings made in code (tests, benchmarks) is the empty file's.
+_DEFAULT = KioskFile()
+
+
 @dataclass(frozen=True)
 class CheckinWindow:
     """When a booking can be checked in, relative to its start."""
 
-    opens_before_minutes: int = 45
-    closes_after_minutes: int = 20
+    opens_before_minutes: int = _DEFAULT.checkin.opens_before_minutes
+    closes_after_minutes: int = _DEFAULT.checkin.closes_after_minutes
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ class ParkingSettings:
 
     signing_key: str = ""
     keys: Mapping[str, bytes] = field(default_factory=dict)
-    grace_minutes: int = 60
+    grace_minutes: int = _DEFAULT.parking.grace_minutes
 
 
 @dataclass(frozen=True)
@@ -80,39 +85,39 @@ class Settings:
 
     source: Path | None
     data_dir: Path
-    site_id: str = "GENK"
-    kiosk_id: str = "GENK-1"
-    kiosk_number: int = 1
+    site_id: str = _DEFAULT.site_id
+    kiosk_id: str = _DEFAULT.kiosk_id
+    kiosk_number: int = _DEFAULT.kiosk_number
     """1 to 99, unique within a site: the first digits of this kiosk's parking ticket numbers."""
-    centre_name: str = "Ambulante Revalidatie"
+    centre_name: str = _DEFAULT.centre_name
     local_url: str = ""
     central_url: str = ""
     lookup_key: bytes = b""
     programmes_dir: Path | None = None
     checkin: CheckinWindow = field(default_factory=CheckinWindow)
     parking: ParkingSettings = field(default_factory=ParkingSettings)
-    language: str = "nl"
-    result_timeout_seconds: int = 15
+    language: str = _DEFAULT.ui.language
+    result_timeout_seconds: int = _DEFAULT.ui.result_timeout_seconds
     """How long a result stays while the card is still in; then the screen signals the card."""
-    result_after_card_seconds: int = 8
+    result_after_card_seconds: int = _DEFAULT.ui.result_after_card_seconds
     """How long a result stays readable after the card is taken out (or until the next card)."""
-    speech: str = "off"
+    speech: str = _DEFAULT.ui.speech
     """Speech output of the patient screen: off (the default) or espeak-ng."""
-    theme: str = "default"
+    theme: str = _DEFAULT.ui.theme
     """The screens' colours: default, or high-contrast (white and yellow on black)."""
     reception_pin_hash: str = ""
-    reader: str = "simulated"
+    reader: str = _DEFAULT.devices.reader
     reader_name: str = ""
     trusted_roots: Path | None = None
     """PEM bundle of the Belgium Root CA certificates the e-ID's RRN certificate must chain to;
     None: the PC/SC reader cannot tell a forged card (``kiosk doctor`` warns)."""
-    printer: str = "file"
+    printer: str = _DEFAULT.devices.printer
     printer_target: str = ""
-    log_target: str = "stderr"
+    log_target: str = _DEFAULT.logging.target
     """Where log events go: stderr, journal (native protocol) or file; see kiosk.core.logs."""
-    log_level: str = "INFO"
+    log_level: str = _DEFAULT.logging.level
     log_file: str = ""
-    backup_keep: int = 14
+    backup_keep: int = _DEFAULT.backup.keep
     """How many backups ``kiosk backup`` keeps in ``backup_dir`` (the oldest go first)."""
     backup_dir: Path | None = None
     db_key_credential: str = ""
