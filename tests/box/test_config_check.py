@@ -122,3 +122,13 @@ def test_config_check_loads_the_programme_files(tmp_path: Path) -> None:
     done = run_kiosk(tmp_path, "config", "check")
     assert done.returncode == 2
     assert "the programmes directory does not exist" in done.stderr
+
+
+def test_the_starter_files_the_kiosk_writes_hold_only_known_keys(tmp_path: Path) -> None:
+    import tomllib
+
+    from kiosk.box.install import STARTER_CONFIG
+    from kiosk.core.config import demo_config_text
+
+    for text in (STARTER_CONFIG, demo_config_text(tmp_path)):
+        from_mapping(tomllib.loads(text), tmp_path / "kiosk.toml")
