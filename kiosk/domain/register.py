@@ -92,7 +92,7 @@ def register_for(
                 session_number=number,
                 session_start=session.starts_at,
                 session_end=session.ends_at,
-                nomenclature_code=programme.nomenclature_code,
+                nomenclature_code=programme.billing.code if programme.billing else "",
                 place=sites.get(session.site_id, session.site_id),
                 identity_method=checkin.identity_method,
                 card_number=checkin.card_number,
