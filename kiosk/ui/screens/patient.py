@@ -53,7 +53,7 @@ from kiosk.ui.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from kiosk.domain.next_session import NextWindow
     from kiosk.ui.app import KioskApp
-    from kiosk.ui.facade import Domain
+    from kiosk.ui.facade import KioskFacade
 
 logger = logging.getLogger(__name__)
 
@@ -298,8 +298,8 @@ class PatientScreen(Screen[None]):
     def _record(self, identity: Identity, tap: int, chosen: str | None) -> None:
         services = self.kiosk.services
         try:
-            domain = services.domain
-            result = domain.check_in(identity)
+            facade = services.facade
+            result = facade.check_in(identity)
         except Exception as exc:  # a database fault must end in a calm screen, not a traceback
             logger.error("check-in failed: %s", type(exc).__name__)
             self.app.call_from_thread(self._answer_failed, tap)
@@ -308,10 +308,10 @@ class PatientScreen(Screen[None]):
         # A language tapped before the card wins and is remembered; else the patient's own.
         language = chosen or result.language or self.language
         if chosen:
-            self._remember(domain, result, chosen)
+            self._remember(facade, result, chosen)
         tr = translator(language)
         # The sentences and the QR code are made here, so the UI thread only lays them out.
-        text = domain.describe(result, tr)
+        text = facade.describe(result, tr)
         painted = self.app.call_from_thread(self._answer, result, text, tap, language)
         parking = result.parking
         printer = services.printer
@@ -320,7 +320,7 @@ class PatientScreen(Screen[None]):
         # Printing competes with the layout for the interpreter: let the result paint first.
         painted.wait(PAINT_WAIT_SECONDS)
         try:
-            outcome = domain.print_ticket(printer, parking.ticket_id, language=tr.language)
+            outcome = facade.print_ticket(printer, parking.ticket_id, language=tr.language)
         except Exception as exc:
             logger.error("printing the parking ticket failed: %s", type(exc).__name__)
             self.app.call_from_thread(self._printed, tap, FaultKind.ERROR)
@@ -355,12 +355,12 @@ class PatientScreen(Screen[None]):
         until then this waits for it)."""
         self.last_result = result
         self.language = result.language or self.language
-        self._show_result(self.kiosk.services.domain.describe(result, self.tr))
+        self._show_result(self.kiosk.services.facade.describe(result, self.tr))
 
     @staticmethod
-    def _remember(domain: Domain, result: CheckinResult, language: str) -> None:
+    def _remember(facade: KioskFacade, result: CheckinResult, language: str) -> None:
         try:
-            domain.remember_language(result, language)
+            facade.remember_language(result, language)
         except OSError as exc:  # a full disk must not cost the patient the result
             logger.error("remembering the language failed: %s", type(exc).__name__)
 
@@ -403,9 +403,9 @@ class PatientScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="language")
     def _redescribe(self, result: CheckinResult, language: str, tap: int) -> None:
         """The result again in ``language`` (off the UI thread: the QR is drawn again)."""
-        domain = self.kiosk.services.domain
-        self._remember(domain, result, language)
-        text = domain.describe(result, translator(language))
+        facade = self.kiosk.services.facade
+        self._remember(facade, result, language)
+        text = facade.describe(result, translator(language))
         self.app.call_from_thread(self._show_again, text, tap, language)
 
     def _show_again(self, text: ResultText, tap: int, language: str) -> None:
@@ -479,7 +479,7 @@ class PatientScreen(Screen[None]):
         clock = services.settable_clock
         if clock is None:
             return
-        window = services.domain.next_checkin_window(clock.now())
+        window = services.facade.next_checkin_window(clock.now())
         self.app.call_from_thread(self._jumped, window)
 
     def _jumped(self, window: NextWindow | None) -> None:
