@@ -2,9 +2,9 @@
 
 Actions: manual check-in (forgotten card), reception's actions on the selected booking (the
 table :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS`: admit, undo, cancel, excuse,
-present, resume), close the day, export the day as CSV. Everything goes through the app's
-facade in thread workers; the list reloads every :data:`RELOAD_SECONDS` and at once after a
-change in this process.
+present, resume), close the day, export the day as CSV, resolve an open alert. Everything goes
+through the app's facade in thread workers; the list reloads every :data:`RELOAD_SECONDS` and at
+once after a change in this process.
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from textual.widgets import Static
 
 from kiosk.core.clock import local
 from kiosk.core.i18n import Translator
+from kiosk.domain.alerts import AlertError
 from kiosk.domain.attendance import AttendanceError, DayPreview
 from kiosk.domain.today import DaySession, Status
 from kiosk.programme.model import text_in
 from kiosk.ui import result_text
 from kiosk.ui.messages import AttendanceChanged, ReloadDay
 from kiosk.ui.reception_actions import RECEPTION_ACTIONS, refusal_reason
+from kiosk.ui.screens.alerts import AlertsScreen
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
 from kiosk.ui.screens.reason_prompt import ReasonPrompt
@@ -93,6 +95,7 @@ class ReceptionScreen(Screen[None]):
         ),
         Binding("d", "close_day", show=False),
         Binding("x", "export", show=False),
+        Binding("l", "alerts", show=False),
         Binding("r", "reload", show=False),
         Binding("left_square_bracket", "other_day(-1)", show=False),
         Binding("right_square_bracket", "other_day(1)", show=False),
@@ -143,7 +146,7 @@ class ReceptionScreen(Screen[None]):
         yield AlertsStrip(id="alerts")
         keys = tr(
             "m manual check-in  a admit  u undo  c cancel  e excuse  p present  s resume  "
-            "d close day  x export  [ ] day  r reload"
+            "d close day  x export  l alerts  [ ] day  r reload"
         )
         back = tr("q quit") if self.standalone else tr("Esc back")
         yield Static(f"{keys}  {back}", id="reception-keys")
@@ -346,6 +349,30 @@ class ReceptionScreen(Screen[None]):
             return tr("Exported to {path}", path=str(path))
 
         self._run(job)
+
+    def action_alerts(self) -> None:
+        """Every open alert, to resolve one: how it was resolved is asked, then kept."""
+        self.app.push_screen(AlertsScreen(list(self.alerts)), self._alert_chosen)
+
+    def _alert_chosen(self, alert_id: str | None) -> None:
+        if alert_id is None:
+            return
+        tr = self.tr
+
+        def chosen(resolution: str | None) -> None:
+            if resolution is None:
+                return
+
+            def job() -> str:
+                try:
+                    self.facade.resolve_alert(alert_id, resolution)
+                except AlertError:  # resolved meanwhile (another desk, the command line)
+                    return tr("Not done: {reason}", reason=tr("the alert is no longer open"))
+                return tr("Alert resolved.")
+
+            self._run(job)
+
+        self.app.push_screen(ReasonPrompt(tr("Resolved: how (optional)"), required=False), chosen)
 
     def _confirm(self, question: str, then: Callable[[], None]) -> None:
         def answered(yes: bool | None) -> None:

@@ -1,0 +1,115 @@
+"""Reception's actions declared once (keys and dispatch), and alerts resolved on screen."""
+
+from __future__ import annotations
+
+import pytest
+from textual.binding import Binding
+from textual.widgets import OptionList
+
+from kiosk.core.i18n import translator
+from kiosk.db.models import Alert
+from kiosk.domain.alerts import raise_alert, resolve
+from kiosk.domain.attendance import AttendanceError
+from kiosk.domain.today import Status
+from kiosk.ui.facade import KioskFacade
+from kiosk.ui.reception_actions import RECEPTION_ACTIONS
+from kiosk.ui.screens.alerts import AlertsScreen
+from kiosk.ui.screens.reason_prompt import ReasonPrompt
+from kiosk.ui.screens.reception import ReceptionScreen
+from tests.ui.conftest import Kiosk
+from tests.ui.waiting import opened, shown_in, until
+
+
+def test_every_reception_action_has_its_own_key_and_is_on_the_key_line() -> None:
+    bindings = [b for b in ReceptionScreen.BINDINGS if isinstance(b, Binding)]
+    by_action = {b.action: b.key for b in bindings}
+    keys = [b.key for b in bindings]
+    assert len(keys) == len(set(keys)), "two bindings share a key"
+    for name, action in RECEPTION_ACTIONS.items():
+        assert by_action[f"booking_action('{name}')"] == action.key
+    english = translator("en")(
+        "m manual check-in  a admit  u undo  c cancel  e excuse  p present  s resume  "
+        "d close day  x export  l alerts  [ ] day  r reload"
+    )
+    for action in RECEPTION_ACTIONS.values():
+        assert f"{action.key} " in english
+
+
+def test_the_facade_dispatches_by_the_table_and_the_domain_refuses(kiosk: Kiosk) -> None:
+    facade = KioskFacade(kiosk.context)
+    day = facade.reception_day(kiosk.clock.now().date())
+    booking = next(
+        p.booking_id for s in day.sessions for p in s.attendees if p.status == Status.EXPECTED
+    )
+    with pytest.raises(AttendanceError, match="there is no absence recorded for this booking"):
+        facade.perform("excuse", booking, "doktersbriefje", translator("nl"))
+    with pytest.raises(KeyError):
+        facade.perform("delete", booking, "", translator("nl"))
+
+
+def open_alert(kiosk: Kiosk, message: str) -> str:
+    """A printer fault alert at the demo site; its id."""
+    with kiosk.context.sessions() as db, db.begin():
+        alert = raise_alert(
+            db, now=kiosk.clock.now(), kind="printer_fault", site_id="GENK", message=message
+        )
+        return alert.id
+
+
+async def test_reception_resolves_an_alert_on_screen(kiosk: Kiosk) -> None:
+    alert_id = open_alert(kiosk, "paper out at the kiosk")
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReceptionScreen)
+        await shown_in(pilot, "#alerts", "Printerfout: paper out at the kiosk")
+        await pilot.press("l")
+        await opened(pilot, AlertsScreen)
+        assert app.screen.query_one(OptionList).option_count == len(screen.alerts)
+        await pilot.press("enter")
+        await opened(pilot, ReasonPrompt)
+        await pilot.press(*"papier bijgevuld", "enter")
+        await until(
+            pilot, lambda: any("Melding afgehandeld." in str(n.message) for n in app._notifications)
+        )
+        await until(pilot, lambda: all(a.alert_id != alert_id for a in screen.alerts))
+    with kiosk.context.sessions() as db:
+        alert = db.get(Alert, alert_id)
+        assert alert is not None and alert.resolved_at is not None
+        assert (alert.resolved_by, alert.resolution) == ("reception", "papier bijgevuld")
+
+
+async def test_an_alert_resolved_meanwhile_is_said_not_done(kiosk: Kiosk) -> None:
+    alert_id = open_alert(kiosk, "cover open")
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReceptionScreen)
+        await until(pilot, lambda: any(a.alert_id == alert_id for a in screen.alerts))
+        await pilot.press("l")
+        await opened(pilot, AlertsScreen)
+        found = app.screen.query_one(OptionList)
+        found.highlighted = found.get_option_index(alert_id)
+        await pilot.press("enter")
+        await opened(pilot, ReasonPrompt)
+        with kiosk.context.sessions() as db, db.begin():
+            resolve(db, alert_id, now=kiosk.clock.now(), actor="technician")
+        await pilot.press("enter")  # the resolution is optional
+        expected = "Niet gedaan: de melding is niet meer open"
+        await until(pilot, lambda: any(expected in str(n.message) for n in app._notifications))
+
+
+async def test_escape_leaves_the_alerts_unresolved(kiosk: Kiosk) -> None:
+    alert_id = open_alert(kiosk, "offline")
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReceptionScreen)
+        await until(pilot, lambda: any(a.alert_id == alert_id for a in screen.alerts))
+        await pilot.press("l")
+        await opened(pilot, AlertsScreen)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+    with kiosk.context.sessions() as db:
+        alert = db.get(Alert, alert_id)
+        assert alert is not None and alert.resolved_at is None
