@@ -8,7 +8,8 @@ sessionmaker, and import neither SQLAlchemy nor ``sync``; the facade is where th
 Opening the database needs SQLAlchemy's ORM, Alembic and the models (about a third of a second of
 imports) and the migrations check; drawing a QR code needs ``qrcode`` and Pillow. The home screen
 needs none of it: the app paints first and then :meth:`kiosk.ui.services.KioskServices.load`
-imports this module in a thread worker. Every method blocks: call them in thread workers.
+imports this module in a thread worker. What only staff use (sync's state, reception's actions)
+is imported when first asked for. Every method blocks: call them in thread workers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devices.eid.identity import Identity
 from devices.printer.interface import TicketPrinter
@@ -40,9 +42,10 @@ from kiosk.domain.parking.qr import screen_text
 from kiosk.domain.patient_search import PatientMatch, search_patients
 from kiosk.domain.today import DaySession, day_view
 from kiosk.ui import result_text
-from kiosk.ui.reception_actions import RECEPTION_ACTIONS
 from kiosk.ui.result_text import ResultText
-from sync.status import SyncStatus, sync_status
+
+if TYPE_CHECKING:
+    from sync.status import SyncStatus
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +175,9 @@ class KioskFacade:
         """Carry out reception's ``action`` (a name of
         :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS`) on ``target`` with ``reason``;
         answers what was done, or raises :class:`~kiosk.domain.attendance.AttendanceError`."""
+        # Imported when reception acts, not when the kiosk opens its database (Babel's numbers).
+        from kiosk.ui.reception_actions import RECEPTION_ACTIONS
+
         return RECEPTION_ACTIONS[action].run(self._context.attendance(), target, reason, tr)
 
     def preview_close_day(self, day: dt.date) -> DayPreview:
@@ -205,6 +211,10 @@ class KioskFacade:
 
     def box_state(self) -> BoxState:
         """Whether the database answers, and the sync state when it does (never raises)."""
+        # Imported when the technician looks: sync brings the PostgreSQL driver, which the
+        # kiosk's first minutes (and its memory) do without.
+        from sync.status import sync_status
+
         context = self._context
         url = context.settings.local_url
         path = sqlite_path(url)
