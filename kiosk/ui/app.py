@@ -28,14 +28,7 @@ from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
 
-from devices.eid.reader import (
-    CardInserted,
-    CardReadFailed,
-    IdentityRead,
-    ReaderAttached,
-    ReaderDetached,
-    ReaderEvent,
-)
+from devices.eid.reader import ReaderAttached, ReaderDetached, ReaderEvent
 from kiosk.core.config import ConfigError
 from kiosk.core.i18n import Translator, translator
 from kiosk.programme import ProgrammeError
@@ -223,13 +216,7 @@ class KioskApp(App[None], inherit_bindings=False):
     def on_card_event(self, message: CardEvent) -> None:
         """Note the reader state for the technician, then let the patient screen react."""
         event = message.event
-        state = self.services.devices
-        if isinstance(event, ReaderAttached):
-            state.reader_name, state.reader_attached, state.reader_reason = event.reader, True, ""
-        elif isinstance(event, ReaderDetached):
-            state.reader_attached, state.reader_reason = False, event.reason
-        elif isinstance(event, IdentityRead | CardReadFailed | CardInserted):
-            state.last_card_at = self.services.clock.now()
+        self.services.devices.note(event, self.services.clock.now())
         patient = self._patient_screen()
         if patient is not None:
             # Cards only count while the patient screen is in front; reception on top of it

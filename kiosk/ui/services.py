@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devices.eid.reader import CardReader
+from devices.eid.reader import (
+    CardInserted,
+    CardReader,
+    CardReadFailed,
+    IdentityRead,
+    ReaderAttached,
+    ReaderDetached,
+    ReaderEvent,
+)
 from devices.printer.interface import TicketPrinter
 from devices.printer.simulated_faults import FaultyPrinter
 from devices.speech.interface import Speaker
@@ -51,6 +59,15 @@ class DeviceState:
     recent_errors: collections.deque[tuple[dt.datetime, str]] = field(
         default_factory=lambda: collections.deque(maxlen=RECENT_ERRORS)
     )
+
+    def note(self, event: ReaderEvent, at: dt.datetime) -> None:
+        """Keep what a reader event says about the reader and the last card."""
+        if isinstance(event, ReaderAttached):
+            self.reader_name, self.reader_attached, self.reader_reason = event.reader, True, ""
+        elif isinstance(event, ReaderDetached):
+            self.reader_attached, self.reader_reason = False, event.reason
+        elif isinstance(event, IdentityRead | CardReadFailed | CardInserted):
+            self.last_card_at = at
 
 
 class RecentErrors(logging.Handler):
@@ -147,8 +164,9 @@ class KioskServices:
 
     def close(self) -> None:
         """Release the database when it was opened (the program is ending)."""
-        if self._facade is not None:
-            self._facade.close()
+        facade = self._facade or self.opened
+        if facade is not None:
+            facade.close()
 
     @property
     def simulated_reader(self) -> SimulatedReader | None:

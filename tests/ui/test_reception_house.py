@@ -1,17 +1,23 @@
-"""Reception's actions declared once (keys and dispatch), and alerts resolved on screen."""
+"""The app factory, reception's actions declared once (keys and dispatch), and alerts
+resolved on screen."""
 
 from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
 
 import pytest
 from textual.binding import Binding
 from textual.widgets import OptionList
 
+from kiosk.core.config import ConfigError
 from kiosk.core.i18n import translator
 from kiosk.db.models import Alert
 from kiosk.domain.alerts import raise_alert, resolve
 from kiosk.domain.attendance import AttendanceError
 from kiosk.domain.today import Status
 from kiosk.ui.facade import KioskFacade
+from kiosk.ui.factory import DEMO_PIN_HASH, make_app
 from kiosk.ui.reception_actions import RECEPTION_ACTIONS
 from kiosk.ui.screens.alerts import AlertsScreen
 from kiosk.ui.screens.reason_prompt import ReasonPrompt
@@ -113,3 +119,24 @@ async def test_escape_leaves_the_alerts_unresolved(kiosk: Kiosk) -> None:
     with kiosk.context.sessions() as db:
         alert = db.get(Alert, alert_id)
         assert alert is not None and alert.resolved_at is None
+
+
+def test_the_factory_makes_the_simulated_kiosk_and_refuses_a_missing_database(
+    kiosk: Kiosk, tmp_path: Path
+) -> None:
+    settings = dataclasses.replace(kiosk.settings, reception_pin_hash="")
+    app = make_app(settings, simulate=True)
+    services = app.services
+    assert app.simulate and app.mode == "kiosk" and not services.ready
+    assert services.settable_clock is not None and services.configured_printer
+    assert services.settings.reader == "simulated" and services.settings.printer == "file"
+    assert services.settings.reception_pin_hash == DEMO_PIN_HASH
+    assert services.cards_dir == settings.data_dir / "cards"
+    missing = tmp_path / "nowhere.sqlite"
+    with pytest.raises(ConfigError, match=f"no database at {missing}"):
+        make_app(settings, mode="reception", url=f"sqlite:///{missing}")
+    reception = make_app(settings, mode="reception", url=settings.local_url)
+    # Reception opens its database before any screen (the kiosk after its first paint).
+    assert reception.services.opened is not None and reception.services.reader is None
+    assert reception.services.printer is None and not reception.services.configured_printer
+    reception.services.close()
