@@ -41,6 +41,7 @@ from kiosk.ui.messages import (
     ReloadDay,
 )
 from kiosk.ui.screens.patient import PatientScreen
+from kiosk.ui.screens.simulated_patient import SimulatedPatientScreen
 from kiosk.ui.services import KioskServices, RecentErrors
 from kiosk.ui.themes import THEMES
 
@@ -117,7 +118,7 @@ class KioskApp(App[None], inherit_bindings=False):
         """The screen under all others: the patient's, or reception's in reception mode."""
         if self.mode == "reception":
             return self.staff_screen("reception", standalone=True)
-        return PatientScreen(simulate=self.simulate)
+        return SimulatedPatientScreen() if self.simulate else PatientScreen()
 
     def staff_screen(self, target: str, *, standalone: bool = False) -> Screen[None]:
         """A new reception or technician screen."""

@@ -1,4 +1,5 @@
-"""The kiosk screen the patient sees: home, reading, result; and the simulation panel beside it.
+"""The kiosk screen the patient sees: home, reading, result (``kiosk.ui.screens.simulated_patient``
+adds the simulation panel beside it).
 
 Every result ends with "take your card back" while the card is in. Once the card is out the
 result stays readable for ``result_after_card_seconds`` (or until the next card), then the screen
@@ -47,11 +48,9 @@ from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.widgets.home_view import HomeView
 from kiosk.ui.widgets.reading_view import ReadingView
 from kiosk.ui.widgets.result_view import ResultView
-from kiosk.ui.widgets.simulation_panel import SimulationPanel, load_cards
 from kiosk.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from kiosk.domain.next_session import NextWindow
     from kiosk.ui.app import KioskApp
     from kiosk.ui.facade import KioskFacade
 
@@ -73,12 +72,10 @@ class PatientScreen(Screen[None]):
         Binding("l,L,shift+l", "next_language", show=False),
         Binding("f9", "staff('reception')", show=False),
         Binding("f10", "staff('technician')", show=False),
-        Binding("f8", "toggle_panel", show=False),
     ]
 
-    def __init__(self, *, simulate: bool = False) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.simulate = simulate
         self.state: State = "home"
         self.language = "nl"
         self._tap = 0
@@ -104,8 +101,7 @@ class PatientScreen(Screen[None]):
         return translator(self.language)
 
     def compose(self) -> ComposeResult:
-        """Top bar and the three views; the simulation panel in simulate mode."""
-        services = self.kiosk.services
+        """Top bar and the three views, and what stands beside them."""
         with Horizontal(id="kiosk-body"):
             with Vertical(id="kiosk-main"):
                 yield TopBar()
@@ -113,8 +109,11 @@ class PatientScreen(Screen[None]):
                     yield HomeView(id="home")
                     yield ReadingView(id="reading")
                     yield ResultView(console_safe=self.kiosk.console_safe, id="result")
-            if self.simulate:
-                yield SimulationPanel(load_cards(services.cards_dir), self.kiosk.staff_tr, id="sim")
+            yield from self.beside()
+
+    def beside(self) -> ComposeResult:
+        """Widgets beside the kiosk screen: none (the simulation panel in simulate mode)."""
+        yield from ()
 
     def on_mount(self) -> None:
         """Start in the configured language and start the tick."""
@@ -151,19 +150,17 @@ class PatientScreen(Screen[None]):
             )
             self.app.bell()
 
-    def _refresh_clock(self, *, force: bool = False) -> None:
+    def _refresh_clock(self, *, force: bool = False) -> dt.datetime | None:
+        """Show the time when the minute changed (or ``force``); the moment shown, or None."""
         now = self.kiosk.services.clock.now()
         text = self.tr.time(now)
         if text == self._clock_text and not force:
-            return
+            return None
         self._clock_text = text
         self.query_one(TopBar).show(self.kiosk.services.settings.centre_name, text)
         if self.state == "home":
             self.query_one(HomeView).show(self.tr, self.tr.date(local(now).date()))
-        if self.simulate:
-            self.query_one(SimulationPanel).show_clock(
-                f"{self.kiosk.staff_tr.date(local(now).date())} {text}"
-            )
+        return now
 
     # -- views --------------------------------------------------------------------------------
 
@@ -427,74 +424,3 @@ class PatientScreen(Screen[None]):
         if self.state in ("reading", "checking"):
             return
         self.app.push_screen(PinScreen(target))
-
-    def action_toggle_panel(self) -> None:
-        """Hide or show the simulation panel (simulate mode)."""
-        if self.simulate:
-            panel = self.query_one(SimulationPanel)
-            panel.display = not panel.display
-
-    # -- simulation panel ---------------------------------------------------------------------
-
-    def on_simulation_panel_action(self, message: SimulationPanel.Action) -> None:
-        """Carry out a panel button on the simulated devices and clock."""
-        services = self.kiosk.services
-        reader = services.simulated_reader
-        printer = services.faulty_printer
-        clock = services.settable_clock
-        panel = self.query_one(SimulationPanel)
-        tr = self.kiosk.staff_tr
-        action = message.action
-        if action == "insert" and reader and message.card:
-            reader.insert(message.card)
-        elif action == "remove" and reader:
-            reader.remove()
-        elif action == "unreadable" and reader:
-            reader.insert_unreadable()
-        elif action == "bank" and reader:
-            reader.insert_bank_card()
-        elif action == "unplug" and reader:
-            reader.unplug()
-        elif action == "plug" and reader:
-            reader.plug()
-        elif action == "paper-out" and printer:
-            printer.set_fault(FaultKind.OUT_OF_PAPER)
-            panel.show_status(tr("Printer out of paper"))
-        elif action == "paper-ok" and printer:
-            printer.set_fault(None)
-            panel.show_status(tr("Printer repaired"))
-        elif action == "clock-15" and clock:
-            clock.advance(dt.timedelta(minutes=15))
-            self._refresh_clock(force=True)
-        elif action == "clock-next" and clock:
-            self._jump_to_next_session()
-        elif action in ("reception", "technician"):
-            self.kiosk.open_staff_screen(action)
-        elif action == "quit":
-            self.app.exit()
-
-    @work(thread=True, exclusive=True, group="sim-clock")
-    def _jump_to_next_session(self) -> None:
-        services = self.kiosk.services
-        clock = services.settable_clock
-        if clock is None:
-            return
-        window = services.facade.next_checkin_window(clock.now())
-        self.app.call_from_thread(self._jumped, window)
-
-    def _jumped(self, window: NextWindow | None) -> None:
-        clock = self.kiosk.services.settable_clock
-        panel = self.query_one(SimulationPanel)
-        tr = self.kiosk.staff_tr
-        if window is None or clock is None:
-            panel.show_status(tr("No more booked sessions."))
-            return
-        clock.set(window.moment)
-        self._refresh_clock(force=True)
-        # Pick a patient booked on that session, so the next card in is a check-in.
-        picked = panel.pick_patient(window.patient_ids)
-        panel.show_status(
-            tr("Clock set to a check-in window: {name} is booked.", name=picked)
-            if picked
-            else tr("Clock set to a check-in window.")
-        )
