@@ -1,12 +1,10 @@
-"""Commands on the kiosk's own data: demo-data, checkin, today, close-day, register."""
+"""Commands on the kiosk's own data: demo-data, checkin, today, close-day."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +29,7 @@ from kiosk.domain import demo
 from kiosk.domain.attendance import AttendanceError
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import KioskContext, open_context, redacted_url
-from kiosk.domain.day_csv import safe_row
 from kiosk.domain.outcomes import CheckinResult
-from kiosk.domain.register import COLUMNS, register_for
 from kiosk.domain.today import day_view
 from kiosk.programme.model import text_in
 
@@ -71,11 +67,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--date", type=parse_date, help="the day (YYYY-MM-DD, default today)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_close_day)
-
-    p = sub.add_parser("register", help="the day's attendance register for the insurer")
-    p.add_argument("--date", type=parse_date, help="the day (YYYY-MM-DD, default today)")
-    p.add_argument("--csv", action="store_true", help="CSV on stdout")
-    p.set_defaults(handler=cmd_register)
 
 
 def _context(args: argparse.Namespace, *, at: dt.datetime | None = None) -> KioskContext:
@@ -399,50 +390,5 @@ def cmd_close_day(args: argparse.Namespace) -> int:
             f"{closed.stopped_enrolments} programmes stopped, "
             f"{closed.not_over} sessions not over yet left alone, "
             f"{closed.refused} refused at the kiosk without absence"
-        )
-    return 0
-
-
-def cmd_register(args: argparse.Namespace) -> int:
-    """Print the day's attendance register (CSV with --csv)."""
-    context = _context(args)
-    try:
-        with context.sessions() as db:
-            lines = register_for(
-                db, day=_day(args), site_id=context.settings.site_id, programmes=context.programmes
-            )
-    finally:
-        context.close()
-    if args.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(COLUMNS)
-        for line in lines:
-            writer.writerow(
-                safe_row(
-                    [
-                        line.date.isoformat(),
-                        line.national_number,
-                        line.last_name,
-                        line.first_name,
-                        line.programme,
-                        line.session_number,
-                        local(line.session_start).isoformat(),
-                        local(line.session_end).isoformat(),
-                        line.nomenclature_code,
-                        line.place,
-                        line.identity_method,
-                        line.card_number,
-                        line.document_type,
-                    ]
-                )
-            )
-        return 0
-    if not lines:
-        print(f"no attendance on {_day(args).isoformat()}")
-    for line in lines:
-        print(
-            f"{local(line.session_start):%H:%M}-{local(line.session_end):%H:%M} "
-            f"{line.last_name}, {line.first_name}  {line.programme} #{line.session_number} "
-            f"code {line.nomenclature_code or '-'}  {line.place}  ({line.identity_method})"
         )
     return 0
