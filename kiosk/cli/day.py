@@ -8,8 +8,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from devices.eid.national_number import InvalidNationalNumber
 from kiosk.cli.common import (
     UsageError,
@@ -21,16 +19,12 @@ from kiosk.cli.common import (
 from kiosk.core.clock import BRUSSELS, SettableClock, SystemClock, local
 from kiosk.core.config import Settings, demo_config_text, load
 from kiosk.core.writing import write_whole
-from kiosk.db import migrate
-from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.files import sqlite_path
-from kiosk.db.models import Patient
-from kiosk.domain import demo
+from kiosk.domain import demo, demo_database, staff
 from kiosk.domain.attendance import AttendanceError
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import KioskContext, open_context, redacted_url
 from kiosk.domain.outcomes import CheckinResult
-from kiosk.domain.today import day_view
 from kiosk.programme.model import text_in
 
 
@@ -79,45 +73,6 @@ def _day(args: argparse.Namespace) -> dt.date:
     return day if day is not None else dt.datetime.now(BRUSSELS).date()
 
 
-def _clear_demo_target(url: str, *, if_empty: bool, force: bool) -> bool:
-    """Make room for a demo database at ``url``; False when ``--if-empty`` finds one there."""
-    path = sqlite_path(url)
-    if path is not None:
-        if not path.exists():
-            return True
-        if if_empty:
-            # A damaged or empty file is no demo to keep: opening it (the header check) and
-            # reading its revision (SQLite's own) refuse it, so `make run` stops here.
-            engine = make_engine(url)
-            try:
-                migrate.current_revision(engine)
-            finally:
-                engine.dispose()
-            print(f"demo database already there: {path}")
-            return False
-        if not force:
-            raise UsageError(f"{path} exists; add --force to replace it")
-        for suffix in ("", "-wal", "-shm"):
-            path.with_name(path.name + suffix).unlink(missing_ok=True)
-        return True
-    engine = make_engine(url)
-    try:
-        if migrate.current_revision(engine) is None:
-            return True
-        with session_factory(engine)() as db:
-            filled = db.scalar(select(func.count(Patient.id))) or 0
-    finally:
-        engine.dispose()
-    if filled and if_empty:
-        print("the central database already holds patients")
-        return False
-    if filled:
-        raise UsageError(
-            "the central database already holds patients; demo data needs an empty one"
-        )
-    return True
-
-
 def cmd_demo_data(args: argparse.Namespace) -> int:
     """Write a demo configuration (when there is none) and fill a fresh demo database.
 
@@ -154,25 +109,27 @@ def _demo_data(args: argparse.Namespace, cfg: Settings, created: list[Path]) -> 
         write_whole(path, demo_config_text(cfg.data_dir), mode=0o600)
         cfg = load(path)
     url = cfg.central_url if args.central else cfg.local_url
-    if not _clear_demo_target(url, if_empty=args.if_empty, force=args.force):
+    try:
+        kept = demo_database.make_room(url, if_empty=args.if_empty, replace=args.force)
+    except demo_database.DemoTargetTaken as exc:
+        hint = "add --force to replace it" if exc.replaceable else "demo data needs an empty one"
+        raise UsageError(f"{exc}; {hint}") from None
+    if kept is not None:
+        print(kept)
         return 0
     database = sqlite_path(url)
     if database is not None:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in demo_database.DATABASE_SUFFIXES:
             creating(database.with_name(database.name + suffix))
     creating(cfg.data_dir / "cards")
     context = open_context(cfg, url=url, create=True)
     try:
-        with context.sessions() as db, db.begin():
-            summary = demo.generate(
-                db,
-                context.programmes,
-                lookup_key=cfg.require_lookup_key(),
-                now=context.clock.now(),
-                patients=args.patients,
-                sites=[(cfg.site_id, f"Campus {cfg.site_id.title()}")],
-                seed=args.seed,
-            )
+        summary = demo_database.fill(
+            context,
+            patients=args.patients,
+            seed=args.seed,
+            sites=[(cfg.site_id, f"Campus {cfg.site_id.title()}")],
+        )
     finally:
         context.close()
     cards = demo.write_cards(summary.patients, cfg.data_dir / "cards")
@@ -312,15 +269,7 @@ def cmd_today(args: argparse.Namespace) -> int:
     url = cfg.central_url if args.central else None
     context = open_context(cfg, url=url)
     try:
-        with context.sessions() as db:
-            sessions = day_view(
-                db,
-                site_id=None if args.central else cfg.site_id,
-                day=_day(args),
-                now=context.clock.now(),
-                programmes=context.programmes,
-                window=context.settings.checkin,
-            )
+        sessions = staff.day_of(context, _day(args), every_site=args.central)
     finally:
         context.close()
     if args.json:

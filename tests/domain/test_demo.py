@@ -1,4 +1,5 @@
-"""The demo centre: the same seed gives the very same rows and cards, always.
+"""The demo centre: the same seed gives the very same rows and cards, always; and the database it
+goes into is made room for, or kept, never half replaced.
 
 The digests were computed on the code before ``generate()`` was split into named steps; a
 refactoring that changes one row, one card, or even the order rows are inserted in fails here.
@@ -18,9 +19,12 @@ import pytest
 from sqlalchemy import inspect, text
 
 from kiosk.core.clock import BRUSSELS, SettableClock
-from kiosk.domain import demo
+from kiosk.db.files import DatabaseFileError
+from kiosk.domain import demo, demo_database
 from kiosk.domain.context import open_context
+from tests.commands import run_kiosk
 from tests.domain.conftest import LOOKUP_KEY, settings_for
+from tests.postgres import temporary_database
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 NOW = dt.datetime(2026, 3, 4, 10, 17, tzinfo=BRUSSELS)
@@ -75,3 +79,56 @@ def test_the_same_seed_generates_the_same_centre(
     tmp_path: Path, patients: int, seed: int, sites: int, expected: str
 ) -> None:
     assert _digest(tmp_path, patients=patients, seed=seed, sites=sites) == expected
+
+
+def _fill(tmp_path: Path, url: str) -> None:
+    context = open_context(settings_for(tmp_path), url=url, clock=SettableClock(NOW), create=True)
+    try:
+        demo_database.fill(context, patients=3, seed=1, sites=demo.DEFAULT_SITES[:1])
+    finally:
+        context.close()
+
+
+def test_room_for_a_demo_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kiosk.sqlite'}"
+    assert demo_database.make_room(url, if_empty=False, replace=False) is None
+    _fill(tmp_path, url)
+    with pytest.raises(demo_database.DemoTargetTaken, match=r"kiosk\.sqlite exists") as taken:
+        demo_database.make_room(url, if_empty=False, replace=False)
+    assert taken.value.replaceable
+    kept = demo_database.make_room(url, if_empty=True, replace=False)
+    assert kept == f"demo database already there: {tmp_path / 'kiosk.sqlite'}"
+    assert demo_database.make_room(url, if_empty=False, replace=True) is None
+    assert list(tmp_path.glob("kiosk.sqlite*")) == []
+
+
+def test_an_empty_file_is_no_demo_to_keep(tmp_path: Path) -> None:
+    (tmp_path / "kiosk.sqlite").touch()
+    with pytest.raises(DatabaseFileError, match="empty"):
+        demo_database.make_room(
+            f"sqlite:///{tmp_path / 'kiosk.sqlite'}", if_empty=True, replace=False
+        )
+
+
+@pytest.mark.postgres
+def test_a_central_database_with_patients_is_never_replaced(tmp_path: Path) -> None:
+    with temporary_database("demo_room") as url:
+        assert demo_database.make_room(url, if_empty=False, replace=True) is None
+        _fill(tmp_path, url)
+        with pytest.raises(demo_database.DemoTargetTaken, match="holds patients") as taken:
+            demo_database.make_room(url, if_empty=False, replace=True)
+        assert not taken.value.replaceable
+        kept = demo_database.make_room(url, if_empty=True, replace=False)
+        assert kept == "the central database already holds patients"
+
+
+def test_demo_data_twice_needs_force(tmp_path: Path) -> None:
+    assert run_kiosk(tmp_path, "demo-data", "--patients", "3").returncode == 0
+    again = run_kiosk(tmp_path, "demo-data", "--patients", "3")
+    assert again.returncode == 2 and again.stdout == ""
+    assert again.stderr.strip().endswith("kiosk.sqlite exists; add --force to replace it")
+    kept = run_kiosk(tmp_path, "demo-data", "--if-empty")
+    assert kept.returncode == 0 and kept.stdout.startswith("demo database already there: ")
+    replaced = run_kiosk(tmp_path, "demo-data", "--patients", "4", "--force", "--json")
+    assert replaced.returncode == 0, replaced.stderr
+    assert '"patients": 4' in replaced.stdout
