@@ -19,7 +19,7 @@ from kiosk.cli.common import (
 from kiosk.core.clock import BRUSSELS, SettableClock, SystemClock, local
 from kiosk.core.config import Settings, demo_config_text, load
 from kiosk.core.writing import write_whole
-from kiosk.db.files import sqlite_path
+from kiosk.db.files import database_files, sqlite_path
 from kiosk.domain import demo, demo_database, staff
 from kiosk.domain.attendance import AttendanceError
 from kiosk.domain.checkin import IdentityEvidence
@@ -119,8 +119,8 @@ def _demo_data(args: argparse.Namespace, cfg: Settings, created: list[Path]) -> 
         return 0
     database = sqlite_path(url)
     if database is not None:
-        for suffix in demo_database.DATABASE_SUFFIXES:
-            creating(database.with_name(database.name + suffix))
+        for file in database_files(database):
+            creating(file)
     creating(cfg.data_dir / "cards")
     context = open_context(cfg, url=url, create=True)
     try:

@@ -8,13 +8,10 @@ from sqlalchemy import func, select
 
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
-from kiosk.db.files import sqlite_path
+from kiosk.db.files import database_files, sqlite_path
 from kiosk.db.models import Patient
 from kiosk.domain import demo
 from kiosk.domain.context import KioskContext
-
-DATABASE_SUFFIXES = ("", "-wal", "-shm")
-"""A SQLite database's file and the two it keeps beside it."""
 
 
 class DemoTargetTaken(Exception):
@@ -47,8 +44,8 @@ def make_room(url: str, *, if_empty: bool, replace: bool) -> str | None:
             return f"demo database already there: {path}"
         if not replace:
             raise DemoTargetTaken(f"{path} exists", replaceable=True)
-        for suffix in DATABASE_SUFFIXES:
-            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        for file in database_files(path):
+            file.unlink(missing_ok=True)
         return None
     engine = make_engine(url)
     try:
