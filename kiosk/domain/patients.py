@@ -27,8 +27,8 @@ def public_name(first_names: str, last_name: str) -> str:
     """What a public screen, a printed ticket or a card's label may show of a name: the first of
     the first names and the initial of the last name (``Ann-Sophie D.``)."""
     first = first_names.split()[0] if first_names.strip() else ""
-    initial = f" {last_name.strip()[0]}." if last_name.strip() else ""
-    return f"{first}{initial}"
+    initial = f"{last_name.strip()[0]}." if last_name.strip() else ""
+    return " ".join(part for part in (first, initial) if part)
 
 
 def initial_name(patient: Patient) -> str:
