@@ -114,7 +114,11 @@ class KioskServices:
     _loaded: threading.Event = field(init=False, default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self.pin_gate = PinGate(self.settings.reception_pin_hash, self.clock)
+        self.pin_gate = PinGate(
+            self.settings.reception_pin_hash,
+            self.clock,
+            self.settings.data_dir / "reception-pin.json",
+        )
         if self.speaker is None and self.settings.speech == "espeak-ng":
             from devices.speech.espeak import EspeakSpeaker
 
