@@ -22,6 +22,7 @@ from kiosk.ui.reception_actions import RECEPTION_ACTIONS
 from kiosk.ui.screens.alerts import AlertsScreen
 from kiosk.ui.screens.reason_prompt import ReasonPrompt
 from kiosk.ui.screens.reception import ReceptionScreen
+from kiosk.ui.widgets.alerts_strip import AlertsStrip
 from tests.ui.conftest import Kiosk
 from tests.ui.waiting import opened, shown_in, until
 
@@ -140,3 +141,16 @@ def test_the_factory_makes_the_simulated_kiosk_and_refuses_a_missing_database(
     assert reception.services.opened is not None and reception.services.reader is None
     assert reception.services.printer is None and not reception.services.configured_printer
     reception.services.close()
+
+
+async def test_on_the_linux_console_the_alerts_have_ascii_borders(kiosk: Kiosk) -> None:
+    open_alert(kiosk, "offline")
+    app = kiosk.app(mode="reception", console_safe=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReceptionScreen)
+        await until(pilot, lambda: bool(screen.alerts))
+        assert screen.query_one(AlertsStrip).styles.border_top[0] == "ascii"
+        await pilot.press("l")
+        await opened(pilot, AlertsScreen)
+        assert app.screen.query_one("#alerts-box").styles.border_top[0] == "ascii"
