@@ -30,9 +30,9 @@ AfterCardSeconds = Annotated[int, _whole(1, 600)]
 BackupsKept = Annotated[int, _whole(1, 1000)]
 KioskNumber = Annotated[int, _whole(1, 99)]
 Language = Literal["nl", "fr", "en", "de"]
+"""kiosk.core.i18n.LANGUAGES as a type (a test keeps the two the same)."""
 LogTarget = Literal["stderr", "journal", "file"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-LANGUAGES: tuple[str, ...] = typing.get_args(Language)
 LOG_TARGETS: tuple[str, ...] = typing.get_args(LogTarget)
 LOG_LEVELS: tuple[str, ...] = typing.get_args(LogLevel)
 SITE_ID = r"^[A-Z0-9-]{1,16}$"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.programme.model import (
+    Billing,
     FollowUp,
     Milestone,
     Phase,
@@ -167,6 +168,27 @@ def _timetable(
     return timetable
 
 
+def _billing(fields: _Fields, kinds: Mapping[str, Any]) -> Billing | None:
+    if not fields.table:
+        return None
+    billed = fields.strings("kinds")
+    if not billed:
+        raise fields.fail("kinds", "must name at least one session kind")
+    for kind in billed:
+        if kind not in kinds:
+            raise fields.fail("kinds", f"names the unknown session kind {kind!r}")
+    at_most, per_months = fields.optional_whole("at_most"), fields.optional_whole("per_months")
+    if (at_most is None) != (per_months is None):
+        raise fields.fail("at_most", "and per_months go together")
+    return Billing(
+        code=fields.text("code"),
+        kinds=billed,
+        minimum_minutes=fields.whole("minimum_minutes", low=1),
+        at_most=at_most,
+        per_months=per_months,
+    )
+
+
 def parse_programme(raw: Mapping[str, Any], source: str) -> Programme:
     """Build a :class:`Programme` from a parsed TOML document."""
     top = _Fields(source, dict(raw), "")
@@ -202,7 +224,7 @@ def parse_programme(raw: Mapping[str, Any], source: str) -> Programme:
         source=source,
         kinds=kinds,
         phases=phases,
-        nomenclature_code=head.text("nomenclature_code", ""),
+        billing=_billing(top.sub("billing", required=False), kinds),
         once_in_a_lifetime=head.flag("once_in_a_lifetime", False),
         eligibility=head.strings("eligibility"),
         cancellation_notice_hours=rules.whole("cancellation_notice_hours"),

@@ -51,6 +51,20 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class Billing:
+    """The insurer's code for this programme and which attended sessions may carry it."""
+
+    code: str
+    kinds: tuple[str, ...]
+    """Session kinds that may qualify."""
+    minimum_minutes: int
+    """A session qualifies only when it lasts at least this long (as scheduled)."""
+    at_most: int | None = None
+    """At most this many qualifying sessions per period, counted from the first one."""
+    per_months: int | None = None
+
+
+@dataclass(frozen=True)
 class Phase:
     """A stage of the programme; its sessions are numbered in the order they are attended."""
 
@@ -80,7 +94,7 @@ class Programme:
     source: str
     kinds: Mapping[str, SessionKind]
     phases: tuple[Phase, ...]
-    nomenclature_code: str = ""
+    billing: Billing | None = None
     once_in_a_lifetime: bool = False
     eligibility: tuple[str, ...] = ()
     cancellation_notice_hours: int = 24

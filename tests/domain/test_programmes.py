@@ -30,7 +30,7 @@ def test_back_rehabilitation_matches_the_leaflet() -> None:
     # 3 test moments + 2 information sessions + 31 exercise sessions.
     assert group.sessions - len(group.milestones) - sum(r.count for r in group.required) == 31
     assert p.kind("group").minutes >= 120  # the insurer's code asks for at least 120 minutes
-    assert p.nomenclature_code == "558994"
+    assert p.billing is not None and p.billing.code == "558994"
     assert (p.cancellation_notice_hours, p.late_cancellation_fee_cents) == (24, 2900)
     assert p.unexcused_absence_limit == 3
     assert p.once_in_a_lifetime
