@@ -40,7 +40,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from devices.eid.national_number import InvalidNationalNumber, validate
 from kiosk.db.models import Base, BookingStatus, EnrolmentStatus
 from kiosk.domain.patients import nn_hash
-from kiosk.programme import Programme, ProgrammeError, load_programmes
+from kiosk.domain.programme_rows import programme_rows
+from kiosk.programme import Programme, load_programmes
 from sync.fhir import FhirError, bundle_items
 
 HEADER = [
@@ -486,29 +487,6 @@ def _imported_status(bookings: Table, exported: ColumnElement[Any]) -> ColumnEle
         exists().where(_TABLES["checkins"].c.booking_id == bookings.c.id),
     )
     return case((recorded, bookings.c.status), else_=exported)
-
-
-def programme_rows(programmes: Mapping[str, Programme]) -> list[dict[str, Any]]:
-    """The ``programmes`` table's rows of the programme files.
-
-    Raises :class:`ProgrammeError` naming the file when its code or English title cannot be
-    stored (too long for the column, or holding a control character).
-    """
-    table = _TABLES["programmes"]
-    rows = []
-    for programme in programmes.values():
-        # The loader guarantees every programme an English title.
-        row = {"code": programme.code, "name": programme.title["en"]}
-        for column, path in (("code", "programme.code"), ("name", "programme.title.en")):
-            length = _shortest([table.c[column]])
-            if _CONTROL.search(row[column]):
-                raise ProgrammeError(f"{programme.source}: {path}: holds a control character")
-            if len(row[column]) > length:
-                raise ProgrammeError(
-                    f"{programme.source}: {path}: is longer than the centre's {length} characters"
-                )
-        rows.append(row)
-    return rows
 
 
 def store_programmes(engine: Engine, programmes: Mapping[str, Programme]) -> None:

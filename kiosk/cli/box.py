@@ -143,8 +143,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
-    """Validate the configuration (every value and the file's permissions)."""
+    """Validate the configuration (every value and the file's permissions) and the programme
+    files it names; a problem is one line naming the file and the key, exit code 2."""
     cfg = settings(args)
+    # The programmes are configuration too: a broken file must not wait for the first check-in.
+    from kiosk.programme import load_programmes
+
+    load_programmes(cfg.programmes_dir)
     if cfg.source is None:
         print("no configuration file: built-in defaults (run `kiosk demo-data` or `kiosk install`)")
         return 0

@@ -35,6 +35,7 @@ from kiosk.domain.journal import audit, checkin_payload, emit
 from kiosk.domain.outcomes import CheckinResult, Outcome, ParkingInfo, SessionInfo
 from kiosk.domain.parking.issue import issue_ticket, ticket_short_code
 from kiosk.domain.patients import find_by_national_number, initial_name
+from kiosk.domain.unknown_schedule import alert_unknown, unknown_reason
 from kiosk.programme.model import Phase, Programme
 
 
@@ -166,6 +167,17 @@ class CheckinEngine:
             return CheckinResult(outcome, display_name=initial_name(patient))
         booking, session = chosen.booking, chosen.session
         enrolment = booking.enrolment
+        # A programme file changed or went after the booking came in: not the patient's fault.
+        unknown = unknown_reason(self._programmes, enrolment.programme_code, session.kind)
+        if unknown:
+            alert_unknown(db, booking, unknown, now)
+            self._audit(db, now, Outcome.PROGRAMME_UNKNOWN, patient.id, booking.id, identity)
+            return CheckinResult(
+                Outcome.PROGRAMME_UNKNOWN,
+                display_name=initial_name(patient),
+                patient_id=patient.id,
+                booking_id=booking.id,
+            )
         programme = self._programmes[enrolment.programme_code]
         phase = programme.phase_of(session.kind)
         info = SessionInfo(

@@ -36,6 +36,7 @@ from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
 from kiosk.domain.demo_patients import card_number, make_person, plan_sessions
 from kiosk.domain.patients import nn_hash, public_name
+from kiosk.domain.programme_rows import programme_rows
 from kiosk.programme.model import Programme as ProgrammeSpec
 
 STAGES = (
@@ -210,9 +211,9 @@ def _add_sites_and_programmes(
 ) -> None:
     for site_id, name in sites:
         db.add(Site(id=site_id, name=name))
-    for programme in programmes.values():
+    for row in programme_rows(programmes):
         # Merged: `kiosk central init` has already stored the programme files on a centre.
-        db.merge(Programme(code=programme.code, name=programme.title["en"]))
+        db.merge(Programme(**row))
     db.flush()
 
 

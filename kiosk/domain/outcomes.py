@@ -27,6 +27,8 @@ class Outcome(enum.StrEnum):
     PROGRAMME_FINISHED = "programme_finished"
     DEADLINE_PASSED = "deadline_passed"
     WEEKLY_LIMIT_REACHED = "weekly_limit_reached"
+    PROGRAMME_UNKNOWN = "programme_unknown"
+    """The booking's programme or session kind is in no programme file: reception is alerted."""
 
     @property
     def admitted(self) -> bool:
