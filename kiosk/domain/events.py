@@ -319,7 +319,8 @@ class Kind:
     @property
     def commutes(self) -> bool:
         """Plain inserts of new rows: their order within a batch does not matter."""
-        return len(self.effects) == 1 and isinstance(self.effects[0], Insert)
+        only = self.effects[0] if len(self.effects) == 1 else None
+        return isinstance(only, Insert) and not only.refresh
 
 
 def _t(model: Any) -> Table:
