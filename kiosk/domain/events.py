@@ -390,7 +390,7 @@ KINDS: tuple[Kind, ...] = (
         # The domain cancels the booking and drops its absence (kiosk/domain/attendance.py).
         (
             Insert(_t(Cancellation)),
-            Update(_t(Booking), {"id": _BOOKING_ID}, {"status": BookingStatus.CANCELLED.value}),
+            Update(_t(Booking), {"id": _BOOKING_ID}, {"status": BookingStatus.CANCELLED}),
             Delete(_t(Absence), {"booking_id": _BOOKING_ID}),
         ),
     ),
@@ -402,8 +402,8 @@ KINDS: tuple[Kind, ...] = (
             Delete(_t(Cancellation), {"id": _ID}),
             Update(
                 _t(Booking),
-                {"id": _BOOKING_ID, "status": BookingStatus.CANCELLED.value},
-                {"status": BookingStatus.BOOKED.value},
+                {"id": _BOOKING_ID, "status": BookingStatus.CANCELLED},
+                {"status": BookingStatus.BOOKED},
             ),
         ),
     ),
@@ -414,9 +414,9 @@ KINDS: tuple[Kind, ...] = (
         (
             Update(
                 _t(Enrolment),
-                {"id": _ID, "status": EnrolmentStatus.ACTIVE.value},
+                {"id": _ID, "status": EnrolmentStatus.ACTIVE},
                 {
-                    "status": EnrolmentStatus.STOPPED.value,
+                    "status": EnrolmentStatus.STOPPED,
                     "stopped_at": Field("at"),
                     "stop_reason": Field("reason"),
                 },
@@ -430,8 +430,8 @@ KINDS: tuple[Kind, ...] = (
         (
             Update(
                 _t(Enrolment),
-                {"id": _ID, "status": EnrolmentStatus.STOPPED.value},
-                {"status": EnrolmentStatus.ACTIVE.value, "stopped_at": None, "stop_reason": ""},
+                {"id": _ID, "status": EnrolmentStatus.STOPPED},
+                {"status": EnrolmentStatus.ACTIVE, "stopped_at": None, "stop_reason": ""},
             ),
         ),
     ),
