@@ -31,8 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from kiosk.db.models import Booking, CentralEvent, Enrolment, ParkingTicket, Patient
 from kiosk.db.models import Session as SessionRow
-from kiosk.domain.events import (
-    BY_NAME,
+from kiosk.domain.event_parts import (
     TICKET_NUMBER_TAKEN,
     AtSite,
     Check,
@@ -45,6 +44,7 @@ from kiosk.domain.events import (
     TicketNumberFree,
     Update,
 )
+from kiosk.domain.events import BY_NAME
 from sync.id_sets import one_of
 from sync.kinds import FLUSH_ORDER, FORMS, Refused, arbiter, decode, resolve
 from sync.staging import RawJSON, copy_insert

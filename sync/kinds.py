@@ -16,7 +16,8 @@ from typing import Any
 import msgspec
 from sqlalchemy import Table, UniqueConstraint
 
-from kiosk.domain.events import KINDS, SITE, Delete, Field, Insert, Kind, Payload, Update
+from kiosk.domain.event_parts import SITE, Delete, Field, Insert, Kind, Payload, Update
+from kiosk.domain.events import KINDS
 
 _NONE: Any = type(None)
 # (type, has a default) -> form; see sync.set_apply._Field for what each means in SQL.

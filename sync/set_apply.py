@@ -40,8 +40,9 @@ from psycopg import sql
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql
 
-from kiosk.domain import events as declared
-from kiosk.domain.events import AtSite, OfBooking, OwnKiosk, OwnSite
+from kiosk.domain import event_parts as declared
+from kiosk.domain.event_parts import AtSite, OfBooking, OwnKiosk, OwnSite
+from kiosk.domain.events import KINDS as DECLARED
 from sync.apply import (
     DATABASE_ERRORS,
     SUPPORTED_SCHEMA_VERSIONS,
@@ -262,7 +263,7 @@ class _Kind:
         return self._insert(f"judged_{self.table.name} x JOIN stored USING (event_id)", "true")
 
 
-KINDS = tuple(_Kind(k) for k in declared.KINDS if k.commutes)
+KINDS = tuple(_Kind(k) for k in DECLARED if k.commutes)
 BY_KIND = {k.kind: k for k in KINDS}
 # In the general path, audit entries and alerts (nothing in a batch depends on them) are written
 # once for the batch; check-ins and tickets run by run, in kiosk order.

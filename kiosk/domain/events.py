@@ -2,28 +2,28 @@
 
 Each kind is a typed payload (a frozen ``msgspec.Struct``, so mypy catches a field renamed between
 the code that emits it and the centre that decodes it) and one :class:`Kind` in :data:`KINDS`
-saying which checks the centre makes before taking it and which rows it changes there. The
-centre applies the row changes the kiosk's domain made, as declared here; it decides nothing of
-its own (``sync/`` derives its decoding in Python and SQL, its refusals, its apply order, what a
-pull must leave alone and the kiosk role's grants from these declarations).
+saying which checks the centre makes before taking it and which rows it changes there (the parts
+are in :mod:`kiosk.domain.event_parts`). The centre applies the row changes the kiosk's domain
+made, as declared here; it decides nothing of its own: ``sync/`` derives from these declarations
+its decoding in Python and SQL, its refusals, its apply order, what a pull must leave alone and
+the kiosk role's grants, and names no kind.
 
-**Adding a kind** is one change here: a payload class, a :class:`Kind` in :data:`KINDS` (its
-checks and effects), and the ``emit(db, ThePayload(...), now)`` call where the domain makes the
-change. Payload fields are ``str`` (required), ``str = ""``, ``str | None = None``,
-``dt.datetime``, ``dt.datetime | None = None``, ``bool = False``, ``int`` or
-``dict[str, object]``; the wire form is JSON with instants as ``datetime.isoformat`` writes them.
-A payload's fields only grow (a new one with a default): kiosks queue events for days.
+**Adding a kind** is one change in this module: a payload class and a :class:`Kind` in
+:data:`KINDS` (its name, checks and effects), then ``emit(db, ThePayload(...), now)`` where the
+domain makes the change. Payload fields are ``str`` (required), ``str = ""``,
+``str | None = None``, ``dt.datetime``, ``dt.datetime | None = None``, ``bool = False``, ``int``
+(or ``int = 0``) or ``dict[str, object]``; the wire form is JSON with instants as
+``datetime.isoformat`` writes them. A kind whose only effect is a plain :class:`Insert` commutes
+and is decoded in SQL on a PostgreSQL centre. A payload's fields only grow (a new one with a
+default): kiosks queue events for days.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import msgspec
-from sqlalchemy import Table
 
 from kiosk.db.models import (
     Absence,
@@ -37,17 +37,24 @@ from kiosk.db.models import (
     EnrolmentStatus,
     ParkingTicket,
 )
+from kiosk.domain.event_parts import (
+    SITE,
+    TICKET_NUMBER_TAKEN,
+    AtSite,
+    Delete,
+    Field,
+    Insert,
+    Kind,
+    OfBooking,
+    OwnKiosk,
+    OwnSite,
+    Payload,
+    TicketNumberFree,
+    Update,
+)
+from kiosk.domain.event_parts import table_of as _t
 
-
-class Payload(msgspec.Struct, frozen=True, kw_only=True):
-    """An event's payload: ids and values only, never a national number or a name."""
-
-    def wire(self) -> dict[str, object]:
-        """The payload as the outbox stores it (JSON values, instants in ISO form)."""
-        return {
-            name: value.isoformat() if isinstance(value, dt.datetime) else value
-            for name, value in msgspec.structs.asdict(self).items()
-        }
+__all__ = ["TICKET_NUMBER_TAKEN", "Payload"]
 
 
 class CheckinPayload(Payload, frozen=True, kw_only=True):
@@ -193,140 +200,6 @@ class AuditPayload(Payload, frozen=True, kw_only=True):
     patient_id: str | None = None
     booking_id: str | None = None
     detail: dict[str, object] = msgspec.field(default_factory=dict)
-
-
-# What the centre checks. A reason may name the pushing kiosk's site as {site}.
-@dataclass(frozen=True)
-class AtSite:
-    """The row ``field`` names (a booking, patient or enrolment) exists at the pushing kiosk's
-    site; an empty or absent optional field passes."""
-
-    field: str
-    what: str
-
-    @property
-    def reason(self) -> str:
-        """Why an event failing this check is refused."""
-        return f"unknown {self.what} for site {{site}}"
-
-
-@dataclass(frozen=True)
-class OfBooking:
-    """``field`` holds the same value as the column of that name of the booking ``booking_id``
-    names (a check-in for the booking's own patient, an absence of its own enrolment)."""
-
-    field: str
-    what: str
-
-    @property
-    def reason(self) -> str:
-        """Why an event failing this check is refused."""
-        return f"the booking is another {self.what}'s"
-
-
-@dataclass(frozen=True)
-class OwnSite:
-    """``field`` is the pushing kiosk's site."""
-
-    field: str
-    what: str
-
-    @property
-    def reason(self) -> str:
-        """Why an event failing this check is refused."""
-        return f"the {self.what} is for another site"
-
-
-@dataclass(frozen=True)
-class OwnKiosk:
-    """``field`` is the pushing kiosk's id (the role's, on PostgreSQL)."""
-
-    field: str
-    what: str
-
-    @property
-    def reason(self) -> str:
-        """Why an event failing this check is refused."""
-        return f"the {self.what} is for another kiosk"
-
-
-TICKET_NUMBER_TAKEN = "the ticket number is taken at this site (two kiosks with one kiosk_number?)"
-
-
-@dataclass(frozen=True)
-class TicketNumberFree:
-    """No other ticket of the site has this ticket's number (two kiosks with one number)."""
-
-    reason: str = TICKET_NUMBER_TAKEN
-
-
-Check = AtSite | OfBooking | OwnSite | OwnKiosk | TicketNumberFree
-
-
-# What the centre changes: values are a payload field (:class:`Field`), the pushing kiosk's site
-# (:data:`SITE`) or a constant.
-@dataclass(frozen=True)
-class Field:
-    """The value of a payload field."""
-
-    name: str
-
-
-SITE = "\x00site"
-Value = Field | str | bool | None
-
-
-@dataclass(frozen=True)
-class Insert:
-    """A new row of the payload's fields that are the table's columns. Already there (the
-    table's own key per booking, else its id): left as it is, or with ``refresh``'s columns set
-    to the payload's."""
-
-    table: Table
-    refresh: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Update:
-    """Set ``values`` on the rows matching ``where`` (a state the row must be in included)."""
-
-    table: Table
-    where: Mapping[str, Value]
-    values: Mapping[str, Value]
-
-
-@dataclass(frozen=True)
-class Delete:
-    """Delete the rows matching ``where``."""
-
-    table: Table
-    where: Mapping[str, Value]
-
-
-Effect = Insert | Update | Delete
-
-
-@dataclass(frozen=True)
-class Kind:
-    """One event kind: its name on the wire, payload type, checks (the first failing one gives
-    the refusal) and effects at the centre (in order)."""
-
-    name: str
-    payload: type[Payload]
-    checks: tuple[Check, ...]
-    effects: tuple[Effect, ...]
-
-    @property
-    def commutes(self) -> bool:
-        """Plain inserts of new rows: their order within a batch does not matter."""
-        only = self.effects[0] if len(self.effects) == 1 else None
-        return isinstance(only, Insert) and not only.refresh
-
-
-def _t(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 _BOOKING = AtSite("booking_id", "booking")
