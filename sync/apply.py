@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -175,7 +176,23 @@ def fails(check: Check, item: Prepared, found: Known, kiosk_id: str) -> bool:
         return bool(values[check.field] != item.site_id)
     if isinstance(check, OwnKiosk):
         return bool(values[check.field] != kiosk_id)
-    return bool(found.tickets.get(values["ticket_number"], values["id"]) != values["id"])
+    if isinstance(check, TicketNumberFree):
+        return bool(found.tickets.get(values["ticket_number"], values["id"]) != values["id"])
+    prefix = ticket_code_prefix(values)
+    code = str(values["payload"])
+    return not (code.startswith(prefix) and TAG.fullmatch(code[len(prefix) :]) is not None)
+
+
+# A code's tag: 16 characters of base32 (kiosk.domain.parking.code).
+TAG = re.compile(r"[A-Z2-7]{16}")
+
+
+def ticket_code_prefix(values: Mapping[str, Any]) -> str:
+    """What a ticket's RK1 code must start with, from its other fields (the expiry to the
+    minute, in UTC; the number padded to ten digits)."""
+    expires = values["expires_at"].astimezone(dt.UTC)
+    number = str(values["ticket_number"]).rjust(10, "0")
+    return f"RK1:{values['key_id']}:{values['site_id']}:{number}:{expires:%Y%m%d%H%M}:"
 
 
 def _insert(conn: Connection, table: Any) -> Any:

@@ -41,7 +41,7 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql
 
 from kiosk.domain import event_parts as declared
-from kiosk.domain.event_parts import AtSite, OfBooking, OwnKiosk, OwnSite
+from kiosk.domain.event_parts import AtSite, OfBooking, OwnKiosk, OwnSite, TicketNumberFree
 from kiosk.domain.events import KINDS as DECLARED
 from sync.apply import (
     DATABASE_ERRORS,
@@ -155,10 +155,23 @@ def _refusal(check: declared.Check, values: dict[str, str], required: set[str]) 
         when = f"{values[check.field]} <> %(site)s"
     elif isinstance(check, OwnKiosk):
         when = f"{values[check.field]} <> %(kiosk)s"
-    else:
+    elif isinstance(check, TicketNumberFree):
         when = (
             "EXISTS (SELECT 1 FROM parking_tickets t WHERE t.site_id = %(site)s "
             f"AND t.ticket_number = {values['ticket_number']} AND t.id <> {values['id']})"
+        )
+    else:
+        # As sync.apply.ticket_code_prefix and TAG.
+        number = f"({values['ticket_number']})::text"
+        prefix = (
+            f"('RK1:' || {values['key_id']} || ':' || {values['site_id']} || ':' || "
+            f"repeat('0', greatest(0, 10 - length({number}))) || {number} || ':' || "
+            f"to_char({values['expires_at']} AT TIME ZONE 'UTC', 'YYYYMMDDHH24MI') || ':')"
+        )
+        code = values["payload"]
+        when = (
+            f"NOT (left({code}, length({prefix})) = {prefix} "
+            f"AND substr({code}, length({prefix}) + 1) ~ '^[A-Z2-7]{{16}}$')"
         )
     return f"WHEN {when} THEN {_reason(check.reason)}"
 

@@ -88,7 +88,16 @@ class TicketNumberFree:
     reason: str = TICKET_NUMBER_TAKEN
 
 
-Check = AtSite | OfBooking | OwnSite | OwnKiosk | TicketNumberFree
+@dataclass(frozen=True)
+class TicketCodeMatches:
+    """The ticket's code (its ``payload``) is the RK1 code of this very ticket: its key id,
+    site, ten-digit number and expiry to the minute, then a 16-character tag (which only a
+    holder of the key can check)."""
+
+    reason: str = "the parking code does not match the ticket"
+
+
+Check = AtSite | OfBooking | OwnSite | OwnKiosk | TicketNumberFree | TicketCodeMatches
 
 
 # What the centre changes: values are a payload field (:class:`Field`), the pushing kiosk's site

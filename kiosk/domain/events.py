@@ -49,6 +49,7 @@ from kiosk.domain.event_parts import (
     OwnKiosk,
     OwnSite,
     Payload,
+    TicketCodeMatches,
     TicketNumberFree,
     Update,
 )
@@ -219,7 +220,12 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "parking_ticket",
         ParkingTicketPayload,
-        (OwnSite("site_id", "parking ticket"), _BOOKING, TicketNumberFree()),
+        (
+            OwnSite("site_id", "parking ticket"),
+            _BOOKING,
+            TicketNumberFree(),
+            TicketCodeMatches(),
+        ),
         (Insert(_t(ParkingTicket)),),
     ),
     Kind(

@@ -155,7 +155,10 @@ def _payload(draw: tuple[str, int, str, int], bookings: list[tuple[str, str, str
             "key_id": "K1",
             "issued_at": AT,
             "expires_at": (NOW + dt.timedelta(hours=3)).isoformat(),
-            "payload": "RK1:x",
+            # The code of this ticket, but on variant 1 of the second booking (another's code).
+            "payload": f"RK1:K1:{site}:{1000 + index + n:010d}:202603021000:ZWD4LN7OFUY2AN7R"
+            if (index, n) != (1, 2)
+            else "RK1:K1:GENK:0000000999:202603021000:ZWD4LN7OFUY2AN7R",
         },
         "ticket_printed": {"id": f"t{key}", "printed_at": AT if n else None, "print_error": ""},
         "audit": {"id": f"u{key}", "at": AT, "kiosk_id": kiosk, "actor": "a", "action": "x"},
@@ -215,6 +218,7 @@ def _events(draws: list[tuple[str, int, str, int]], bookings: list[Any]) -> list
 @given(draws=st.lists(_EVENT, min_size=1, max_size=40))
 # Every kind once, well-formed, on one booking, in declaration order; then each refused once.
 @example(draws=[(k.name, 1, "ok", 1) for k in KINDS])
+@example(draws=[("parking_ticket", 1, "ok", 2), ("parking_ticket", 3, "ok", 0)])
 @example(
     draws=[(k.name, 2, v, 0) for v in ("other_site", "other_kiosk", "other_patient") for k in KINDS]
 )

@@ -87,16 +87,21 @@ TICKET_NUMBERS = itertools.count(1)
 
 
 def _ticket(booking: tuple[str, str, str], **changes: object) -> dict[str, Any]:
-    return {
+    ticket: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "site_id": "GENK",
         "ticket_number": next(TICKET_NUMBERS),
         "booking_id": booking[0],
-        "key_id": "k1",
+        "key_id": "K1",
         "issued_at": AT,
         "expires_at": (NOW + dt.timedelta(hours=3)).isoformat(),
-        "payload": "P1.x",
         **changes,
+    }
+    number, expires = int(ticket["ticket_number"]), dt.datetime.fromisoformat(ticket["expires_at"])
+    site = ticket["site_id"]
+    return {
+        "payload": f"RK1:K1:{site}:{number:010d}:{expires:%Y%m%d%H%M}:ZWD4LN7OFUY2AN7R",
+        **ticket,
     }
 
 
@@ -194,6 +199,8 @@ def _batch(genk: list[tuple[str, str, str]], hasselt: list[tuple[str, str, str]]
         ("teleport", {}, 1),
         ("checkin", _checkin(genk[9]), 2),
         ("checkin", [1, 2], 1),
+        # Another ticket's code.
+        ("parking_ticket", _ticket(genk[10], payload=_ticket(genk[10])["payload"]), 1),
     ]
 
 
@@ -232,6 +239,7 @@ def test_set_based_and_per_event_paths_agree(centres: tuple[str, str]) -> None:
         22: "unknown event kind 'teleport'",
         23: "schema version 2 is not supported by this centre",
         24: "malformed checkin payload (TypeError)",
+        25: "the parking code does not match the ticket",
     }
     assert _contents(set_based) == _contents(per_event)
     # Sent again (the acknowledgement was lost): nothing changes.
