@@ -3,10 +3,13 @@
 decodes, checks and applies it in SQL.
 
 The kiosk sends its outbox rows as they are (the payload as the JSON text it stored) with one
-``COPY`` into a temporary stage. The centre decodes the payloads of the common kinds (check-in,
-parking ticket, audit entry, alert) with ``jsonb`` operators and computes each event's refusal:
-the site or kiosk it names, and the booking, patient or enrolment it refers to at that site (a
-join, under the kiosk role's row-level security).
+``COPY`` into a temporary stage. The centre decodes the payloads of the kinds that are plain
+inserts (:data:`sync.kinds.COMMUTING`: check-in, parking ticket, audit entry, alert) with
+``jsonb`` operators and computes each event's refusal from the checks its kind declares
+(:mod:`kiosk.domain.events`), generated as SQL from the same declarations and reason templates
+as the Python checks of :func:`sync.apply.fails`: the site or kiosk it names, the booking,
+patient or enrolment it refers to at that site (a join, under the kiosk role's row-level
+security), the booking's own patient, a free ticket number, the ticket's own code.
 
 - A batch of those kinds only, the common case, takes one statement (:data:`APPLY_ALL`): decode,
   judge, store the accepted events (``ON CONFLICT (id) DO NOTHING RETURNING id``: the new ones)
