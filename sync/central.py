@@ -21,6 +21,7 @@ from kiosk.db.engine import make_engine
 from kiosk.db.files import sqlite_path
 from kiosk.programme import Programme
 from sync.importer import ImportReport, ImportRows, store, store_programmes
+from sync.kinds import write_privileges
 
 GROUP_ROLE = "kiosk"
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -44,24 +45,37 @@ SITE_OF_ROW = {
     "audit": "kiosk_id = kiosk_kiosk_id()",
     "sync_events": "site_id = kiosk_site() AND kiosk_id = kiosk_kiosk_id()",
 }
-# What a kiosk may do on each table (grants); the policies above narrow it to its site.
-GRANTS = {
-    "sites": "SELECT",
-    "programmes": "SELECT",
-    "patients": "SELECT",
-    "enrolments": "SELECT, UPDATE",
-    "sessions": "SELECT",
-    "bookings": "SELECT, UPDATE",
-    "checkins": "SELECT, INSERT, DELETE",
-    "absences": "SELECT, INSERT, UPDATE, DELETE",
-    "cancellations": "SELECT, INSERT",
-    "parking_tickets": "SELECT, INSERT, UPDATE",
-    "alerts": "SELECT, INSERT, UPDATE",
-    "audit": "INSERT",
-    "sync_events": "SELECT, INSERT",
-    "sync_counter": "SELECT",
-    "sync_deletions": "SELECT",
-}
+# What a kiosk may read (grants); the policies above narrow it to its site. What it may write
+# follows from the effects of the event kinds (kiosk.domain.events), and it stores its events.
+READS = (
+    "sites",
+    "programmes",
+    "patients",
+    "enrolments",
+    "sessions",
+    "bookings",
+    "checkins",
+    "absences",
+    "cancellations",
+    "parking_tickets",
+    "alerts",
+    "sync_events",
+    "sync_counter",
+    "sync_deletions",
+)
+
+
+def grants() -> dict[str, str]:
+    """The privileges of the kiosk group role on each table."""
+    privileges: dict[str, set[str]] = {table: {"SELECT"} for table in READS}
+    privileges["sync_events"].add("INSERT")
+    for table, needed in write_privileges().items():
+        privileges.setdefault(table, set()).update(needed)
+    order = ("SELECT", "INSERT", "UPDATE", "DELETE")
+    return {t: ", ".join(p for p in order if p in needed) for t, needed in privileges.items()}
+
+
+GRANTS = grants()
 
 
 def init(engine: Engine) -> None:

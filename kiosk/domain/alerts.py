@@ -26,6 +26,7 @@ from kiosk.db.models import (
 )
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
+from kiosk.domain.events import AlertPayload, AlertResolvedPayload, AlertSeenPayload
 from kiosk.domain.journal import emit
 from kiosk.domain.progress import attended_of, count_attended
 from kiosk.programme.model import Phase, Programme, Texts
@@ -94,16 +95,15 @@ def raise_alert(
     db.add(alert)
     emit(
         db,
-        "alert",
-        {
-            "id": alert.id,
-            "raised_at": now.isoformat(),
-            "kind": kind,
-            "site_id": site_id,
-            "patient_id": patient_id,
-            "enrolment_id": enrolment_id,
-            "message": alert.message,
-        },
+        AlertPayload(
+            id=alert.id,
+            raised_at=now,
+            kind=kind,
+            site_id=site_id,
+            patient_id=patient_id,
+            enrolment_id=enrolment_id,
+            message=alert.message,
+        ),
         now,
     )
     return alert
@@ -121,7 +121,7 @@ def mark_seen(db: Session, alert_id: str, *, now: dt.datetime, actor: str) -> Al
     alert = _open_alert(db, alert_id)
     if alert.seen_at is None:
         alert.seen_at = now
-        emit(db, "alert_seen", {"id": alert.id, "at": now.isoformat(), "actor": actor}, now)
+        emit(db, AlertSeenPayload(id=alert.id, at=now, actor=actor), now)
     return alert
 
 
@@ -135,13 +135,9 @@ def resolve(
     alert.resolution = resolution[:200]
     emit(
         db,
-        "alert_resolved",
-        {
-            "id": alert.id,
-            "at": now.isoformat(),
-            "actor": alert.resolved_by,
-            "resolution": alert.resolution,
-        },
+        AlertResolvedPayload(
+            id=alert.id, at=now, actor=alert.resolved_by, resolution=alert.resolution
+        ),
         now,
     )
     return alert

@@ -28,6 +28,15 @@ from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
 from kiosk.domain.alerts import raise_alert
 from kiosk.domain.alerts import resolve as resolve_alert
+from kiosk.domain.events import (
+    AbsencePayload,
+    AbsenceWithdrawnPayload,
+    CancellationPayload,
+    CancellationUndonePayload,
+    CheckinUndonePayload,
+    EnrolmentResumedPayload,
+    EnrolmentStoppedPayload,
+)
 from kiosk.domain.journal import audit, checkin_payload, emit
 from kiosk.domain.outcomes import Outcome
 from kiosk.domain.parking.issue import issue_ticket, ticket_short_code
@@ -217,7 +226,7 @@ class Attendance:
                 db.add(absence)
                 db.flush()
                 absences += 1
-                emit(db, "absence", _absence_payload(absence, booking), now)
+                emit(db, _absence_payload(absence, booking), now)
                 if self._after_absence(db, booking.enrolment, now):
                     stopped += 1
             audit(
@@ -251,8 +260,7 @@ class Attendance:
             enrolment.stop_reason = f"{count} {ABSENCE_STOP}"
             emit(
                 db,
-                "enrolment_stopped",
-                {"id": enrolment.id, "at": now.isoformat(), "reason": enrolment.stop_reason},
+                EnrolmentStoppedPayload(id=enrolment.id, at=now, reason=enrolment.stop_reason),
                 now,
             )
             raise_alert(
@@ -319,15 +327,14 @@ class Attendance:
             db.flush()
             emit(
                 db,
-                "cancellation",
-                {
-                    "id": cancellation.id,
-                    "booking_id": booking.id,
-                    "cancelled_at": called.isoformat(),
-                    "notice_minutes": notice_minutes,
-                    "fee_cents": cancellation.fee_cents,
-                    "reason": reason,
-                },
+                CancellationPayload(
+                    id=cancellation.id,
+                    booking_id=booking.id,
+                    cancelled_at=called,
+                    notice_minutes=notice_minutes,
+                    fee_cents=cancellation.fee_cents,
+                    reason=reason,
+                ),
                 now,
             )
             audit(
@@ -360,7 +367,7 @@ class Attendance:
                 raise AttendanceError("there is no absence recorded for this booking")
             absence.excused = True
             absence.reason = reason
-            emit(db, "absence", _absence_payload(absence, booking), now)
+            emit(db, _absence_payload(absence, booking), now)
             programme = self._programmes[booking.enrolment.programme_code]
             lifted = lift_absence_stop(
                 db, booking.enrolment, programme, now, why="absence excused", actor=actor
@@ -385,12 +392,7 @@ class Attendance:
             checkin: CheckIn | None = booking.checkin
             if checkin is None:
                 raise AttendanceError("this booking has no check-in to undo")
-            emit(
-                db,
-                "checkin_undone",
-                {"id": checkin.id, "booking_id": booking.id, "at": now.isoformat()},
-                now,
-            )
+            emit(db, CheckinUndonePayload(id=checkin.id, booking_id=booking.id, at=now), now)
             db.delete(checkin)
             audit(
                 db,
@@ -457,7 +459,7 @@ class Attendance:
             )
             db.add(checkin)
             db.flush()
-            emit(db, "checkin", checkin_payload(checkin, booking.session.site_id), now)
+            emit(db, checkin_payload(checkin, booking.session.site_id), now)
             code = None
             if self._settings.parking.keys:
                 ticket = issue_ticket(
@@ -484,13 +486,9 @@ class Attendance:
                 raise AttendanceError("this booking is not cancelled")
             emit(
                 db,
-                "cancellation_undone",
-                {
-                    "id": cancellation.id,
-                    "booking_id": booking.id,
-                    "at": now.isoformat(),
-                    "reason": reason,
-                },
+                CancellationUndonePayload(
+                    id=cancellation.id, booking_id=booking.id, at=now, reason=reason
+                ),
                 now,
             )
             db.delete(cancellation)
@@ -510,7 +508,7 @@ class Attendance:
                 raise AttendanceError("this absence is not excused")
             absence.excused = False
             absence.reason = ""
-            emit(db, "absence", _absence_payload(absence, booking), now)
+            emit(db, _absence_payload(absence, booking), now)
             db.flush()
             stopped = self._after_absence(db, booking.enrolment, now)
             outcome = "undone_stopped" if stopped else "undone"
@@ -543,7 +541,7 @@ class Attendance:
             )
             db.add(checkin)
             db.flush()
-            emit(db, "checkin", checkin_payload(checkin, booking.session.site_id), now)
+            emit(db, checkin_payload(checkin, booking.session.site_id), now)
             outcome = "present_stop_lifted" if lifted else "present"
             self._audit(db, now, actor, "mark_present", outcome, booking, reason)
             return checkin
@@ -611,15 +609,15 @@ class Attendance:
         return booking
 
 
-def _absence_payload(absence: Absence, booking: Booking) -> dict[str, object]:
-    return {
-        "id": absence.id,
-        "booking_id": booking.id,
-        "enrolment_id": absence.enrolment_id,
-        "recorded_at": absence.recorded_at.isoformat(),
-        "excused": absence.excused,
-        "reason": absence.reason,
-    }
+def _absence_payload(absence: Absence, booking: Booking) -> AbsencePayload:
+    return AbsencePayload(
+        id=absence.id,
+        booking_id=booking.id,
+        enrolment_id=absence.enrolment_id,
+        recorded_at=absence.recorded_at,
+        excused=absence.excused,
+        reason=absence.reason,
+    )
 
 
 def stop_lifted_without(
@@ -642,12 +640,7 @@ def withdraw_absence(
     absence = booking.absence
     if absence is None:
         return False
-    emit(
-        db,
-        "absence_withdrawn",
-        {"id": absence.id, "booking_id": booking.id, "at": now.isoformat()},
-        now,
-    )
+    emit(db, AbsenceWithdrawnPayload(id=absence.id, booking_id=booking.id, at=now), now)
     db.delete(absence)
     db.flush()
     db.expire(booking, ["absence"])
@@ -682,7 +675,7 @@ def resume_enrolment(
     enrolment.status = EnrolmentStatus.ACTIVE
     enrolment.stopped_at = None
     enrolment.stop_reason = ""
-    emit(db, "enrolment_resumed", {"id": enrolment.id, "at": now.isoformat(), "reason": why}, now)
+    emit(db, EnrolmentResumedPayload(id=enrolment.id, at=now, reason=why), now)
     stop_alerts = db.scalars(
         select(Alert.id).where(
             Alert.enrolment_id == enrolment.id,

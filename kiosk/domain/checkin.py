@@ -236,7 +236,7 @@ class CheckinEngine:
         db.add(checkin)
         db.flush()
         booking.checkin = checkin
-        emit(db, "checkin", checkin_payload(checkin, session.site_id), now)
+        emit(db, checkin_payload(checkin, session.site_id), now)
         self._audit(db, now, Outcome.CHECKED_IN, patient.id, booking.id, identity)
         history = history.with_attended(session.kind, session.starts_at, booking.id)
         return self._admitted(db, base, booking, programme, history, Outcome.CHECKED_IN, now)
