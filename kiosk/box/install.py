@@ -358,6 +358,12 @@ def _purge_steps(root: Path, *, live: bool) -> list[Step]:
     if live and any(line.startswith(f"{USER}:") for line in _passwd(root)):
         steps.append(Step(f"remove the system user {USER}", _command("userdel", USER)))
         steps.append(Step(f"remove {SYSUSERS_FILE}", _under(root, SYSUSERS_FILE).unlink))
+    # The folders install may have made for these files go too, when nothing else is in them.
+    steps += [
+        Step(f"remove {path.parent} if empty", _rmdir_if_empty(_under(root, path)))
+        for path in (credential.SEALED, SYSUSERS_FILE)
+        if _under(root, path.parent).is_dir()
+    ]
     return steps
 
 

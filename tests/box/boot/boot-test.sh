@@ -18,7 +18,7 @@ WORK=${BOOT_TEST_DIR:-/var/tmp/rehab-kiosk-boot}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 # The README's system packages of a box, and what a booted minimal container needs besides.
-PACKAGES=systemd,systemd-sysv,dbus,ca-certificates,procps,python3-venv,python3-dev,gcc,swig,libpcsclite-dev,pcscd,console-setup
+PACKAGES=systemd,systemd-sysv,dbus,ca-certificates,procps,python3-venv,python3-dev,gcc,swig,libpcsclite-dev,pcscd,console-setup,udev
 BASE=$WORK/base-bookworm
 RUN=$WORK/run.$$
 MACHINE=$RUN/root
@@ -54,7 +54,7 @@ inside() { nsenter --target "$LEADER" --all -- env -i PATH=/usr/sbin:/usr/bin:/s
 kiosk() { inside /opt/rehab-kiosk/venv/bin/kiosk "$@"; }
 # A command by hand on a box with the sealed database key, as the README says to run it.
 kiosk_keyed() {
-	inside systemd-run --quiet --pipe --wait --collect -p User=rehab-kiosk \
+	inside systemd-run --quiet --pipe --wait --collect -p User=rehab-kiosk -p LimitMEMLOCK=8M \
 		-p LoadCredentialEncrypted=kiosk-db-key:/etc/credstore.encrypted/kiosk-db-key \
 		/opt/rehab-kiosk/venv/bin/kiosk "$@"
 }
@@ -75,7 +75,9 @@ mkdir -p "$RUN/src"
 say "copy the base image"
 cp -a --reflink=auto "$BASE" "$MACHINE"
 # The machine's files before the kiosk, to compare with after `kiosk uninstall --purge`.
-SNAPSHOT_EXCLUDE='^\./(proc|sys|dev|run|tmp|var/tmp|var/log|var/cache|root|opt)(/|$)'
+# systemd-creds makes the machine's host key on first use: systemd's, other credentials may
+# need it, so it stays.
+SNAPSHOT_EXCLUDE='^\./(proc|sys|dev|run|tmp|var/tmp|var/log|var/cache|root|opt|var/lib/systemd/credential\.secret)(/|$)'
 
 say "build the wheel (from a copy of the tree's files, as a clone has them)"
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard |
@@ -139,14 +141,14 @@ inside sed -i \
 	-e 's|^central_url = .*|central_url = "sqlite:////var/lib/rehab-kiosk/central.sqlite"|' \
 	/etc/rehab-kiosk/kiosk.toml
 kiosk_keyed config check
+# The centre: here a SQLite file on the box itself (in production PostgreSQL elsewhere).
+kiosk_keyed central init
 
 say "start the units"
-inside systemctl start rehab-kiosk rehab-kiosk-sync
+inside systemctl start rehab-kiosk rehab-kiosk-sync rehab-kiosk-daily.timer
 for unit in rehab-kiosk.service rehab-kiosk-sync.service rehab-kiosk-daily.timer; do
 	[ "$(inside systemctl is-enabled "$unit")" = enabled ] || fail "$unit is not enabled"
 done
-[ "$(inside systemctl is-active rehab-kiosk-daily.timer)" = active ] ||
-	inside systemctl start rehab-kiosk-daily.timer
 
 watchdog=$(prop rehab-kiosk.service WatchdogUSec)
 say "wait past the watchdog ($watchdog) and a few sync rounds"
@@ -158,9 +160,13 @@ done
 [ "$(prop rehab-kiosk.service NRestarts)" = 0 ] || fail "the kiosk restarted under the watchdog"
 [ "$(prop rehab-kiosk.service StatusText)" != "" ] || fail "the kiosk never told systemd it is ready"
 say "kiosk active: $(prop rehab-kiosk.service StatusText); next daily run: $(prop rehab-kiosk-daily.timer NextElapseUSecRealtime)"
+head -c 15 "$MACHINE/var/lib/rehab-kiosk/kiosk.sqlite" | grep -q 'SQLite format' &&
+	fail "the kiosk's database is not encrypted"
+say "the kiosk's database is encrypted (no SQLite header)"
 screen=$(tmux -S "$TMUX_SOCKET" capture-pane -p -t console)
 grep -q . <<<"$screen" || fail "the kiosk drew nothing on /dev/tty1"
-say "the console (120x34) shows: $(grep -m1 -E '[[:alpha:]]{4}' <<<"$screen" | tr -s ' ')"
+grep -q WARN <<<"$screen" && fail "a warning is on the patient's screen: $(grep -m1 WARN <<<"$screen")"
+say "the console (120x34): $(grep -c . <<<"$screen") lines drawn"
 
 say "kiosk doctor"
 set +e
