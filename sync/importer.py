@@ -33,7 +33,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Engine, String, Table, case, exists, or_
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    Table,
+    case,
+    exists,
+    literal_column,
+    or_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -482,9 +493,12 @@ def _imported_status(bookings: Table, exported: ColumnElement[Any]) -> ColumnEle
     A booking cancelled at reception (it has a cancellation row) or attended (a check-in) keeps
     its status whatever a lagging export says; reception undoes its own cancellation.
     """
+    # The row in conflict, written out: an INSERT has no FROM to correlate with, so a column
+    # object would put a second `bookings` in the subquery and range over every booking.
+    row_id = literal_column(f"{bookings.name}.id")
     recorded = or_(
-        exists().where(_TABLES["cancellations"].c.booking_id == bookings.c.id),
-        exists().where(_TABLES["checkins"].c.booking_id == bookings.c.id),
+        exists().where(_TABLES["cancellations"].c.booking_id == row_id),
+        exists().where(_TABLES["checkins"].c.booking_id == row_id),
     )
     return case((recorded, bookings.c.status), else_=exported)
 
