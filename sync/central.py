@@ -14,6 +14,7 @@ import re
 from sqlalchemy import Connection, Engine, text
 
 from kiosk.db import migrate
+from sync import notify
 
 GROUP_ROLE = "kiosk"
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -64,6 +65,7 @@ def init(engine: Engine) -> None:
         return
     with engine.begin() as conn:
         _security(conn)
+        notify.install(conn, group_role=GROUP_ROLE)
 
 
 def _security(conn: Connection) -> None:
