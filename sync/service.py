@@ -48,22 +48,23 @@ class RoundReport:
 
 @dataclass
 class Backoff:
-    """Delays before the next round, and how often the outbox is looked at."""
+    """Delays before the next round, and how often the outbox is looked at.
+
+    ``listening_interval_s`` is the timer while the centre's notifications arrive;
+    ``pull_gap_s`` the least time between the starts of two pulls a notification woke."""
 
     interval_s: float = 15.0
     base_s: float = 2.0
     cap_s: float = 300.0
     listening_interval_s: float = 60.0
-    pull_gap_s: float = 1.0
-    outbox_poll_s: float = 0.2
+    pull_gap_s: float = 2.0
+    outbox_poll_s: float = 0.1
     rng: random.Random = field(default_factory=random.Random)
 
-    def delay(self, failures: int, *, listening: bool = False) -> float:
-        """Seconds to wait after ``failures`` failed rounds in a row (0: healthy; ``listening``:
-        the centre's notifications arrive, the timer is only the safety net)."""
+    def delay(self, failures: int) -> float:
+        """Seconds to wait after ``failures`` failed rounds in a row (0: healthy, no listener)."""
         if failures == 0:
-            interval = self.listening_interval_s if listening else self.interval_s
-            return interval * self.rng.uniform(0.9, 1.1)
+            return self.interval_s * self.rng.uniform(0.9, 1.1)
         return self.rng.uniform(0, min(self.cap_s, self.base_s * 2 ** min(failures, 30)))
 
 
