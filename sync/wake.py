@@ -92,7 +92,8 @@ class OutboxWatch(threading.Thread):
             except Exception as exc:  # a busy or damaged file: the round will say what it is
                 log.debug("outbox watch: %s", exc.__class__.__name__)
                 continue
-            if highest > self.seen:
+            # Lower too: a restored database; a spare push costs nothing.
+            if highest != self.seen:
                 self.seen = highest
                 self.wake.poke(PUSH)
         self.wake.poke(PUSH)
@@ -138,6 +139,7 @@ class CentreListener(threading.Thread):
                         log.warning("the centre sends no wake-ups (run kiosk central init)")
                         return
                     failures = 0
+                    log.info("listening for the centre's changes of site %s", self.site_id)
                     self._receive(conn)
             except psycopg.Error as exc:
                 if self.listening.is_set():
