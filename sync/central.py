@@ -20,6 +20,7 @@ from kiosk.db import migrate
 from kiosk.db.engine import make_engine
 from kiosk.db.files import sqlite_path
 from kiosk.programme import Programme
+from sync import notify
 from sync.importer import ImportReport, ImportRows, store, store_programmes
 from sync.kinds import write_privileges
 
@@ -85,6 +86,7 @@ def init(engine: Engine) -> None:
         return
     with engine.begin() as conn:
         _security(conn)
+        notify.install(conn, group_role=GROUP_ROLE)
 
 
 def _security(conn: Connection) -> None:

@@ -495,7 +495,7 @@ def _imported_status(bookings: Table, exported: ColumnElement[Any]) -> ColumnEle
     """
     # The row in conflict, written out: an INSERT has no FROM to correlate with, so a column
     # object would put a second `bookings` in the subquery and range over every booking.
-    row_id = literal_column(f"{bookings.name}.id")
+    row_id: ColumnElement[str] = literal_column(f"{bookings.name}.id")
     recorded = or_(
         exists().where(_TABLES["cancellations"].c.booking_id == row_id),
         exists().where(_TABLES["checkins"].c.booking_id == row_id),
