@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Key
-from textual.screen import Screen
 from textual.widgets import Static
 
 from kiosk.core.clock import local
@@ -27,20 +26,20 @@ from kiosk.domain.alerts import AlertError
 from kiosk.domain.attendance import AttendanceError, DayPreview
 from kiosk.domain.today import DaySession, Status
 from kiosk.programme.model import text_in
-from kiosk.ui import result_text
 from kiosk.ui.messages import AttendanceChanged, ReloadDay
 from kiosk.ui.reception_actions import RECEPTION_ACTIONS, refusal_reason
 from kiosk.ui.screens.alerts import AlertsScreen
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
 from kiosk.ui.screens.reason_prompt import ReasonPrompt
+from kiosk.ui.screens.reception_tickets import ReceptionTickets
 from kiosk.ui.widgets.alerts_strip import AlertsStrip
-from kiosk.ui.widgets.day_table import DayTable
+from kiosk.ui.widgets.day_table import DayTable, now_row
 
 if TYPE_CHECKING:
     from kiosk.domain.alerts import AlertView, DueToday
-    from kiosk.ui.app import KioskApp
-    from kiosk.ui.facade import KioskFacade, ReceptionDay
+    from kiosk.domain.parking.unprinted import UnprintedTicket
+    from kiosk.ui.facade import ReceptionDay
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ def close_day_question(preview: DayPreview, tr: Translator) -> str:
     return "\n".join(lines)
 
 
-class ReceptionScreen(Screen[None]):
+class ReceptionScreen(ReceptionTickets):
     """The day at a glance, with reception's actions on the selected booking."""
 
     CSS_PATH = "reception.tcss"
@@ -93,6 +92,7 @@ class ReceptionScreen(Screen[None]):
             Binding(action.key, f"booking_action('{action.name}')", show=False)
             for action in RECEPTION_ACTIONS.values()
         ),
+        Binding("t", "reprint", show=False),
         Binding("d", "close_day", show=False),
         Binding("x", "export", show=False),
         Binding("l", "alerts", show=False),
@@ -109,24 +109,12 @@ class ReceptionScreen(Screen[None]):
         self.sessions: list[DaySession] = []
         self.alerts: list[AlertView] = []
         self.due: list[DueToday] = []
+        self.unprinted: list[UnprintedTicket] = []
         self._since = 0.0
+        self._opened_at: dt.date | None = None
+        """The day the table was last opened at (scrolled to the current time)."""
         self.day_offset = 0
         """Days from today of the day shown (``[`` and ``]`` move it)."""
-
-    @property
-    def kiosk(self) -> KioskApp:
-        """The app, typed."""
-        return cast("KioskApp", self.app)
-
-    @property
-    def facade(self) -> KioskFacade:
-        """The way to the data (blocks until the database is open: use it in workers)."""
-        return self.kiosk.services.facade
-
-    @property
-    def tr(self) -> Translator:
-        """Staff texts."""
-        return self.kiosk.staff_tr
 
     @property
     def day(self) -> dt.date:
@@ -146,7 +134,7 @@ class ReceptionScreen(Screen[None]):
         yield AlertsStrip(id="alerts")
         keys = tr(
             "m manual check-in  a admit  u undo  c cancel  e excuse  p present  s resume  "
-            "d close day  x export  l alerts  [ ] day  r reload"
+            "t reprint  d close day  x export  l alerts  [ ] day  r reload"
         )
         back = tr("q quit") if self.standalone else tr("Esc back")
         yield Static(f"{keys}  {back}", id="reception-keys")
@@ -198,14 +186,24 @@ class ReceptionScreen(Screen[None]):
 
     def _fill(self, day: ReceptionDay) -> None:
         self.sessions, self.alerts, self.due = day.sessions, day.alerts, day.due
+        self.unprinted = day.unprinted
         self._show_title()
         self.query_one(AlertsStrip).show(
             self.alerts,
             self.due,
             self.tr,
             reader_down=self.kiosk.services.devices.reader_attached is False,
+            unprinted=tuple(day.unprinted),
         )
-        self.query_one(DayTable).show(self.sessions)
+        table = self.query_one(DayTable)
+        if self._opened_at != self.day:
+            # A day is first shown at the current time's session (today) or at its start.
+            self._opened_at = self.day
+            now = self.kiosk.services.clock.now()
+            at = now_row(self.sessions, now) if self.day_offset == 0 else 0
+            table.show(self.sessions, at=at)
+        else:
+            table.show(self.sessions)
 
     def _show_title(self) -> None:
         tr = self.tr
@@ -267,22 +265,13 @@ class ReceptionScreen(Screen[None]):
         reason = refusal_reason(exc, self.tr)
         self.notify(self.tr("Not done: {reason}", reason=reason), severity="warning", markup=False)
 
-    def _no_answer(self) -> None:
-        self.notify(self.tr("The database did not answer; try again."), severity="error")
-
     def action_manual(self) -> None:
         """Check in a patient who forgot the card."""
         self.app.push_screen(ManualCheckinScreen(), self._manual_chosen)
 
     def _manual_chosen(self, patient_id: str | None) -> None:
-        if patient_id is None:
-            return
-        tr = self.tr
-
-        def job() -> str:
-            return result_text.for_result(self.facade.check_in_by_hand(patient_id), tr).title
-
-        self._run(job)
+        if patient_id is not None:
+            self.check_in_by_hand(patient_id)
 
     def action_booking_action(self, name: str) -> None:
         """One of :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS` on the selected
