@@ -196,7 +196,7 @@ async def test_a_name_with_markup_shows_as_plain_text_in_the_list_and_manual_che
             p.booking_id for s in screen.sessions for p in s.attendees if p.patient_id == patient
         ]
         table = screen.query_one("#day", DataTable)
-        assert str(table.get_row(booking)[1]) == "  Smet[/], [b]An"
+        assert str(table.get_row(booking)[1]) == "   Smet[/], [b]An"
         await pilot.pause()
         await pilot.press("m")
         await opened(pilot, ManualCheckinScreen)

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.events import Key
 from textual.widgets import Static
 
 from kiosk.core.clock import local
@@ -45,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 RELOAD_SECONDS = 2.0
 IDLE_SECONDS = 120.0
-"""On the kiosk, reception closes itself after this long without a key."""
+"""On the kiosk, reception closes itself after this long without any input."""
 
 
 def close_day_question(preview: DayPreview, tr: Translator) -> str:
@@ -147,15 +146,13 @@ class ReceptionScreen(ReceptionTickets):
         if not self.standalone:
             self.set_interval(1.0, self._idle_check)
 
-    def on_key(self, event: Key) -> None:
-        """Any key keeps reception open."""
-        self._since = self.kiosk.services.monotonic()
-
     def _idle_check(self) -> None:
-        if (
-            self.app.screen is self
-            and self.kiosk.services.monotonic() - self._since >= IDLE_SECONDS
-        ):
+        # Any input counts (keys, the mouse, taps), on this screen or a dialog above it: the
+        # dialogs close with reception, which must not stay open for the next patient to see.
+        quiet = self.kiosk.services.monotonic() - max(self._since, self.kiosk.last_input)
+        if quiet >= IDLE_SECONDS and self in self.app.screen_stack:
+            while self.app.screen is not self:
+                self.app.pop_screen()
             self.app.pop_screen()
 
     # -- loading ------------------------------------------------------------------------------

@@ -75,9 +75,7 @@ def day_rows(sessions: list[DaySession], tr: Translator) -> list[Row]:
             absent=session.count(Status.ABSENT),
         )
         times = f"{tr.time(session.starts_at)}-{tr.time(session.ends_at)}"
-        header = (Text(times), Text(title), Text(""), Text(counts), Text(""))
-        for cell in header:
-            cell.stylize(SESSION_STYLE)
+        header = tuple(Text(cell, style=SESSION_STYLE) for cell in (times, title, "", counts, ""))
         rows.append((SESSION_ROW + session.session_id, header))
         for person in session.attendees:
             rows.append(
