@@ -209,14 +209,24 @@ class KioskFacade:
         engine = self._context.checkin_engine()
         return engine.check_in_patient(patient_id, actor="reception", note="card forgotten")
 
-    def perform(self, action: str, target: str, reason: str, tr: Translator) -> str:
+    def perform(
+        self,
+        action: str,
+        target: str,
+        reason: str,
+        tr: Translator,
+        *,
+        called_at: dt.datetime | None = None,
+    ) -> str:
         """Carry out reception's ``action`` (a name of
-        :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS`) on ``target`` with ``reason``;
-        answers what was done, or raises :class:`~kiosk.domain.attendance.AttendanceError`."""
+        :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS`) on ``target`` with ``reason``
+        (and for a cancellation when the patient called, None: now); answers what was done, or
+        raises :class:`~kiosk.domain.attendance.AttendanceError`."""
         # Imported when reception acts, not when the kiosk opens its database (Babel's numbers).
-        from kiosk.ui.reception_actions import RECEPTION_ACTIONS
+        from kiosk.ui.reception_actions import RECEPTION_ACTIONS, Answer
 
-        return RECEPTION_ACTIONS[action].run(self._context.attendance(), target, reason, tr)
+        answer = Answer(reason, called_at)
+        return RECEPTION_ACTIONS[action].run(self._context.attendance(), target, answer, tr)
 
     def preview_close_day(self, day: dt.date) -> DayPreview:
         """What closing ``day`` would do now."""

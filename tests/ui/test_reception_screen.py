@@ -8,16 +8,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
 from rich.text import Text
 from textual.widgets import DataTable
 
 from devices.printer.interface import FaultKind
+from kiosk.core.clock import BRUSSELS, local
 from kiosk.core.i18n import translator
 from kiosk.domain.alerts import raise_alert
+from kiosk.domain.call_moment import parse_call_moment
 from kiosk.domain.today import Status
 from kiosk.ui.app import KioskApp
 from kiosk.ui.facade import KioskFacade
 from kiosk.ui.factory import make_app
+from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.reason_prompt import ReasonPrompt
@@ -25,7 +29,7 @@ from kiosk.ui.screens.reception import IDLE_SECONDS, ReceptionScreen
 from kiosk.ui.screens.ticket_code import TicketCodeScreen
 from kiosk.ui.widgets.day_table import SESSION_ROW, STATUS_LOOKS, day_rows
 from tests.ui.conftest import Kiosk, select_row
-from tests.ui.test_reception import reception, status_of
+from tests.ui.test_reception import answer_called_at, booking_of, reception, status_of
 from tests.ui.waiting import label, opened, shown, until
 
 
@@ -265,3 +269,38 @@ async def test_reception_closes_by_itself_after_no_input_of_any_kind(kiosk: Kios
         await opened(pilot, ManualCheckinScreen)
         kiosk.ticks[0] += IDLE_SECONDS
         await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+
+
+def test_a_call_moment_as_reception_types_it() -> None:
+    now = dt.datetime(2026, 3, 16, 9, 0, tzinfo=BRUSSELS)
+    assert parse_call_moment("", now) is None
+    assert parse_call_moment("7:45", now) == now.replace(hour=7, minute=45)
+    assert parse_call_moment("13/03 16.05", now) == dt.datetime(2026, 3, 13, 16, 5, tzinfo=BRUSSELS)
+    assert parse_call_moment("1/12/2025 8u30", now) == dt.datetime(
+        2025, 12, 1, 8, 30, tzinfo=BRUSSELS
+    )
+    for wrong in ("morgen", "25:00", "31/02 10:00", "10:0", "１０:００"):
+        with pytest.raises(ValueError):
+            parse_call_moment(wrong, now)
+
+
+async def test_a_cancellation_counts_its_notice_from_the_call_typed_on_screen(
+    kiosk: Kiosk,
+) -> None:
+    app = kiosk.app(mode="reception")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = reception(app)
+        await until(pilot, lambda: bool(screen.sessions))
+        booking, _ = booking_of(screen, Status.EXPECTED)
+        select_row(screen, booking)
+        await pilot.press("c")
+        await opened(pilot, ReasonPrompt)
+        await pilot.press(*"ziek", "enter")
+        await answer_called_at(pilot, "gisteren")  # not a moment: asked again
+        await until(pilot, lambda: any("geen moment" in str(n.message) for n in app._notifications))
+        called = local(kiosk.clock.now()) - dt.timedelta(days=2)
+        await answer_called_at(pilot, called.strftime("%d/%m %H:%M"))
+        await opened(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: status_of(screen, booking) == Status.CANCELLED)
+        await until(pilot, lambda: any("geen kosten" in str(n.message) for n in app._notifications))

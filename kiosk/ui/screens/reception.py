@@ -20,13 +20,12 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from kiosk.core.clock import local
-from kiosk.core.i18n import Translator
 from kiosk.domain.alerts import AlertError
-from kiosk.domain.attendance import AttendanceError, DayPreview
+from kiosk.domain.attendance import AttendanceError
+from kiosk.domain.call_moment import parse_call_moment
 from kiosk.domain.today import DaySession, Status
-from kiosk.programme.model import text_in
 from kiosk.ui.messages import AttendanceChanged, ReloadDay
-from kiosk.ui.reception_actions import RECEPTION_ACTIONS, refusal_reason
+from kiosk.ui.reception_actions import RECEPTION_ACTIONS, close_day_question, refusal_reason
 from kiosk.ui.screens.alerts import AlertsScreen
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
@@ -45,40 +44,6 @@ logger = logging.getLogger(__name__)
 RELOAD_SECONDS = 2.0
 IDLE_SECONDS = 120.0
 """On the kiosk, reception closes itself after this long without any input."""
-
-
-def close_day_question(preview: DayPreview, tr: Translator) -> str:
-    """The confirmation before closing the day: how many absences, which programmes stop, how
-    many bookings stay expected because their session has not ended."""
-    lines = [
-        tr(
-            "Close the day? {absences} absences will be recorded for sessions that have ended.",
-            absences=preview.absences,
-        )
-    ]
-    if preview.not_over:
-        lines.append(
-            tr(
-                "{count} patients booked in sessions not over yet stay expected.",
-                count=preview.not_over,
-            )
-        )
-    if preview.refused:
-        lines.append(
-            tr(
-                "{count} patients came and were refused at the kiosk: no absence for them.",
-                count=preview.refused,
-            )
-        )
-    if preview.stops:
-        names = ", ".join(
-            f"{stop.patient_name} ({text_in(stop.programme_title, tr.language)})"
-            for stop in preview.stops
-        )
-        lines.append(tr("Programmes that would stop: {names}", names=names))
-    else:
-        lines.append(tr("No programme would stop."))
-    return "\n".join(lines)
 
 
 class ReceptionScreen(ReceptionTickets):
@@ -283,9 +248,16 @@ class ReceptionScreen(ReceptionTickets):
         def chosen(reason: str | None) -> None:
             if reason is None:
                 return
+            if action.asks_called_at:
+                self._ask_called_at(lambda called_at: then(reason, called_at))
+            else:
+                then(reason, None)
 
+        def then(reason: str, called_at: dt.datetime | None) -> None:
             def run() -> None:
-                self._run(lambda: self.facade.perform(name, target, reason, tr))
+                self._run(
+                    lambda: self.facade.perform(name, target, reason, tr, called_at=called_at)
+                )
 
             if action.confirm is None:
                 run()
@@ -295,6 +267,24 @@ class ReceptionScreen(ReceptionTickets):
         self.app.push_screen(
             ReasonPrompt(tr(action.prompt), required=action.reason_required), chosen
         )
+
+    def _ask_called_at(self, then: Callable[[dt.datetime | None], None]) -> None:
+        """When the patient called (empty: now); asked again until it is a moment."""
+        tr = self.tr
+
+        def typed(text: str | None) -> None:
+            if text is None:
+                return
+            try:
+                moment = parse_call_moment(text, self.kiosk.services.clock.now())
+            except ValueError:
+                self.notify(tr("That is not a moment: HH:MM or DD/MM HH:MM."), severity="warning")
+                self._ask_called_at(then)
+                return
+            then(moment)
+
+        question = tr("When did the patient call? HH:MM or DD/MM HH:MM (empty: now)")
+        self.app.push_screen(ReasonPrompt(question, required=False), typed)
 
     def action_close_day(self) -> None:
         """Close the day's ended sessions, after a question that says what will happen."""
