@@ -1,10 +1,11 @@
 """Reception: today's sessions by start time, who is expected, here, late or absent, live.
 
-Actions: manual check-in (forgotten card), reception's actions on the selected booking (the
-table :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS`: admit, undo, cancel, excuse,
-present, resume), close the day, export the day as CSV, resolve an open alert. Everything goes
-through the app's facade in thread workers; the list reloads every :data:`RELOAD_SECONDS` and at
-once after a change in this process.
+Actions: manual check-in (forgotten card; its ticket printed or its code shown), reception's
+actions on the selected booking (the table :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS`:
+admit, undo, cancel with the moment of the call, excuse, present, resume), reprint a ticket,
+close the day, export the day as CSV, resolve an open alert. On the kiosk it closes itself after
+:data:`IDLE_SECONDS` without any input. Everything goes through the app's facade in thread
+workers; the list reloads every :data:`RELOAD_SECONDS` and at once after a change in this process.
 """
 
 from __future__ import annotations
