@@ -142,7 +142,7 @@ class ReceptionTickets(Screen[None]):
             )
         elif done.outcome is not None and done.outcome.printed:
             self.app.call_from_thread(
-                self.notify, tr("Ticket {number} printed again.", number=done.number)
+                self.notify, tr("Ticket {number} printed again.", number=f"{done.number:010d}")
             )
         else:
             self.app.call_from_thread(self._show_code, tr(NO_PAPER), code.strip().upper())

@@ -54,7 +54,7 @@ def unprinted_line(ticket: UnprintedTicket, tr: Translator) -> str:
     """``Not printed: ticket 12 (code K7M2-P9), De Smedt, Lieve: t reprints``."""
     return tr(
         "Not printed: ticket {number} (code {code}), {name}: t reprints",
-        number=ticket.number,
+        number=f"{ticket.number:010d}",
         code=ticket.short_code,
         name=ticket.patient_name,
     )
