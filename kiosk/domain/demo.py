@@ -285,7 +285,7 @@ def generate(
             "finished": len(plan),
         }[stage]
         reached = min(reached + rng.randint(0, 2), len(plan)) if stage != "finished" else reached
-        misses = {"mid": 2, "stopped": programme.unexcused_absence_limit}.get(stage, 0)
+        misses = {"mid": 2, "stopped": programme.unexcused_absence_limit or 0}.get(stage, 0)
         # Shift the plan back by whole weeks so that `reached` sessions lie in the past.
         anchor = plan[reached][1] if reached < len(plan) else plan[-1][1] + dt.timedelta(days=7)
         weeks_back = (anchor.date() - today).days // 7
@@ -320,6 +320,8 @@ def generate(
                 if status == EnrolmentStatus.STOPPED
                 else None,
                 "stop_reason": "3 unexcused absences" if status == EnrolmentStatus.STOPPED else "",
+                # The team said go at every gate (a demo patient follows the whole trajectory).
+                "decisions": ",".join(f"{p.key}:go" for p in programme.phases if p.gate_after),
             }
         )
         horizon = now + dt.timedelta(weeks=future_weeks)

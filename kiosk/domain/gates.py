@@ -1,0 +1,88 @@
+"""The team's decisions at the gates of a trajectory (after the pre-programme: go, or an
+alternative plan), and the enrolment's own status changes the centre must hear of (finished).
+
+A decision is recorded by staff with a reason; it is kept on the enrolment, in the audit trail
+and sent to the centre as an ``enrolment_updated`` event, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from kiosk.db.models import Enrolment, EnrolmentStatus
+from kiosk.domain.journal import emit
+from kiosk.programme.model import Programme
+
+Decision = Literal["go", "alternative"]
+ALTERNATIVE_STOP = "team decision: alternative plan"
+"""How the reason of a stop by the team's decision begins."""
+
+
+class GateError(ValueError):
+    """A decision that cannot be recorded (the message says why in plain words)."""
+
+
+def decisions_of(enrolment: Enrolment) -> dict[str, str]:
+    """The enrolment's decisions, gate key to ``go`` or ``alternative``."""
+    pairs = (word.partition(":") for word in enrolment.decisions.split(",") if word)
+    return {gate: decision for gate, _, decision in pairs}
+
+
+def passed_gates(enrolment: Enrolment) -> frozenset[str]:
+    """The gates whose decision was go."""
+    return frozenset(g for g, d in decisions_of(enrolment).items() if d == "go")
+
+
+def decide(
+    db: Session,
+    enrolment: Enrolment,
+    programme: Programme,
+    *,
+    gate: str,
+    decision: Decision,
+    reason: str,
+    now: dt.datetime,
+) -> None:
+    """Record the team's ``decision`` at ``gate``: go lets the next phase begin; an alternative
+    plan stops the programme (a stopped programme can be resumed on the physician's decision).
+    The caller writes the audit entry and commits."""
+    gates = [p.key for p in programme.phases if p.gate_after is not None]
+    if gate not in gates:
+        named = ", ".join(gates) or "none"
+        raise GateError(f"the programme has no gate {gate!r} (its gates: {named})")
+    if enrolment.status != EnrolmentStatus.ACTIVE:
+        raise GateError(f"this programme is {enrolment.status}, not active")
+    if not reason.strip():
+        raise GateError("a team decision needs a reason")
+    decisions = decisions_of(enrolment) | {gate: decision}
+    enrolment.decisions = ",".join(f"{g}:{d}" for g, d in decisions.items())[:200]
+    if decision == "alternative":
+        enrolment.status = EnrolmentStatus.STOPPED
+        enrolment.stopped_at = now
+        enrolment.stop_reason = f"{ALTERNATIVE_STOP}: {reason}"[:200]
+    emit_enrolment(db, enrolment, now)
+
+
+def finish(db: Session, enrolment: Enrolment, now: dt.datetime) -> None:
+    """The enrolment has had its last counted session: it is finished."""
+    enrolment.status = EnrolmentStatus.FINISHED
+    emit_enrolment(db, enrolment, now)
+
+
+def emit_enrolment(db: Session, enrolment: Enrolment, now: dt.datetime) -> None:
+    """Queue the enrolment's status and decisions for the centre."""
+    emit(
+        db,
+        "enrolment_updated",
+        {
+            "id": enrolment.id,
+            "at": now.isoformat(),
+            "status": str(enrolment.status),
+            "decisions": enrolment.decisions,
+            "reason": enrolment.stop_reason,
+        },
+        now,
+    )
