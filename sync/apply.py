@@ -174,6 +174,15 @@ def prepare(event: OutgoingEvent, site_id: str, kiosk_id: str) -> Prepared:
         elif event.kind == "enrolment_resumed" or event.kind == "enrolment_stopped":
             row = {"id": _text(p, "id"), "at": _time(p, "at"), "reason": _text(p, "reason", "")}
             refs = (("enrolment", row["id"]),)
+        elif event.kind == "enrolment_updated":
+            row = {
+                "id": _text(p, "id"),
+                "at": _time(p, "at"),
+                "status": EnrolmentStatus(_text(p, "status")),
+                "decisions": _text(p, "decisions", "")[:200],
+                "reason": _text(p, "reason", "")[:200],
+            }
+            refs = (("enrolment", row["id"]),)
         elif event.kind == "alert":
             row = {
                 "id": _text(p, "id"),
@@ -357,6 +366,21 @@ def apply_one_kind(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> N
                 update(Enrolment)
                 .where(Enrolment.id == row["id"], Enrolment.status == EnrolmentStatus.STOPPED)
                 .values(status=EnrolmentStatus.ACTIVE, stopped_at=None, stop_reason="")
+            )
+    elif kind == "enrolment_updated":
+        # The team's decisions and the status they or the last session gave (stopped: an
+        # alternative plan; finished).
+        for row in rows:
+            stopped = row["status"] == EnrolmentStatus.STOPPED
+            conn.execute(
+                update(Enrolment)
+                .where(Enrolment.id == row["id"])
+                .values(
+                    status=row["status"],
+                    decisions=row["decisions"],
+                    stopped_at=row["at"] if stopped else None,
+                    stop_reason=row["reason"] if stopped else "",
+                )
             )
     elif kind == "enrolment_stopped":
         for row in rows:

@@ -98,6 +98,7 @@ KIOSK_OWNED: Mapping[str, tuple[tuple[str, str, str], ...]] = {
     "absence_withdrawn": (("absences", "booking_id", "booking_id"),),
     "cancellation_undone": (("cancellations", "id", "id"), ("bookings", "id", "booking_id")),
     "enrolment_resumed": (("enrolments", "id", "id"),),
+    "enrolment_updated": (("enrolments", "id", "id"),),
     "parking_ticket": (("parking_tickets", "id", "id"),),
     "ticket_printed": (("parking_tickets", "id", "id"),),
 }

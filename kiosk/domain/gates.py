@@ -8,12 +8,14 @@ and sent to the centre as an ``enrolment_updated`` event, in the caller's transa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Literal
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.core.clock import Clock
 from kiosk.db.models import Enrolment, EnrolmentStatus
-from kiosk.domain.journal import emit
+from kiosk.domain.journal import audit, emit
 from kiosk.programme.model import Programme
 
 Decision = Literal["go", "alternative"]
@@ -64,6 +66,39 @@ def decide(
         enrolment.stopped_at = now
         enrolment.stop_reason = f"{ALTERNATIVE_STOP}: {reason}"[:200]
     emit_enrolment(db, enrolment, now)
+
+
+def record_decision(
+    sessions: sessionmaker[Session],
+    programmes: Mapping[str, Programme],
+    clock: Clock,
+    *,
+    kiosk_id: str,
+    enrolment_id: str,
+    gate: str,
+    decision: Decision,
+    reason: str,
+    actor: str,
+) -> None:
+    """Staff record the team's decision at ``gate`` in one transaction, with who, when and why in
+    the audit trail (:class:`GateError` when it cannot be)."""
+    now = clock.now()
+    with sessions() as db, db.begin():
+        enrolment = db.get(Enrolment, enrolment_id)
+        if enrolment is None:
+            raise GateError("no such enrolment")
+        programme = programmes[enrolment.programme_code]
+        decide(db, enrolment, programme, gate=gate, decision=decision, reason=reason, now=now)
+        audit(
+            db,
+            at=now,
+            kiosk_id=kiosk_id,
+            actor=actor,
+            action="decide",
+            outcome=decision,
+            patient_id=enrolment.patient_id,
+            detail={"enrolment_id": enrolment.id, "gate": gate, "reason": reason},
+        )
 
 
 def finish(db: Session, enrolment: Enrolment, now: dt.datetime) -> None:
