@@ -61,7 +61,8 @@ def milestone_of(
         (
             m
             for m in phase.milestones
-            if kind in m.kinds and count_of(attended, m.kinds, before) + 1 == m.at_session
+            if kind in (kinds := m.kinds or phase.kinds)
+            and count_of(attended, kinds, before) + 1 == m.at_session
         ),
         None,
     )

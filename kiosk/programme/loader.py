@@ -217,7 +217,7 @@ class _Checker:
                 None if m.followed_by is None else self.texts(f"{at}.followed_by", m.followed_by)
             )
             milestones.append(
-                Milestone(m.at_session, self.texts(f"{at}.title", m.title), bound, followed)
+                Milestone(m.at_session, self.texts(f"{at}.title", m.title), followed, bound)
             )
         if raw.gate_after is not None and index == len(self.file.phases) - 1:
             raise self.fail(f"{where}.gate_after", "the last phase has no phase after it")

@@ -41,9 +41,10 @@ class Milestone:
 
     at_session: int
     title: Texts
-    kinds: tuple[str, ...]
     followed_by: Texts | None = None
     """The consultation that follows this milestone, if any."""
+    kinds: tuple[str, ...] = ()
+    """Empty: every kind of the phase."""
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,6 @@ class Phase:
     gate_after: Texts | None = None
     """The team decision after this phase (go / alternative plan), recorded by staff; the next
     phase cannot begin before it says go. Its key is the phase's key."""
-
-    def milestone_at(self, kind: str, number: int) -> Milestone | None:
-        """The milestone of the ``number``-th session of ``kind``'s milestone kinds, if any."""
-        return next(
-            (m for m in self.milestones if kind in m.kinds and m.at_session == number), None
-        )
 
     def places_of(self, kind: str) -> int | None:
         """How many of the phase's sessions ``kind`` may fill: the whole phase, less the places
