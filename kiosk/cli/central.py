@@ -109,6 +109,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CommandError(f"the central database cannot be reached ({reason})") from None
     finally:
         engine.dispose()
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     print(f"imported {report.rows} bookings")
     return 0
 

@@ -27,6 +27,7 @@ from kiosk.core import config
 from kiosk.core.clock import BRUSSELS
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import open_context
+from kiosk.domain.trajectory import add_months
 from kiosk.programme import load_programmes
 from sync.importer import HEADER
 from tests.commands import run_kiosk
@@ -294,3 +295,142 @@ def test_reception_can_admit_a_patient_the_gate_turned_away(centre: Centre) -> N
     centre.kiosk("booking", "admit", booking, "--reason", "decision taken by phone")
     notes = centre.query("SELECT identity_note FROM checkins WHERE booking_id = ?", booking)
     assert notes == [("admitted: decision taken by phone",)]
+
+
+def decided(centre: Centre, person: Person) -> str:
+    """The team said go after the pre-programme; the enrolment's id."""
+    enrolment = centre.enrolment(person)
+    centre.kiosk("enrolment", "decide", enrolment, "--gate", "pre", "--go", "--reason", "team")
+    return enrolment
+
+
+# 2. Information sessions, counting, test moments, 6. finishing ---------------------------------
+
+
+def test_thirty_six_sessions_are_34_group_and_2_information_sessions(centre: Centre) -> None:
+    lien = centre.person("Lien")
+    groups = [lien.book("group", moment) for moment in group_days(1, 35)]
+    info_ergo = lien.book("info_ergo", at(week(19, 1), "13:00"))
+    info_psy = lien.book("info_psy", at(week(19, 3), "13:00"))
+    after = lien.book("group", at(week(20, 0), "13:00"))
+    consultation = lien.book("consultation", at(week(20, 2), "09:00"))
+    centre.load()
+    decided(centre, lien)
+    centre.attend(lien, groups[:33])
+    test_3 = centre.tap(lien, groups[33])
+    assert test_3["progress"]["number"] == 34
+    assert [(s["title"], s["followed_by"]) for s in test_3["specials"]] == [
+        ("Test moment 3", "final consultation with the rehabilitation physician")
+    ]
+    # The 35th group session would take an information session's place.
+    assert centre.tap(lien, groups[34])["outcome"] == "phase_complete"
+    ergo = centre.tap(lien, info_ergo)
+    assert ergo["outcome"] == "checked_in" and ergo["progress"]["number"] == 35
+    assert [s["code"] for s in ergo["specials"]] == ["info_session"]
+    last = centre.tap(lien, info_psy)
+    assert last["progress"] == {"phase": "group", "number": 36, "total": 36}
+    enrolment = centre.enrolment(lien)
+    assert centre.query("SELECT status FROM enrolments WHERE id = ?", enrolment) == [("FINISHED",)]
+    assert [e["status"] for e in centre.events("enrolment_updated")][-1] == "finished"
+    assert centre.tap(lien, after)["outcome"] == "programme_finished"
+    # The final consultation after the programme is still welcome.
+    assert centre.tap(lien, consultation)["outcome"] == "checked_in"
+
+
+def test_an_information_session_is_never_crowded_out_by_the_week(centre: Centre) -> None:
+    mia = centre.person("Mia")
+    # Group on Monday and Tuesday, the psychologist's information session on Wednesday.
+    groups = [mia.book("group", at(week(1, day), "13:00")) for day in (0, 1)]
+    info = mia.book("info_psy", at(week(1, 2), "14:00"))
+    groups += [mia.book("group", at(week(2, day), "13:00")) for day in (0, 1)]
+    third = mia.book("group", at(week(2, 2), "13:00"))
+    centre.load()
+    decided(centre, mia)
+    centre.attend(mia, groups[:2])
+    assert centre.tap(mia, info)["outcome"] == "checked_in"
+    assert centre.alerts(mia) == []
+    # A third group session in a week: checked in, and reception judges it.
+    centre.attend(mia, groups[2:])
+    assert centre.tap(mia, third)["outcome"] == "checked_in"
+    assert centre.alerts(mia) == ["check_booking"]
+
+
+def test_test_moment_two_is_a_group_session_never_an_information_session(centre: Centre) -> None:
+    noor = centre.person("Noor")
+    groups = [noor.book("group", moment) for moment in group_days(1, 18)]
+    info = noor.book("info_ergo", at(week(9, 4), "13:00"))
+    centre.load()
+    decided(centre, noor)
+    centre.attend(noor, groups[:17])
+    eighteenth = centre.tap(noor, info)
+    assert eighteenth["progress"]["number"] == 18
+    assert [s["code"] for s in eighteenth["specials"]] == ["info_session"]
+    test_2 = centre.tap(noor, groups[17])
+    assert [(s["title"], s["followed_by"]) for s in test_2["specials"]] == [
+        ("Test moment 2", "interim consultation with the rehabilitation physician")
+    ]
+
+
+# 3. Once in a lifetime -------------------------------------------------------------------------
+
+
+def test_a_second_back_rehabilitation_is_flagged(centre: Centre) -> None:
+    first = centre.person("Tom")
+    first.book("consultation", at(week(0), "09:00"))
+    second = Person("Tom", enrolment_start=week(30), number=first.number)
+    centre.people.append(second)
+    again = second.book("consultation", at(week(30), "09:00"))
+    imported = centre.load()
+    assert "once in a lifetime" in imported
+    centre.attend(first, [at(week(0), "09:00")])
+    assert centre.tap(second, again)["outcome"] == "checked_in"
+    assert centre.alerts(second) == ["once_in_a_lifetime"]
+
+
+# 4. Back and neck: the year from the intake, follow-ups, timetable, no absence rule -----------
+
+
+def test_back_and_neck_counts_its_year_from_the_intake(centre: Centre) -> None:
+    eva = centre.person("Eva", "back-and-neck")
+    eva.book("consultation", at(week(0), "09:00"))
+    intake = eva.book("intake", at(week(12, 1), "10:00"))
+    # Eleven months after the intake (fourteen after the first consultation): still welcome.
+    eleven = eva.book("advanced", at(week(12 + 48, 2), "09:00"))
+    past = eva.book("advanced", at(week(12 + 53, 2), "09:00"))
+    monday = eva.book("advanced", at(week(12 + 47, 0), "16:00"))
+    centre.load()
+    enrolment = centre.enrolment(eva)
+    centre.attend(eva, [at(week(0), "09:00"), intake])
+    centre.kiosk(
+        "enrolment", "decide", enrolment, "--gate", "consultation", "--go", "--reason", "meeting"
+    )
+    # A Monday 16:00 advanced session: checked in, reception alerted.
+    assert centre.tap(eva, monday)["outcome"] == "checked_in"
+    assert centre.alerts(eva) == ["check_booking"]
+    assert centre.tap(eva, eleven)["outcome"] == "checked_in"
+    assert centre.tap(eva, past)["outcome"] == "deadline_passed"
+
+
+def test_back_and_neck_announces_the_follow_ups_and_never_stops_for_absences(
+    centre: Centre,
+) -> None:
+    wim = centre.person("Wim", "back-and-neck")
+    wim.book("consultation", at(week(0), "09:00"))
+    intake = wim.book("intake", at(week(1, 1), "10:00"))
+    classes = [wim.book("class", at(week(2 + i, 3), "10:00")) for i in range(5)]
+    core = wim.book("core1", at(week(13, 0), "09:00"))
+    centre.load()
+    enrolment = centre.enrolment(wim)
+    centre.attend(wim, [at(week(0), "09:00"), intake])
+    centre.kiosk(
+        "enrolment", "decide", enrolment, "--gate", "consultation", "--go", "--reason", "meeting"
+    )
+    # Three classes missed without a reason: the page names no absence rule.
+    for moment in classes[:3]:
+        centre.kiosk("close-day", "--date", moment.date().isoformat())
+    assert centre.query("SELECT status FROM enrolments WHERE id = ?", enrolment) == [("ACTIVE",)]
+    # Three months after the intake, with no consultation booked: the follow-up is announced.
+    result = centre.tap(wim, core)
+    assert result["outcome"] == "checked_in"
+    due = [r for r in result["reminders"] if r["code"] == "follow_up_due"]
+    assert [r["date"] for r in due] == [add_months(intake.date(), 3).isoformat()]
