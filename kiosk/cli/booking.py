@@ -32,9 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_booking)
 
-    p = sub.add_parser(
-        "enrolment", help="resume a stopped programme, or record the team's decision at a gate"
-    )
+    p = sub.add_parser("enrolment", help="resume a stopped programme or record a team decision")
     p.add_argument("action", choices=("resume", "decide"))
     p.add_argument("enrolment_id", metavar="ENROLMENT", help="the enrolment's id")
     p.add_argument(
