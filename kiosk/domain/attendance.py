@@ -468,7 +468,7 @@ class Attendance:
             emit(db, "checkin", checkin_payload(checkin, booking.session.site_id), now)
             enrolment = booking.enrolment
             if enrolment.status == EnrolmentStatus.ACTIVE and finishes(
-                programme, history_of(db, enrolment.id).attended
+                programme, history_of(db, enrolment.id, with_booked=False).attended
             ):
                 finish(db, enrolment, now)
             code = None

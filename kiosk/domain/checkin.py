@@ -187,7 +187,8 @@ class CheckinEngine:
             patient_id=patient.id,
             booking_id=booking.id,
         )
-        history = progress.history_of(db, enrolment.id)
+        # The bookings ahead matter only to a programme with follow-up consultations.
+        history = progress.history_of(db, enrolment.id, with_booked=bool(programme.follow_ups))
         if booking.checkin is not None:
             return self._admitted(
                 db, base, booking, programme, history, Outcome.ALREADY_CHECKED_IN, now

@@ -77,14 +77,15 @@ _UNEXCUSED = select(func.count(Absence.id)).where(
 )
 
 
-def history_of(db: Session, enrolment_id: str) -> History:
-    """Load an enrolment's attended sessions, live bookings and unexcused absences."""
+def history_of(db: Session, enrolment_id: str, *, with_booked: bool = True) -> History:
+    """Load an enrolment's attended sessions, live bookings and unexcused absences;
+    ``with_booked``: also the live bookings not yet attended (what follow-ups need)."""
     key = {"enrolment_id": enrolment_id}
     return History(
         attended=tuple(db.execute(_ATTENDED, key).tuples().all()),
         booked_kinds=dict(db.execute(_BOOKED_KINDS, key).tuples().all()),
         unexcused=unexcused_absences(db, enrolment_id),
-        booked=tuple(db.execute(_BOOKED, key).tuples().all()),
+        booked=tuple(db.execute(_BOOKED, key).tuples().all()) if with_booked else (),
     )
 
 
