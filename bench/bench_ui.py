@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import fcntl
 import gc
@@ -43,9 +44,10 @@ from kiosk.domain import demo
 from kiosk.domain.context import KioskContext, open_context
 from kiosk.domain.today import Status, day_view
 from kiosk.ui.app import KioskApp
+from kiosk.ui.facade import KioskFacade
+from kiosk.ui.factory import make_app
 from kiosk.ui.messages import CardEvent
 from kiosk.ui.screens.patient import PatientScreen
-from kiosk.ui.services import KioskServices
 
 NOW = dt.datetime(2026, 3, 16, 7, 0, tzinfo=BRUSSELS)
 READER = "bench"
@@ -133,10 +135,13 @@ async def latency(
 ) -> list[float]:
     clock = context.clock
     assert isinstance(clock, SettableClock)
-    services = KioskServices.around(
-        context, printer=FileTicketPrinter(context.settings.data_dir / "t")
+    app = make_app(
+        context.settings,
+        facade=KioskFacade(context),
+        clock=clock,
+        printer=FileTicketPrinter(context.settings.data_dir / "t"),
+        cursor_blink=False,
     )
-    app = KioskApp(services, cursor_blink=False)
     times = []
     async with app.run_test(size=(80, 24)):
         screen = app.screen
@@ -152,7 +157,9 @@ async def memory(
 ) -> tuple[int, int]:
     clock = context.clock
     assert isinstance(clock, SettableClock)
-    app = KioskApp(KioskServices.around(context), cursor_blink=False)
+    # No printer: the memory of the check-ins alone.
+    settings = dataclasses.replace(context.settings, printer="none")
+    app = make_app(settings, facade=KioskFacade(context), clock=clock, cursor_blink=False)
     after_10 = 0
     async with app.run_test(size=(80, 24)):
         screen = app.screen

@@ -33,7 +33,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, String, Table, or_, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    Table,
+    case,
+    exists,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -468,12 +479,28 @@ def _upsert(
     if not columns:
         conn.execute(stmt.on_conflict_do_nothing(index_elements=[key]), rows)
         return
+    values: dict[str, ColumnElement[Any]] = {c: stmt.excluded[c] for c in columns}
+    if table is _TABLES["bookings"]:
+        values["status"] = _imported_status(table, stmt.excluded["status"])
     stmt = stmt.on_conflict_do_update(
         index_elements=[key],
-        set_={c: stmt.excluded[c] for c in columns},
-        where=or_(*[table.c[c].is_distinct_from(stmt.excluded[c]) for c in columns]),
+        set_=values,
+        where=or_(*[table.c[c].is_distinct_from(values[c]) for c in columns]),
     )
     conn.execute(stmt, rows)
+
+
+def _imported_status(bookings: Table, exported: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A booking's status after a re-import: what reception or a kiosk recorded survives it.
+
+    A booking cancelled at reception (it has a cancellation row) or attended (a check-in) keeps
+    its status whatever a lagging export says; reception undoes its own cancellation.
+    """
+    recorded = or_(
+        exists().where(_TABLES["cancellations"].c.booking_id == bookings.c.id),
+        exists().where(_TABLES["checkins"].c.booking_id == bookings.c.id),
+    )
+    return case((recorded, bookings.c.status), else_=exported)
 
 
 def programme_rows(programmes: Mapping[str, Programme]) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import argparse
 
 from kiosk.cli.common import UsageError, print_json, settings
 from kiosk.core.clock import local
-from kiosk.domain import alerts
+from kiosk.domain import alerts, staff
 from kiosk.domain.context import open_context
 
 
@@ -29,18 +29,15 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     context = open_context(cfg)
     try:
         if args.action == "resolve":
-            now = context.clock.now()
-            with context.sessions() as db, db.begin():
-                try:
-                    alert = alerts.resolve(
-                        db, args.alert_id, now=now, actor=args.actor, resolution=args.reason
-                    )
-                except alerts.AlertError as exc:
-                    raise UsageError(str(exc)) from None
-                print(f"alert {alert.id} resolved")
+            try:
+                resolved = staff.resolve_alert(
+                    context, args.alert_id, actor=args.actor, resolution=args.reason
+                )
+            except alerts.AlertError as exc:
+                raise UsageError(str(exc)) from None
+            print(f"alert {resolved} resolved")
             return 0
-        with context.sessions() as db:
-            found = alerts.open_alerts(db, site_id=cfg.site_id, limit=1000)
+        found = staff.open_alerts_of(context)
     finally:
         context.close()
     if args.json:

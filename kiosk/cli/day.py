@@ -1,16 +1,12 @@
-"""Commands on the kiosk's own data: demo-data, checkin, today, close-day, register."""
+"""Commands on the kiosk's own data: demo-data, checkin, today, close-day."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import func, select
 
 from devices.eid.national_number import InvalidNationalNumber
 from kiosk.cli.common import (
@@ -23,18 +19,12 @@ from kiosk.cli.common import (
 from kiosk.core.clock import BRUSSELS, SettableClock, SystemClock, local
 from kiosk.core.config import Settings, demo_config_text, load
 from kiosk.core.writing import write_whole
-from kiosk.db import migrate
-from kiosk.db.engine import make_engine, session_factory
-from kiosk.db.files import sqlite_path
-from kiosk.db.models import Patient
-from kiosk.domain import demo
+from kiosk.db.files import database_files, sqlite_path
+from kiosk.domain import demo, demo_database, staff
 from kiosk.domain.attendance import AttendanceError
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import KioskContext, open_context, redacted_url
-from kiosk.domain.day_csv import safe_row
 from kiosk.domain.outcomes import CheckinResult
-from kiosk.domain.register import COLUMNS, register_for
-from kiosk.domain.today import day_view
 from kiosk.programme.model import text_in
 
 
@@ -72,11 +62,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_close_day)
 
-    p = sub.add_parser("register", help="the day's attendance register for the insurer")
-    p.add_argument("--date", type=parse_date, help="the day (YYYY-MM-DD, default today)")
-    p.add_argument("--csv", action="store_true", help="CSV on stdout")
-    p.set_defaults(handler=cmd_register)
-
 
 def _context(args: argparse.Namespace, *, at: dt.datetime | None = None) -> KioskContext:
     clock = SettableClock(at, running=False) if at is not None else SystemClock()
@@ -86,45 +71,6 @@ def _context(args: argparse.Namespace, *, at: dt.datetime | None = None) -> Kios
 def _day(args: argparse.Namespace) -> dt.date:
     day: dt.date | None = args.date
     return day if day is not None else dt.datetime.now(BRUSSELS).date()
-
-
-def _clear_demo_target(url: str, *, if_empty: bool, force: bool) -> bool:
-    """Make room for a demo database at ``url``; False when ``--if-empty`` finds one there."""
-    path = sqlite_path(url)
-    if path is not None:
-        if not path.exists():
-            return True
-        if if_empty:
-            # A damaged or empty file is no demo to keep: opening it (the header check) and
-            # reading its revision (SQLite's own) refuse it, so `make run` stops here.
-            engine = make_engine(url)
-            try:
-                migrate.current_revision(engine)
-            finally:
-                engine.dispose()
-            print(f"demo database already there: {path}")
-            return False
-        if not force:
-            raise UsageError(f"{path} exists; add --force to replace it")
-        for suffix in ("", "-wal", "-shm"):
-            path.with_name(path.name + suffix).unlink(missing_ok=True)
-        return True
-    engine = make_engine(url)
-    try:
-        if migrate.current_revision(engine) is None:
-            return True
-        with session_factory(engine)() as db:
-            filled = db.scalar(select(func.count(Patient.id))) or 0
-    finally:
-        engine.dispose()
-    if filled and if_empty:
-        print("the central database already holds patients")
-        return False
-    if filled:
-        raise UsageError(
-            "the central database already holds patients; demo data needs an empty one"
-        )
-    return True
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
@@ -163,25 +109,27 @@ def _demo_data(args: argparse.Namespace, cfg: Settings, created: list[Path]) -> 
         write_whole(path, demo_config_text(cfg.data_dir), mode=0o600)
         cfg = load(path)
     url = cfg.central_url if args.central else cfg.local_url
-    if not _clear_demo_target(url, if_empty=args.if_empty, force=args.force):
+    try:
+        kept = demo_database.make_room(url, if_empty=args.if_empty, replace=args.force)
+    except demo_database.DemoTargetTaken as exc:
+        hint = "add --force to replace it" if exc.replaceable else "demo data needs an empty one"
+        raise UsageError(f"{exc}; {hint}") from None
+    if kept is not None:
+        print(kept)
         return 0
     database = sqlite_path(url)
     if database is not None:
-        for suffix in ("", "-wal", "-shm"):
-            creating(database.with_name(database.name + suffix))
+        for file in database_files(database):
+            creating(file)
     creating(cfg.data_dir / "cards")
     context = open_context(cfg, url=url, create=True)
     try:
-        with context.sessions() as db, db.begin():
-            summary = demo.generate(
-                db,
-                context.programmes,
-                lookup_key=cfg.require_lookup_key(),
-                now=context.clock.now(),
-                patients=args.patients,
-                sites=[(cfg.site_id, f"Campus {cfg.site_id.title()}")],
-                seed=args.seed,
-            )
+        summary = demo_database.fill(
+            context,
+            patients=args.patients,
+            seed=args.seed,
+            sites=[(cfg.site_id, f"Campus {cfg.site_id.title()}")],
+        )
     finally:
         context.close()
     cards = demo.write_cards(summary.patients, cfg.data_dir / "cards")
@@ -321,15 +269,7 @@ def cmd_today(args: argparse.Namespace) -> int:
     url = cfg.central_url if args.central else None
     context = open_context(cfg, url=url)
     try:
-        with context.sessions() as db:
-            sessions = day_view(
-                db,
-                site_id=None if args.central else cfg.site_id,
-                day=_day(args),
-                now=context.clock.now(),
-                programmes=context.programmes,
-                window=context.settings.checkin,
-            )
+        sessions = staff.day_of(context, _day(args), every_site=args.central)
     finally:
         context.close()
     if args.json:
@@ -399,50 +339,5 @@ def cmd_close_day(args: argparse.Namespace) -> int:
             f"{closed.stopped_enrolments} programmes stopped, "
             f"{closed.not_over} sessions not over yet left alone, "
             f"{closed.refused} refused at the kiosk without absence"
-        )
-    return 0
-
-
-def cmd_register(args: argparse.Namespace) -> int:
-    """Print the day's attendance register (CSV with --csv)."""
-    context = _context(args)
-    try:
-        with context.sessions() as db:
-            lines = register_for(
-                db, day=_day(args), site_id=context.settings.site_id, programmes=context.programmes
-            )
-    finally:
-        context.close()
-    if args.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(COLUMNS)
-        for line in lines:
-            writer.writerow(
-                safe_row(
-                    [
-                        line.date.isoformat(),
-                        line.national_number,
-                        line.last_name,
-                        line.first_name,
-                        line.programme,
-                        line.session_number,
-                        local(line.session_start).isoformat(),
-                        local(line.session_end).isoformat(),
-                        line.nomenclature_code,
-                        line.place,
-                        line.identity_method,
-                        line.card_number,
-                        line.document_type,
-                    ]
-                )
-            )
-        return 0
-    if not lines:
-        print(f"no attendance on {_day(args).isoformat()}")
-    for line in lines:
-        print(
-            f"{local(line.session_start):%H:%M}-{local(line.session_end):%H:%M} "
-            f"{line.last_name}, {line.first_name}  {line.programme} #{line.session_number} "
-            f"code {line.nomenclature_code or '-'}  {line.place}  ({line.identity_method})"
         )
     return 0

@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "checkin": ("kiosk.cli.day", "check a patient in without a screen"),
     "today": ("kiosk.cli.day", "the day's sessions and who is expected, arrived, absent"),
     "close-day": ("kiosk.cli.day", "turn the no-shows of the day's ended sessions into absences"),
-    "register": ("kiosk.cli.day", "the day's attendance register for the insurer"),
+    "register": ("kiosk.cli.register", "the day's attendance register for the insurer"),
     "parking": ("kiosk.cli.parking", "parking tickets: keys, verify, redeem"),
     "card": ("kiosk.cli.card", "the e-ID card reader"),
     "install": ("kiosk.cli.box", "install the systemd units, user, folders and config"),

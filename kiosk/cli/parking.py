@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.cli.common import CommandError, UsageError, parse_time, print_json, settings
 from kiosk.core.clock import SystemClock, local
-from kiosk.core.config import Settings
-from kiosk.db.engine import make_engine, session_factory
-from kiosk.db.files import sqlite_path
-from kiosk.domain.parking.code import (
-    MalformedCode,
-    Verdict,
-    is_payload,
-    parse_payload,
-    parse_short_code,
+from kiosk.domain.parking.code import MalformedCode, Verdict
+from kiosk.domain.parking.desk import (
+    NoSuchTicket,
+    TicketDatabaseError,
+    redeem_code,
+    reprint,
+    verify_code,
 )
 from kiosk.domain.parking.keys import config_line, generate_key
-from kiosk.domain.parking.printing import print_ticket, printer_from_settings
-from kiosk.domain.parking.verify import find_ticket, redeem, verify
+from kiosk.domain.parking.printing import printer_from_settings
 
 
 def register(subparsers: Any) -> None:
@@ -74,39 +65,6 @@ def _keygen(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ticket_db_url(config: Settings, which: str) -> str:
-    return config.central_url if which == "central" else config.local_url
-
-
-def _engine(config: Settings, which: str, *, must_exist: bool) -> Engine | None:
-    """An engine on the tickets' database; None when its SQLite file does not exist yet."""
-    url = _ticket_db_url(config, which)
-    path = sqlite_path(url)
-    if path is not None and not path.exists():
-        if must_exist:
-            raise CommandError(f"no {which} database at {path}")
-        return None
-    return make_engine(url)
-
-
-@contextmanager
-def _ticket_sessions(
-    config: Settings, which: str, *, must_exist: bool
-) -> Iterator[sessionmaker[Session] | None]:
-    """Sessions on the tickets' database (None when there is none); database errors end the
-    command with one line."""
-    engine = _engine(config, which, must_exist=must_exist)
-    if engine is None:
-        yield None
-        return
-    try:
-        yield session_factory(engine)
-    except SQLAlchemyError as exc:
-        raise CommandError(f"cannot use the {which} database ({exc.__class__.__name__})") from None
-    finally:
-        engine.dispose()
-
-
 def _show(verdict: Verdict, *, as_json: bool, first_line: str) -> int:
     ticket = verdict.ticket
     if as_json:
@@ -139,26 +97,20 @@ def _when(moment: dt.datetime) -> str:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    config = settings(args)
     at = args.at or SystemClock().now()
-    with _ticket_sessions(config, args.database, must_exist=False) as sessions:
-        if sessions is None:
-            verdict = verify(args.code, keys=config.parking.keys, site_id=config.site_id, at=at)
-        else:
-            with sessions() as db:
-                verdict = verify(
-                    args.code, keys=config.parking.keys, site_id=config.site_id, at=at, db=db
-                )
+    try:
+        verdict = verify_code(settings(args), args.code, at=at, which=args.database)
+    except TicketDatabaseError as exc:
+        raise CommandError(str(exc)) from None
     return _show(verdict, as_json=args.json, first_line="valid")
 
 
 def _redeem(args: argparse.Namespace) -> int:
-    config = settings(args)
     at = args.at or SystemClock().now()
-    with _ticket_sessions(config, args.database, must_exist=True) as sessions:
-        assert sessions is not None
-        with sessions() as db, db.begin():
-            verdict = redeem(db, args.code, keys=config.parking.keys, site_id=config.site_id, at=at)
+    try:
+        verdict = redeem_code(settings(args), args.code, at=at, which=args.database)
+    except TicketDatabaseError as exc:
+        raise CommandError(str(exc)) from None
     return _show(verdict, as_json=args.json, first_line="redeemed")
 
 
@@ -168,23 +120,11 @@ def _reprint(args: argparse.Namespace) -> int:
     if printer is None:
         raise CommandError('no ticket printer is configured ([devices] printer = "none")')
     try:
-        number = (
-            parse_payload(args.code)[0].ticket_number
-            if is_payload(args.code)
-            else parse_short_code(args.code).ticket_number
-        )
+        number, outcome = reprint(config, args.code, printer, clock=SystemClock())
     except MalformedCode as exc:
         raise UsageError(f"{args.code!r} is not a parking code: {exc}") from None
-    with _ticket_sessions(config, "local", must_exist=True) as sessions:
-        assert sessions is not None
-        with sessions() as db:
-            ticket = find_ticket(db, config.site_id, number)
-            ticket_id = ticket.id if ticket is not None else None
-        if ticket_id is None:
-            raise CommandError(f"no ticket {number:010d} at site {config.site_id}")
-        outcome = print_ticket(
-            sessions, printer, ticket_id, settings=config, clock=SystemClock(), reprint=True
-        )
+    except (TicketDatabaseError, NoSuchTicket) as exc:
+        raise CommandError(str(exc)) from None
     if not outcome.printed:
         print(f"not printed: {outcome.error}")
         return 1

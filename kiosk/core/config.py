@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk.core.i18n import LANGUAGES
 from kiosk.core.reception_pin import PinFormatError, parse_hash
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 
 SYSTEM_CONFIG = Path("/etc/rehab-kiosk/kiosk.toml")
-LANGUAGES = ("nl", "fr", "en", "de")
 LOG_TARGETS = ("stderr", "journal", "file")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from pathlib import Path
-
-from babel import Locale
-from babel.dates import format_date, format_time
-from babel.messages.pofile import read_po
+from typing import TYPE_CHECKING
 
 from kiosk.core.clock import local
 
+if TYPE_CHECKING:
+    from babel import Locale
+
+# Babel is imported where a text is translated, not here: the configuration imports this module
+# for LANGUAGES alone, and every command reads the configuration.
 LANGUAGES = ("nl", "fr", "en", "de")
+"""The languages of the kiosk: the patient's choice, the configured default, the catalogues."""
 LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English", "de": "Deutsch"}
 """Each language in itself: what the language buttons show."""
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -43,6 +46,8 @@ def catalogue_path(language: str) -> Path:
 @functools.cache
 def catalogue(language: str) -> dict[str, str]:
     """The translated, non-fuzzy messages of ``language`` (source text -> translation)."""
+    from babel.messages.pofile import read_po
+
     with catalogue_path(language).open("rb") as handle:
         po = read_po(handle, locale=_BABEL_LOCALES[language], domain=DOMAIN)
     return {
@@ -62,8 +67,10 @@ class Translator:
     def __init__(self, language: str) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r}")
+        from babel import Locale
+
         self.language = language
-        self.locale = Locale.parse(_BABEL_LOCALES[language])
+        self.locale: Locale = Locale.parse(_BABEL_LOCALES[language])
         self._texts = catalogue(language)
 
     def __call__(self, message: str, **values: object) -> str:
@@ -73,16 +80,22 @@ class Translator:
 
     def time(self, moment: dt.datetime) -> str:
         """A local clock time: ``14:05``, in Belgian French ``8h30``."""
+        from babel.dates import format_time
+
         return format_time(
             local(moment), TIME_PATTERNS.get(self.language, "HH:mm"), locale=self.locale
         )
 
     def date(self, day: dt.date) -> str:
         """A date with its weekday (``maandag 23 november 2026``)."""
+        from babel.dates import format_date
+
         return format_date(day, "full", locale=self.locale)
 
     def short_date(self, day: dt.date) -> str:
         """A date in the locale's short numeric form."""
+        from babel.dates import format_date
+
         return format_date(day, "short", locale=self.locale)
 
 

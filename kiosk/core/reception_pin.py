@@ -2,6 +2,11 @@
 
 Plain Python (no screen): the kiosk's PIN screen asks a :class:`PinGate` whether a PIN opens
 reception. Log lines say that a lockout happened, never the PIN or who typed it.
+
+The count of wrong PINs and the lockout are kept in a small file in the data directory, so
+pulling the plug does not give a guesser five fresh tries; each lockout in a row lasts twice as
+long as the one before (5, 10, 20 ... minutes, at most :data:`MAX_LOCK_MINUTES`) until the right
+PIN is typed.
 """
 
 from __future__ import annotations
@@ -9,16 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from kiosk.core.clock import Clock
+from kiosk.core.writing import write_whole
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 LOCK_MINUTES = 5
+MAX_LOCK_MINUTES = 4 * 60
 PIN_LENGTHS = range(4, 9)
 _SCHEME = "scrypt"
 # scrypt cost: about 50 ms on a small kiosk box; enough against a stolen configuration file
@@ -98,13 +107,18 @@ class PinAnswer:
 
 
 class PinGate:
-    """Checks PINs against one stored hash; ``MAX_ATTEMPTS`` wrong ones lock it ``LOCK_MINUTES``."""
+    """Checks PINs against one stored hash; ``MAX_ATTEMPTS`` wrong ones lock it, for
+    ``LOCK_MINUTES`` the first time and twice as long each time again (see the module)."""
 
-    def __init__(self, stored_hash: str, clock: Clock) -> None:
+    def __init__(self, stored_hash: str, clock: Clock, state_file: Path | None = None) -> None:
         self._stored = stored_hash
         self._clock = clock
+        self._state_file = state_file
         self._failures = 0
+        self._lockouts = 0
+        """Lockouts since the last right PIN: the next one lasts longer."""
         self._locked_until: dt.datetime | None = None
+        self._restore()
 
     @property
     def configured(self) -> bool:
@@ -116,24 +130,65 @@ class PinGate:
         if self._locked_until is not None and self._clock.now() >= self._locked_until:
             self._locked_until = None
             self._failures = 0
+            self._save()
         return self._locked_until
 
     def attempt(self, pin: str) -> PinAnswer:
-        """Try ``pin``; a correct PIN resets the count of wrong ones."""
+        """Try ``pin``; a correct PIN resets the count of wrong ones and of lockouts."""
         locked = self.locked_until()
         if locked is not None:
             return PinAnswer(False, locked_until=locked, attempts_left=0)
         if self._stored and verify_pin(pin, self._stored):
-            self._failures = 0
+            self._failures = self._lockouts = 0
+            self._save()
             return PinAnswer(True)
         self._failures += 1
         left = MAX_ATTEMPTS - self._failures
         if left <= 0:
-            self._locked_until = self._clock.now() + dt.timedelta(minutes=LOCK_MINUTES)
+            minutes = min(LOCK_MINUTES * 2**self._lockouts, MAX_LOCK_MINUTES)
+            self._lockouts += 1
+            self._locked_until = self._clock.now() + dt.timedelta(minutes=minutes)
             logger.warning(
-                "reception PIN locked for %d minutes after %d wrong PINs",
-                LOCK_MINUTES,
+                "reception PIN locked for %d minutes after %d wrong PINs (lockout %d in a row)",
+                minutes,
                 MAX_ATTEMPTS,
+                self._lockouts,
             )
+        self._save()
+        if self._locked_until is not None:
             return PinAnswer(False, locked_until=self._locked_until, attempts_left=0)
         return PinAnswer(False, attempts_left=left)
+
+    def _save(self) -> None:
+        if self._state_file is None:
+            return
+        until = self._locked_until.isoformat() if self._locked_until is not None else None
+        state = {"failures": self._failures, "lockouts": self._lockouts, "locked_until": until}
+        try:
+            write_whole(self._state_file, json.dumps(state))
+        except OSError as exc:
+            # Reception must still open: the lockout then holds until the kiosk restarts.
+            logger.warning("the PIN lockout cannot be kept on disk (%s)", exc.strerror)
+
+    def _restore(self) -> None:
+        if self._state_file is None or not self._state_file.exists():
+            return
+        try:
+            state = json.loads(self._state_file.read_text(encoding="utf-8"))
+            failures, lockouts = int(state["failures"]), int(state["lockouts"])
+            until = state["locked_until"]
+            locked_until = dt.datetime.fromisoformat(until) if until is not None else None
+            if locked_until is not None and locked_until.tzinfo is None:
+                raise ValueError("a moment without its offset")
+        except (OSError, ValueError, KeyError, TypeError):
+            # A damaged record is no way around the lockout: it counts as one.
+            logger.warning("the PIN lockout record is damaged; reception is locked for a while")
+            self._lockouts = 1
+            self._locked_until = self._clock.now() + dt.timedelta(minutes=LOCK_MINUTES)
+            self._save()
+            return
+        self._failures = max(0, min(failures, MAX_ATTEMPTS - 1))
+        self._lockouts = max(0, lockouts)
+        # A clock set back after the lockout must not stretch it beyond the longest one.
+        longest = self._clock.now() + dt.timedelta(minutes=MAX_LOCK_MINUTES)
+        self._locked_until = min(locked_until, longest) if locked_until is not None else None

@@ -86,8 +86,14 @@ def check_database_file(path: Path, *, encrypted: bool = False) -> None:
         raise DatabaseFileError(f"{path} is cut short (truncated); {_RESTORE_HINT}")
 
 
+def database_files(path: Path) -> tuple[Path, Path, Path]:
+    """The database file and the two SQLite keeps beside it in WAL mode (``-wal``, ``-shm``):
+    what makes or removes a database makes or removes all three."""
+    return (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+
+
 def _has_wal(path: Path) -> bool:
-    wal = path.with_name(path.name + "-wal")
+    wal = database_files(path)[1]
     return wal.is_file() and wal.stat().st_size > 0
 
 

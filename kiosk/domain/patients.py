@@ -23,8 +23,14 @@ def find_by_national_number(db: Session, lookup_key: bytes, national_number: str
     return db.scalar(_BY_HASH, {"nn_hash": nn_hash(lookup_key, national_number)})
 
 
+def public_name(first_names: str, last_name: str) -> str:
+    """What a public screen, a printed ticket or a card's label may show of a name: the first of
+    the first names and the initial of the last name (``Ann-Sophie D.``)."""
+    first = first_names.split()[0] if first_names.strip() else ""
+    initial = f"{last_name.strip()[0]}." if last_name.strip() else ""
+    return " ".join(part for part in (first, initial) if part)
+
+
 def initial_name(patient: Patient) -> str:
-    """What a public screen may show: the first name and the initial of the last name."""
-    first = patient.first_name.split()[0] if patient.first_name.strip() else ""
-    initial = f" {patient.last_name.strip()[0]}." if patient.last_name.strip() else ""
-    return f"{first}{initial}"
+    """The :func:`public_name` of a patient record."""
+    return public_name(patient.first_name, patient.last_name)

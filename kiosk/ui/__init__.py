@@ -1,3 +1,5 @@
 """The full-screen Textual app: the patient's kiosk screen, reception and the technician.
-May import the domain (through ``kiosk.ui.facade`` and ``kiosk.ui.services``), ``kiosk.core`` and
-``kiosk.programme``; never SQLAlchemy nor the command line."""
+Built by ``kiosk.ui.factory.make_app``. May import the domain's read models and rules,
+``kiosk.core``, ``kiosk.programme`` and ``devices``; never SQLAlchemy nor the command line. Only
+``kiosk.ui.facade`` imports ``sync``, ``kiosk.db`` and the database context: the screens reach
+the data through it."""

@@ -5,8 +5,11 @@ technician are behind a PIN, their keys hidden. The card reader's thread reaches
 through ``post_message`` (thread-safe). SIGTERM ends the app the normal way, so the terminal is
 restored when systemd stops the kiosk.
 
-The home screen is painted first; the database opens afterwards in a thread worker, and the card
-reader starts once it is open (a card tapped earlier could not be checked in anyway).
+The app is built by :func:`kiosk.ui.factory.make_app`. The home screen is painted first; the
+database opens afterwards in a thread worker, which says how it went in a message
+(:class:`~kiosk.ui.messages.DataReady` and the others), and the card reader starts once it is open
+(a card tapped earlier could not be checked in anyway). The screens reach the data only through
+``services.facade`` (:mod:`kiosk.ui.facade`).
 """
 
 from __future__ import annotations
@@ -25,19 +28,20 @@ from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
 
-from devices.eid.reader import (
-    CardInserted,
-    CardReadFailed,
-    IdentityRead,
-    ReaderAttached,
-    ReaderDetached,
-    ReaderEvent,
-)
+from devices.eid.reader import ReaderAttached, ReaderDetached, ReaderEvent
 from kiosk.core.config import ConfigError
 from kiosk.core.i18n import Translator, translator
 from kiosk.programme import ProgrammeError
-from kiosk.ui.messages import AttendanceChanged, CardEvent, ReloadDay
+from kiosk.ui.messages import (
+    AttendanceChanged,
+    CardEvent,
+    ConfigurationFailed,
+    DataFailed,
+    DataReady,
+    ReloadDay,
+)
 from kiosk.ui.screens.patient import PatientScreen
+from kiosk.ui.screens.simulated_patient import SimulatedPatientScreen
 from kiosk.ui.services import KioskServices, RecentErrors
 from kiosk.ui.themes import THEMES
 
@@ -114,7 +118,7 @@ class KioskApp(App[None], inherit_bindings=False):
         """The screen under all others: the patient's, or reception's in reception mode."""
         if self.mode == "reception":
             return self.staff_screen("reception", standalone=True)
-        return PatientScreen(simulate=self.simulate)
+        return SimulatedPatientScreen() if self.simulate else PatientScreen()
 
     def staff_screen(self, target: str, *, standalone: bool = False) -> Screen[None]:
         """A new reception or technician screen."""
@@ -144,7 +148,7 @@ class KioskApp(App[None], inherit_bindings=False):
             # Only possible in the main thread; a kiosk always runs there.
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
             self._signal_installed = True
-        self.call_after_refresh(self._load_domain)
+        self.call_after_refresh(self._open_data)
         notifier = self.services.notifier
         notifier.ready("home screen shown")
         interval = notifier.interval_seconds()
@@ -152,33 +156,34 @@ class KioskApp(App[None], inherit_bindings=False):
             # Pinged from the event loop: a hung loop stops the pings and systemd restarts us.
             self.set_interval(interval, notifier.ping)
 
-    @work(thread=True, exclusive=True, group="load-domain", exit_on_error=False)
-    def _load_domain(self) -> None:
-        """Open the database and the printer off the UI thread."""
+    @work(thread=True, exclusive=True, group="open-data", exit_on_error=False)
+    def _open_data(self) -> None:
+        """Open the database and the printer off the UI thread; say how it went."""
         try:
             self.services.load()
         except (ConfigError, ProgrammeError) as exc:
-            self.call_from_thread(self._stop_on_configuration, str(exc))
+            self.post_message(ConfigurationFailed(str(exc)))
             return
         except Exception as exc:  # a locked or broken database: a calm screen, then a retry
             logger.error("the database could not be opened: %s", type(exc).__name__)
-            self.call_from_thread(self._domain_failed)
+            self.post_message(DataFailed())
             return
-        self.call_from_thread(self._domain_ready)
+        self.post_message(DataReady())
 
-    def _stop_on_configuration(self, error: str) -> None:
-        # The same error stops the program before any screen when found earlier; it says what
-        # to fix (``kiosk run`` reports it after the terminal is restored).
-        self.fatal_error = error
+    def on_configuration_failed(self, message: ConfigurationFailed) -> None:
+        """Stop: the error says what to fix (``kiosk run`` reports it after the terminal is
+        restored; the same error stops the program before any screen when found earlier)."""
+        self.fatal_error = message.error
         self.exit(return_code=2)
 
-    def _domain_failed(self) -> None:
+    def on_data_failed(self, message: DataFailed) -> None:
+        """The patient sees that checking in is not possible now; try again in a while."""
         patient = self._patient_screen()
         if patient is not None:
             patient.domain_unavailable()
-        self.set_timer(self.retry_seconds, self._load_domain)
+        self.set_timer(self.retry_seconds, self._open_data)
 
-    def _domain_ready(self) -> None:
+    def on_data_ready(self, message: DataReady) -> None:
         """Start the card reader now that a card can be checked in."""
         patient = self._patient_screen()
         if patient is not None:
@@ -212,13 +217,7 @@ class KioskApp(App[None], inherit_bindings=False):
     def on_card_event(self, message: CardEvent) -> None:
         """Note the reader state for the technician, then let the patient screen react."""
         event = message.event
-        state = self.services.devices
-        if isinstance(event, ReaderAttached):
-            state.reader_name, state.reader_attached, state.reader_reason = event.reader, True, ""
-        elif isinstance(event, ReaderDetached):
-            state.reader_attached, state.reader_reason = False, event.reason
-        elif isinstance(event, IdentityRead | CardReadFailed | CardInserted):
-            state.last_card_at = self.services.clock.now()
+        self.services.devices.note(event, self.services.clock.now())
         patient = self._patient_screen()
         if patient is not None:
             # Cards only count while the patient screen is in front; reception on top of it

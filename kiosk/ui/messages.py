@@ -21,3 +21,19 @@ class AttendanceChanged(Message):
 
 class ReloadDay(Message, bubble=False):
     """Sent by the app to every open screen after :class:`AttendanceChanged` (reception reloads)."""
+
+
+class DataReady(Message):
+    """The database opened in the app's loading worker: the facade answers now."""
+
+
+class DataFailed(Message):
+    """The database could not be opened (the reason was logged); it is tried again later."""
+
+
+class ConfigurationFailed(Message):
+    """Opening the database found a configuration error: the program must stop."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error

@@ -1,5 +1,5 @@
 """What the app works with: settings, clock, devices, the state the technician sees, and the
-domain once the database is open.
+facade to the data once the database is open.
 
 The database is opened after the home screen is painted (:meth:`KioskServices.load`, in a thread
 worker): the ORM, Alembic and the migrations check are the slow part of a cold start, and the
@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devices.eid.reader import CardReader
+from devices.eid.reader import (
+    CardInserted,
+    CardReader,
+    CardReadFailed,
+    IdentityRead,
+    ReaderAttached,
+    ReaderDetached,
+    ReaderEvent,
+)
 from devices.printer.interface import TicketPrinter
 from devices.printer.simulated_faults import FaultyPrinter
 from devices.speech.interface import Speaker
@@ -29,15 +37,14 @@ from kiosk.core.watchdog import Notifier
 
 if TYPE_CHECKING:
     from devices.eid.simulated import SimulatedReader
-    from kiosk.domain.context import KioskContext
-    from kiosk.ui.facade import Domain
+    from kiosk.ui.facade import KioskFacade
 
 RECENT_ERRORS = 8
 LOAD_WAIT_SECONDS = 60.0
 """How long a worker waits for the database to open before it reports it unavailable."""
 
 
-class DomainUnavailable(RuntimeError):
+class DataUnavailable(RuntimeError):
     """The database could not be opened (the reason was logged)."""
 
 
@@ -52,6 +59,15 @@ class DeviceState:
     recent_errors: collections.deque[tuple[dt.datetime, str]] = field(
         default_factory=lambda: collections.deque(maxlen=RECENT_ERRORS)
     )
+
+    def note(self, event: ReaderEvent, at: dt.datetime) -> None:
+        """Keep what a reader event says about the reader and the last card."""
+        if isinstance(event, ReaderAttached):
+            self.reader_name, self.reader_attached, self.reader_reason = event.reader, True, ""
+        elif isinstance(event, ReaderDetached):
+            self.reader_attached, self.reader_reason = False, event.reason
+        elif isinstance(event, IdentityRead | CardReadFailed | CardInserted):
+            self.last_card_at = at
 
 
 class RecentErrors(logging.Handler):
@@ -69,7 +85,7 @@ class RecentErrors(logging.Handler):
 
 @dataclass
 class KioskServices:
-    """Settings, clock and devices of this kiosk (any device may be absent), and the domain."""
+    """Settings, clock and devices of this kiosk (any device may be absent), and the facade."""
 
     settings: Settings
     clock: Clock
@@ -90,14 +106,19 @@ class KioskServices:
     devices: DeviceState = field(default_factory=DeviceState)
     notifier: Notifier = field(default_factory=Notifier)
     """systemd's sd_notify (a no-op outside a ``Type=notify`` unit)."""
-    opened: KioskContext | None = None
-    """A context opened before the app (reception, tests); otherwise :meth:`load` opens one."""
+    opened: KioskFacade | None = None
+    """A facade opened before the app (``kiosk reception``, tests); otherwise :meth:`load`
+    opens one."""
     pin_gate: PinGate = field(init=False)
-    _domain: Domain | None = field(init=False, default=None)
+    _facade: KioskFacade | None = field(init=False, default=None)
     _loaded: threading.Event = field(init=False, default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self.pin_gate = PinGate(self.settings.reception_pin_hash, self.clock)
+        self.pin_gate = PinGate(
+            self.settings.reception_pin_hash,
+            self.clock,
+            self.settings.data_dir / "reception-pin.json",
+        )
         if self.speaker is None and self.settings.speech == "espeak-ng":
             from devices.speech.espeak import EspeakSpeaker
 
@@ -108,71 +129,48 @@ class KioskServices:
         """Whether the patient screen speaks (``[ui] speech`` is not off, and a voice exists)."""
         return self.settings.speech != "off" and self.speaker is not None
 
-    @classmethod
-    def around(
-        cls,
-        context: KioskContext,
-        *,
-        reader: CardReader | None = None,
-        printer: TicketPrinter | None = None,
-        cards_dir: Path | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> KioskServices:
-        """Services on a context that is already open."""
-        return cls(
-            context.settings,
-            context.clock,
-            reader=reader,
-            printer=printer,
-            cards_dir=cards_dir,
-            monotonic=monotonic,
-            opened=context,
-        )
-
-    def load(self) -> Domain:
+    def load(self) -> KioskFacade:
         """Open the database (migrations included) and the configured printer.
 
         Slow: call it in a thread worker. A failure is raised as it is; call again to retry.
         """
-        # The one deferred import of the app: the ORM, Alembic and the models load here, after
-        # the first paint, instead of before it.
-        from kiosk.ui.facade import Domain
+        # The deferred imports of the app: the ORM, Alembic and the models load here, after the
+        # first paint, instead of before it (the printer module brings qrcode and Pillow).
+        from kiosk.domain.parking.printing import printer_from_settings
+        from kiosk.ui.facade import KioskFacade
 
         try:
-            domain = Domain.open(
-                self.settings,
-                self.clock,
-                context=self.opened,
-                make_printer=self.configured_printer,
-            )
+            if self.configured_printer:
+                self.printer = printer_from_settings(self.settings)
+            facade = self.opened or KioskFacade.open(self.settings, self.clock)
         except BaseException:
             self._loaded.set()  # workers waiting for the database give up instead of hanging
             raise
-        if self.configured_printer:
-            self.printer = domain.printer
         if self.reader is None and self.make_reader is not None:
             self.reader = self.make_reader()
-        self._domain = domain
+        self._facade = facade
         self._loaded.set()
-        return domain
+        return facade
 
     @property
     def ready(self) -> bool:
         """Whether the database is open."""
-        return self._domain is not None
+        return self._facade is not None
 
     @property
-    def domain(self) -> Domain:
-        """The domain calls; waits until the database is open (use it in thread workers)."""
+    def facade(self) -> KioskFacade:
+        """The screens' way to the data; waits until the database is open (use it in thread
+        workers)."""
         self._loaded.wait(LOAD_WAIT_SECONDS)
-        if self._domain is None:
-            raise DomainUnavailable("the database is not open")
-        return self._domain
+        if self._facade is None:
+            raise DataUnavailable("the database is not open")
+        return self._facade
 
-    @property
-    def context(self) -> KioskContext:
-        """The domain context; waits until the database is open (use it in thread workers)."""
-        return self.domain.context
+    def close(self) -> None:
+        """Release the database when it was opened (the program is ending)."""
+        facade = self._facade or self.opened
+        if facade is not None:
+            facade.close()
 
     @property
     def simulated_reader(self) -> SimulatedReader | None:

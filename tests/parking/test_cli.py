@@ -191,3 +191,25 @@ def test_reprint_and_printer_status(
 
     assert run(config, "reprint", "nonsense") == 2
     assert "is not a parking code" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        short_code(100000002, "GENK", VECTOR_KEY),  # a number never issued
+        short_code(100000001, "GENK", bytes(32)),  # an issued number, wrong secret digits
+        VECTOR_PAYLOAD[:-1] + "S",  # a forged tag
+    ],
+)
+def test_reprint_finds_a_ticket_as_the_exit_does(
+    tmp_path: Path,
+    config: Path,
+    ticket: ParkingTicket,
+    capsys: pytest.CaptureFixture[str],
+    code: str,
+) -> None:
+    assert run(config, "reprint", code) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "names no ticket issued at site GENK" in captured.err
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "tickets").exists()

@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.screen import Screen
@@ -25,7 +26,8 @@ from kiosk.domain import demo
 from kiosk.domain.context import KioskContext, open_context
 from kiosk.domain.today import DaySession, Status, day_view
 from kiosk.ui.app import KioskApp
-from kiosk.ui.services import KioskServices
+from kiosk.ui.facade import KioskFacade
+from kiosk.ui.factory import make_app
 
 # A Monday morning: the demo plans sessions around it.
 NOW = dt.datetime(2026, 3, 16, 7, 30, tzinfo=BRUSSELS)
@@ -92,7 +94,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 @dataclass
 class Kiosk:
-    """Everything a UI test drives: the app's services, the devices, the clock."""
+    """Everything a UI test drives: the database, the devices, the clock, and the app on them."""
 
     settings: Settings
     context: KioskContext
@@ -104,20 +106,20 @@ class Kiosk:
     card_of: dict[str, Path]
     ticks: list[float]
 
-    def services(self) -> KioskServices:
-        """Fresh services (a fresh PIN gate) on this kiosk's context and devices."""
-        return KioskServices.around(
-            self.context,
+    def app(self, **options: Any) -> KioskApp:
+        """The app as ``kiosk run`` builds it, on this kiosk's database, devices and clock
+        (cursor blink off, for stable screenshots); ``options`` go to :func:`make_app`."""
+        options.setdefault("cursor_blink", False)
+        return make_app(
+            self.context.settings,
+            facade=KioskFacade(self.context),
+            clock=self.clock,
             reader=self.reader,
             printer=self.printer,
             cards_dir=self.cards,
             monotonic=lambda: self.ticks[0],
+            **options,
         )
-
-    def app(self, **options: object) -> KioskApp:
-        """The app on these services (cursor blink off, for stable screenshots)."""
-        options.setdefault("cursor_blink", False)
-        return KioskApp(self.services(), **options)  # type: ignore[arg-type]
 
     def card(self, patient_id: str) -> Path:
         """The virtual card file of a patient."""

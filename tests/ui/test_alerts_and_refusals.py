@@ -15,8 +15,9 @@ from kiosk.domain.alerts import due_today
 from kiosk.domain.progress import history_of
 from kiosk.domain.today import Status
 from kiosk.programme.model import Milestone, Programme
+from kiosk.ui.reception_actions import ATTENDANCE_REFUSALS, refusal_reason
 from kiosk.ui.screens.reason_prompt import ReasonPrompt
-from kiosk.ui.screens.reception import ATTENDANCE_REFUSALS, ReceptionScreen, refusal_reason
+from kiosk.ui.screens.reception import ReceptionScreen
 from tests.ui.conftest import NOW, Kiosk, select_row
 from tests.ui.waiting import opened, shown_in, until
 

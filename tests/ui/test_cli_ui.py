@@ -57,6 +57,6 @@ def test_a_damaged_pin_hash_is_refused_before_any_screen_opens(tmp_path: Path, s
 
 
 def test_demo_pin_hash_matches_the_demo_pin() -> None:
-    from kiosk.cli.ui import DEMO_PIN, DEMO_PIN_HASH
+    from kiosk.ui.factory import DEMO_PIN, DEMO_PIN_HASH
 
     assert verify_pin(DEMO_PIN, DEMO_PIN_HASH)

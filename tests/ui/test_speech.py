@@ -26,9 +26,7 @@ def app_with(kiosk: Kiosk, speaker: RecordingSpeaker, *, speech: str) -> KioskAp
     settings = dataclasses.replace(kiosk.settings, speech=speech)
     kiosk.context.settings = settings
     kiosk.settings = settings
-    services = kiosk.services()
-    services.speaker = speaker
-    return KioskApp(services, cursor_blink=False)
+    return kiosk.app(speaker=speaker)
 
 
 async def test_speech_is_off_by_default_and_the_engine_is_not_called(kiosk: Kiosk) -> None:

@@ -7,27 +7,28 @@ import datetime as dt
 import shutil
 
 from kiosk.ui.app import KioskApp
+from kiosk.ui.factory import make_app
 from kiosk.ui.screens.patient import PatientScreen
-from kiosk.ui.services import KioskServices
 from tests.ui.conftest import Kiosk
 from tests.ui.waiting import shown, until
 
 
-def lazy_services(kiosk: Kiosk, **changes: object) -> KioskServices:
-    """Services that open the kiosk's database themselves, as ``kiosk run`` does."""
+def as_kiosk_run(kiosk: Kiosk, **changes: object) -> KioskApp:
+    """The app as ``kiosk run`` builds it (the database opened by the app, the printer of the
+    settings), with the test's reader and clock."""
     settings = dataclasses.replace(kiosk.settings, **changes)  # type: ignore[arg-type]
-    return KioskServices(
+    return make_app(
         settings,
-        kiosk.clock,
+        clock=kiosk.clock,
         reader=kiosk.reader,
-        configured_printer=True,
         monotonic=lambda: kiosk.ticks[0],
+        cursor_blink=False,
     )
 
 
 async def test_database_opens_after_the_home_screen_then_the_reader_starts(kiosk: Kiosk) -> None:
-    services = lazy_services(kiosk, printer="file", printer_target="")
-    app = KioskApp(services, cursor_blink=False)
+    app = as_kiosk_run(kiosk, printer="file", printer_target="")
+    services = app.services
     async with app.run_test(size=(80, 24)) as pilot:
         await shown(pilot, "Steek uw e-ID in de kaartlezer")
         await until(pilot, lambda: services.ready)
@@ -41,7 +42,7 @@ async def test_database_opens_after_the_home_screen_then_the_reader_starts(kiosk
         assert screen.last_result is not None and screen.last_result.parking is not None
         # The configured file printer prints it (and the test ends only after that).
         await shown(pilot, "Neem uw parkeerticket.")
-    services.context.close()
+    services.close()
 
 
 async def test_a_database_that_does_not_open_is_a_calm_screen_and_retried(kiosk: Kiosk) -> None:
@@ -50,8 +51,8 @@ async def test_a_database_that_does_not_open_is_a_calm_screen_and_retried(kiosk:
     saved = path.with_suffix(".saved")
     shutil.move(path, saved)
     path.mkdir()  # no database can open here
-    services = lazy_services(kiosk)
-    app = KioskApp(services, cursor_blink=False)
+    app = as_kiosk_run(kiosk)
+    services = app.services
     app.retry_seconds = 0.2
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
@@ -63,12 +64,11 @@ async def test_a_database_that_does_not_open_is_a_calm_screen_and_retried(kiosk:
         shutil.move(saved, path)
         await until(pilot, lambda: services.ready)
         await shown(pilot, "Steek uw e-ID in de kaartlezer")
-    services.context.close()
+    services.close()
 
 
 async def test_a_configuration_error_found_late_stops_the_program(kiosk: Kiosk) -> None:
-    services = lazy_services(kiosk, printer="escpos", printer_target="nonsense:target")
-    app = KioskApp(services, cursor_blink=False)
+    app = as_kiosk_run(kiosk, printer="escpos", printer_target="nonsense:target")
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: not app.is_running)
     assert app.fatal_error and app.return_code == 2

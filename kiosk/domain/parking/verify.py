@@ -34,6 +34,18 @@ def find_ticket(db: Session, site_id: str, ticket_number: int) -> ParkingTicket 
     )
 
 
+GENUINE = frozenset({None, Reason.EXPIRED, Reason.ALREADY_USED})
+"""The verdicts on a code that names an issued ticket, whether or not the car may leave on it."""
+
+
+def issued_ticket(db: Session, verdict: Verdict, site_id: str) -> ParkingTicket | None:
+    """The issued ticket in ``db`` a verdict of :func:`verify` names, when its code is genuine
+    (valid, expired or used); None for a refused code or a ticket this database does not hold."""
+    if verdict.ticket is None or verdict.reason not in GENUINE:
+        return None
+    return find_ticket(db, site_id, verdict.ticket.ticket_number)
+
+
 def verify(
     code: str,
     *,
@@ -88,7 +100,7 @@ def redeem(
     if not verdict.valid:
         return verdict
     assert verdict.ticket is not None
-    row = find_ticket(db, site_id, verdict.ticket.ticket_number)
+    row = issued_ticket(db, verdict, site_id)
     if row is None:
         return Verdict(Reason.UNKNOWN_TICKET, verdict.ticket, detail="not in this database")
     marked = db.execute(

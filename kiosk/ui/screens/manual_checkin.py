@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kiosk.domain.patient_search import PatientMatch, parse_birth_date, search_patients
+from kiosk.domain.patient_search import PatientMatch, parse_birth_date
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -64,12 +64,8 @@ class ManualCheckinScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="manual-search")
     def _search(self, name: str, birth: dt.date | None) -> None:
-        services = self.kiosk.services
         try:
-            with services.context.sessions() as db:
-                matches = search_patients(
-                    db, name=name, birth_date=birth, site_id=services.settings.site_id
-                )
+            matches = self.kiosk.services.facade.search_patients(name, birth)
         except Exception as exc:
             logger.error("patient search failed: %s", type(exc).__name__)
             matches = []

@@ -1,4 +1,5 @@
-"""The kiosk screen the patient sees: home, reading, result; and the simulation panel beside it.
+"""The kiosk screen the patient sees: home, reading, result (``kiosk.ui.screens.simulated_patient``
+adds the simulation panel beside it).
 
 Every result ends with "take your card back" while the card is in. Once the card is out the
 result stays readable for ``result_after_card_seconds`` (or until the next card), then the screen
@@ -47,13 +48,11 @@ from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.widgets.home_view import HomeView
 from kiosk.ui.widgets.reading_view import ReadingView
 from kiosk.ui.widgets.result_view import ResultView
-from kiosk.ui.widgets.simulation_panel import SimulationPanel, load_cards
 from kiosk.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from kiosk.domain.next_session import NextWindow
     from kiosk.ui.app import KioskApp
-    from kiosk.ui.facade import Domain
+    from kiosk.ui.facade import KioskFacade
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +72,10 @@ class PatientScreen(Screen[None]):
         Binding("l,L,shift+l", "next_language", show=False),
         Binding("f9", "staff('reception')", show=False),
         Binding("f10", "staff('technician')", show=False),
-        Binding("f8", "toggle_panel", show=False),
     ]
 
-    def __init__(self, *, simulate: bool = False) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.simulate = simulate
         self.state: State = "home"
         self.language = "nl"
         self._tap = 0
@@ -104,8 +101,7 @@ class PatientScreen(Screen[None]):
         return translator(self.language)
 
     def compose(self) -> ComposeResult:
-        """Top bar and the three views; the simulation panel in simulate mode."""
-        services = self.kiosk.services
+        """Top bar and the three views, and what stands beside them."""
         with Horizontal(id="kiosk-body"):
             with Vertical(id="kiosk-main"):
                 yield TopBar()
@@ -113,8 +109,11 @@ class PatientScreen(Screen[None]):
                     yield HomeView(id="home")
                     yield ReadingView(id="reading")
                     yield ResultView(console_safe=self.kiosk.console_safe, id="result")
-            if self.simulate:
-                yield SimulationPanel(load_cards(services.cards_dir), self.kiosk.staff_tr, id="sim")
+            yield from self.beside()
+
+    def beside(self) -> ComposeResult:
+        """Widgets beside the kiosk screen: none (the simulation panel in simulate mode)."""
+        yield from ()
 
     def on_mount(self) -> None:
         """Start in the configured language and start the tick."""
@@ -151,19 +150,17 @@ class PatientScreen(Screen[None]):
             )
             self.app.bell()
 
-    def _refresh_clock(self, *, force: bool = False) -> None:
+    def _refresh_clock(self, *, force: bool = False) -> dt.datetime | None:
+        """Show the time when the minute changed (or ``force``); the moment shown, or None."""
         now = self.kiosk.services.clock.now()
         text = self.tr.time(now)
         if text == self._clock_text and not force:
-            return
+            return None
         self._clock_text = text
         self.query_one(TopBar).show(self.kiosk.services.settings.centre_name, text)
         if self.state == "home":
             self.query_one(HomeView).show(self.tr, self.tr.date(local(now).date()))
-        if self.simulate:
-            self.query_one(SimulationPanel).show_clock(
-                f"{self.kiosk.staff_tr.date(local(now).date())} {text}"
-            )
+        return now
 
     # -- views --------------------------------------------------------------------------------
 
@@ -298,8 +295,8 @@ class PatientScreen(Screen[None]):
     def _record(self, identity: Identity, tap: int, chosen: str | None) -> None:
         services = self.kiosk.services
         try:
-            domain = services.domain
-            result = domain.check_in(identity)
+            facade = services.facade
+            result = facade.check_in(identity)
         except Exception as exc:  # a database fault must end in a calm screen, not a traceback
             logger.error("check-in failed: %s", type(exc).__name__)
             self.app.call_from_thread(self._answer_failed, tap)
@@ -308,10 +305,10 @@ class PatientScreen(Screen[None]):
         # A language tapped before the card wins and is remembered; else the patient's own.
         language = chosen or result.language or self.language
         if chosen:
-            self._remember(domain, result, chosen)
+            self._remember(facade, result, chosen)
         tr = translator(language)
         # The sentences and the QR code are made here, so the UI thread only lays them out.
-        text = domain.describe(result, tr)
+        text = facade.describe(result, tr)
         painted = self.app.call_from_thread(self._answer, result, text, tap, language)
         parking = result.parking
         printer = services.printer
@@ -320,7 +317,7 @@ class PatientScreen(Screen[None]):
         # Printing competes with the layout for the interpreter: let the result paint first.
         painted.wait(PAINT_WAIT_SECONDS)
         try:
-            outcome = domain.print_ticket(printer, parking.ticket_id, language=tr.language)
+            outcome = facade.print_ticket(printer, parking.ticket_id, language=tr.language)
         except Exception as exc:
             logger.error("printing the parking ticket failed: %s", type(exc).__name__)
             self.app.call_from_thread(self._printed, tap, FaultKind.ERROR)
@@ -355,12 +352,12 @@ class PatientScreen(Screen[None]):
         until then this waits for it)."""
         self.last_result = result
         self.language = result.language or self.language
-        self._show_result(self.kiosk.services.domain.describe(result, self.tr))
+        self._show_result(self.kiosk.services.facade.describe(result, self.tr))
 
     @staticmethod
-    def _remember(domain: Domain, result: CheckinResult, language: str) -> None:
+    def _remember(facade: KioskFacade, result: CheckinResult, language: str) -> None:
         try:
-            domain.remember_language(result, language)
+            facade.remember_language(result, language)
         except OSError as exc:  # a full disk must not cost the patient the result
             logger.error("remembering the language failed: %s", type(exc).__name__)
 
@@ -403,9 +400,9 @@ class PatientScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="language")
     def _redescribe(self, result: CheckinResult, language: str, tap: int) -> None:
         """The result again in ``language`` (off the UI thread: the QR is drawn again)."""
-        domain = self.kiosk.services.domain
-        self._remember(domain, result, language)
-        text = domain.describe(result, translator(language))
+        facade = self.kiosk.services.facade
+        self._remember(facade, result, language)
+        text = facade.describe(result, translator(language))
         self.app.call_from_thread(self._show_again, text, tap, language)
 
     def _show_again(self, text: ResultText, tap: int, language: str) -> None:
@@ -427,74 +424,3 @@ class PatientScreen(Screen[None]):
         if self.state in ("reading", "checking"):
             return
         self.app.push_screen(PinScreen(target))
-
-    def action_toggle_panel(self) -> None:
-        """Hide or show the simulation panel (simulate mode)."""
-        if self.simulate:
-            panel = self.query_one(SimulationPanel)
-            panel.display = not panel.display
-
-    # -- simulation panel ---------------------------------------------------------------------
-
-    def on_simulation_panel_action(self, message: SimulationPanel.Action) -> None:
-        """Carry out a panel button on the simulated devices and clock."""
-        services = self.kiosk.services
-        reader = services.simulated_reader
-        printer = services.faulty_printer
-        clock = services.settable_clock
-        panel = self.query_one(SimulationPanel)
-        tr = self.kiosk.staff_tr
-        action = message.action
-        if action == "insert" and reader and message.card:
-            reader.insert(message.card)
-        elif action == "remove" and reader:
-            reader.remove()
-        elif action == "unreadable" and reader:
-            reader.insert_unreadable()
-        elif action == "bank" and reader:
-            reader.insert_bank_card()
-        elif action == "unplug" and reader:
-            reader.unplug()
-        elif action == "plug" and reader:
-            reader.plug()
-        elif action == "paper-out" and printer:
-            printer.set_fault(FaultKind.OUT_OF_PAPER)
-            panel.show_status(tr("Printer out of paper"))
-        elif action == "paper-ok" and printer:
-            printer.set_fault(None)
-            panel.show_status(tr("Printer repaired"))
-        elif action == "clock-15" and clock:
-            clock.advance(dt.timedelta(minutes=15))
-            self._refresh_clock(force=True)
-        elif action == "clock-next" and clock:
-            self._jump_to_next_session()
-        elif action in ("reception", "technician"):
-            self.kiosk.open_staff_screen(action)
-        elif action == "quit":
-            self.app.exit()
-
-    @work(thread=True, exclusive=True, group="sim-clock")
-    def _jump_to_next_session(self) -> None:
-        services = self.kiosk.services
-        clock = services.settable_clock
-        if clock is None:
-            return
-        window = services.domain.next_checkin_window(clock.now())
-        self.app.call_from_thread(self._jumped, window)
-
-    def _jumped(self, window: NextWindow | None) -> None:
-        clock = self.kiosk.services.settable_clock
-        panel = self.query_one(SimulationPanel)
-        tr = self.kiosk.staff_tr
-        if window is None or clock is None:
-            panel.show_status(tr("No more booked sessions."))
-            return
-        clock.set(window.moment)
-        self._refresh_clock(force=True)
-        # Pick a patient booked on that session, so the next card in is a check-in.
-        picked = panel.pick_patient(window.patient_ids)
-        panel.show_status(
-            tr("Clock set to a check-in window: {name} is booked.", name=picked)
-            if picked
-            else tr("Clock set to a check-in window.")
-        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import work
@@ -16,15 +15,10 @@ from devices.printer.interface import FaultKind, PrinterStatus
 from kiosk import __version__
 from kiosk.core.clock import local
 from kiosk.core.i18n import N_, Translator
-from kiosk.db.files import sqlite_path
-from kiosk.domain.context import redacted_url
-from kiosk.domain.health import DatabaseHealth, database_health
-from sync.status import SyncStatus, sync_status
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
-
-logger = logging.getLogger(__name__)
+    from kiosk.ui.facade import BoxState
 
 REFRESH_SECONDS = 2.0
 PRINTER_FAULTS: dict[FaultKind | None, str] = {
@@ -73,19 +67,9 @@ class TechnicianScreen(Screen[None]):
     def _probe(self) -> None:
         services = self.kiosk.services
         printer = services.printer.status() if services.printer is not None else None
-        health = database_health(services.context.sessions)
-        sync: SyncStatus | None = None
-        if health.reachable:
-            try:
-                with services.context.sessions() as db:
-                    sync = sync_status(db, services.clock.now())
-            except Exception as exc:  # the state is shown as unknown; the screen stays up
-                logger.warning("could not read the sync state: %s", type(exc).__name__)
-        self.app.call_from_thread(self._show, printer, health, sync)
+        self.app.call_from_thread(self._show, printer, services.facade.box_state())
 
-    def _show(
-        self, printer: PrinterStatus | None, health: DatabaseHealth, sync: SyncStatus | None
-    ) -> None:
+    def _show(self, printer: PrinterStatus | None, box: BoxState) -> None:
         tr = self.kiosk.staff_tr
         services = self.kiosk.services
         devices = services.devices
@@ -120,14 +104,11 @@ class TechnicianScreen(Screen[None]):
             lines.append(tr("Printer: ready"))
         else:
             lines.append(tr(PRINTER_FAULTS.get(printer.fault, PRINTER_FAULTS[FaultKind.ERROR])))
-        # A SQLite file by its name (the folder is in the configuration); others without password.
-        path = sqlite_path(services.settings.local_url)
-        database = f"SQLite {path.name}" if path else redacted_url(services.settings.local_url)
-        if health.reachable:
-            lines.append(tr("Database: {url}, answering", url=database))
-            lines.extend(_sync_lines(sync, tr))
+        if box.health.reachable:
+            lines.append(tr("Database: {url}, answering", url=box.database))
+            lines.extend(_sync_lines(box, tr))
         else:
-            lines.append(tr("Database: not answering ({error})", error=health.error))
+            lines.append(tr("Database: not answering ({error})", error=box.health.error))
         lines.append("")
         lines.append(tr("Recent errors:"))
         errors = list(devices.recent_errors)
@@ -145,8 +126,9 @@ class TechnicianScreen(Screen[None]):
         self.app.exit()
 
 
-def _sync_lines(sync: SyncStatus | None, tr: Translator) -> list[str]:
+def _sync_lines(box: BoxState, tr: Translator) -> list[str]:
     """Queue, set aside, last success, last error and the age of the central copy."""
+    sync = box.sync
     if sync is None:
         return [tr("Sync: state unknown")]
     lines = [
