@@ -44,6 +44,7 @@ from sqlalchemy import (
     exists,
     literal_column,
     or_,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
@@ -125,9 +126,10 @@ class ImportFailed(ValueError):
 
 @dataclass(frozen=True)
 class ImportReport:
-    """How many bookings the file had."""
+    """How many bookings the file had, and the warnings to show (nothing was refused)."""
 
     rows: int
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -139,6 +141,8 @@ class ImportRows:
             t: {} for t in ("sites", "patients", "enrolments", "sessions", "bookings")
         }
     )
+    lines_of: dict[str, list[str]] = field(default_factory=dict)
+    """The lines of each enrolment (by id), for :func:`lifetime_warnings`."""
 
     @property
     def bookings(self) -> int:
@@ -350,6 +354,7 @@ class _Collector:
         for table, (row_id, row) in rows.items():
             tables[table].setdefault(row_id, row)
             self.first_seen.setdefault((table, row_id), where)
+        self.rows.lines_of.setdefault(rows["enrolments"][0], []).append(f"{self.prefix}{where}")
 
     def result(self) -> ImportRows:
         if self.problems:
@@ -527,6 +532,7 @@ def store(engine: Engine, rows: ImportRows, programmes: Mapping[str, Programme])
             _upsert(conn, _TABLES["programmes"], programme_table, keep=(), key="code")
             _upsert(conn, _TABLES["sites"], list(tables["sites"].values()), keep=("name",))
             _upsert(conn, _TABLES["patients"], list(tables["patients"].values()), keep=())
+            warnings = lifetime_warnings(conn, rows, programmes)
             # Status of an enrolment is the centre's (absences stop it): set on creation only.
             _upsert(
                 conn, _TABLES["enrolments"], list(tables["enrolments"].values()), keep=("status",)
@@ -539,7 +545,52 @@ def store(engine: Engine, rows: ImportRows, programmes: Mapping[str, Programme])
         raise ImportFailed(
             f"the central database refused the bookings ({reason}); nothing was written"
         ) from None
-    return ImportReport(rows=rows.bookings)
+    return ImportReport(rows=rows.bookings, warnings=warnings)
+
+
+def lifetime_warnings(
+    conn: Connection, rows: ImportRows, programmes: Mapping[str, Programme]
+) -> tuple[str, ...]:
+    """One line per booking line of an enrolment in a once-in-a-lifetime programme whose patient
+    has an earlier enrolment in it (in the file or the centre): imported, and said."""
+    enrolments = _TABLES["enrolments"]
+    known = {
+        (r.patient_id, r.programme_code, r.id): r.started_on
+        for r in conn.execute(
+            select(
+                enrolments.c.patient_id,
+                enrolments.c.programme_code,
+                enrolments.c.id,
+                enrolments.c.started_on,
+            ).where(
+                enrolments.c.patient_id.in_(
+                    {e["patient_id"] for e in rows.tables["enrolments"].values()}
+                )
+            )
+        )
+    }
+    known |= {
+        (e["patient_id"], e["programme_code"], i): e["started_on"]
+        for i, e in rows.tables["enrolments"].items()
+    }
+    warnings: list[str] = []
+    for enrolment_id, row in rows.tables["enrolments"].items():
+        code = row["programme_code"]
+        if not programmes[code].once_in_a_lifetime:
+            continue
+        if any(
+            patient == row["patient_id"]
+            and other_code == code
+            and other != enrolment_id
+            and started < row["started_on"]
+            for (patient, other_code, other), started in known.items()
+        ):
+            warnings += [
+                f"{where}: the patient has an earlier enrolment in {code}, a programme followed "
+                "once in a lifetime: check with the physician"
+                for where in rows.lines_of.get(enrolment_id, [])
+            ]
+    return tuple(warnings)
 
 
 def _known(programmes: Mapping[str, Programme] | None) -> Mapping[str, Programme]:

@@ -91,6 +91,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except central.CentreUnreachable as exc:
         raise CommandError(str(exc)) from None
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     print(f"imported {report.rows} bookings")
     return 0
 

@@ -28,7 +28,8 @@ from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
 from kiosk.domain.events import AlertPayload, AlertResolvedPayload, AlertSeenPayload
 from kiosk.domain.journal import emit
-from kiosk.domain.progress import attended_of, count_attended
+from kiosk.domain.progress import attended_of
+from kiosk.domain.trajectory import milestone_of
 from kiosk.programme.model import Phase, Programme, Texts
 
 
@@ -168,7 +169,8 @@ def due_today(
 
     A booking is a test moment when its session will be a milestone session of its phase for
     that enrolment: the phase's sessions attended before it, plus one (session 1, 18, 36 of the
-    group programme). Consultations are the bookings of consultation sessions.
+    group programme, counted among the kinds where tests happen). Consultations are the bookings
+    of consultation sessions.
     """
     start, end = local_day_bounds(day)
     query = (
@@ -209,8 +211,9 @@ def due_today(
         phase = _phase(programmes, session)
         if phase is None or not phase.milestones:
             continue
-        number = count_attended(attended[booking.enrolment_id], phase, session.starts_at) + 1
-        milestone = phase.milestone_at(number)
+        milestone = milestone_of(
+            phase, session.kind, attended[booking.enrolment_id], session.starts_at
+        )
         if milestone is not None:
             due.append(
                 DueToday(

@@ -37,10 +37,12 @@ from kiosk.domain.events import (
     EnrolmentResumedPayload,
     EnrolmentStoppedPayload,
 )
+from kiosk.domain.gates import finish
 from kiosk.domain.journal import audit, checkin_payload, emit
 from kiosk.domain.outcomes import Outcome
 from kiosk.domain.parking.issue import issue_ticket, ticket_short_code
-from kiosk.domain.progress import unexcused_absences
+from kiosk.domain.progress import history_of, unexcused_absences
+from kiosk.domain.trajectory import finishes
 from kiosk.programme.model import Programme, Texts
 
 ABSENCE_STOP = "unexcused absences"
@@ -55,6 +57,8 @@ CAME_BUT_REFUSED = frozenset(
         Outcome.PROGRAMME_STOPPED,
         Outcome.PROGRAMME_FINISHED,
         Outcome.DEADLINE_PASSED,
+        Outcome.GATE_PENDING,
+        Outcome.PHASE_COMPLETE,
     }
 )
 """Refusals at the kiosk that mean the patient came for the booking: closing the day records no
@@ -193,9 +197,10 @@ class Attendance:
             for enrolment in {b.enrolment_id: b.enrolment for b in closable.to_close}.values():
                 if enrolment.status != EnrolmentStatus.ACTIVE:
                     continue
-                programme = self._programmes[enrolment.programme_code]
+                limit = self._programmes[enrolment.programme_code].unexcused_absence_limit
                 count = unexcused_absences(db, enrolment.id) + new[enrolment.id]
-                if count >= programme.unexcused_absence_limit:
+                if limit is not None and count >= limit:
+                    programme = self._programmes[enrolment.programme_code]
                     patient = enrolment.patient
                     stops.append(
                         WouldStop(f"{patient.first_name} {patient.last_name}", programme.title)
@@ -253,6 +258,8 @@ class Attendance:
         if enrolment.status != EnrolmentStatus.ACTIVE:
             return False
         limit = self._programmes[enrolment.programme_code].unexcused_absence_limit
+        if limit is None:
+            return False  # absences never stop this programme
         count = unexcused_absences(db, enrolment.id)
         if count >= limit:
             enrolment.status = EnrolmentStatus.STOPPED
@@ -433,9 +440,10 @@ class Attendance:
         return what
 
     def admit(self, booking_id: str, *, reason: str, actor: str = "reception") -> Admitted:
-        """Reception overrides the kiosk's refusal (too late, weekly limit, programme stopped,
-        ...): the patient is checked in for the booking now, the reason kept with the check-in and
-        in the audit trail, and the parking ticket issued."""
+        """Reception overrides any refusal of the kiosk (too late, programme stopped or finished,
+        past the deadline, the team's decision pending...): the patient is checked in for the
+        booking now, the reason kept with the check-in and in the audit trail, and the parking
+        ticket issued; a programme whose last counted session this was is finished."""
         if not reason.strip():
             raise AttendanceError("admitting a refused patient needs a reason")
         now = self._clock.now()
@@ -460,6 +468,11 @@ class Attendance:
             db.add(checkin)
             db.flush()
             emit(db, checkin_payload(checkin, booking.session.site_id), now)
+            enrolment = booking.enrolment
+            if enrolment.status == EnrolmentStatus.ACTIVE and finishes(
+                programme, history_of(db, enrolment.id, with_booked=False).attended
+            ):
+                finish(db, enrolment, now)
             code = None
             if self._settings.parking.keys:
                 ticket = issue_ticket(
@@ -628,7 +641,10 @@ def stop_lifted_without(
     return (
         _stopped_by_absences(enrolment)
         and not absence.excused
-        and unexcused_absences(db, enrolment.id) - 1 < programme.unexcused_absence_limit
+        and (
+            programme.unexcused_absence_limit is None
+            or unexcused_absences(db, enrolment.id) - 1 < programme.unexcused_absence_limit
+        )
     )
 
 
@@ -661,7 +677,8 @@ def lift_absence_stop(
     if not _stopped_by_absences(enrolment):
         return False
     db.flush()
-    if unexcused_absences(db, enrolment.id) >= programme.unexcused_absence_limit:
+    limit = programme.unexcused_absence_limit
+    if limit is not None and unexcused_absences(db, enrolment.id) >= limit:
         return False
     resume_enrolment(db, enrolment, now, why=why, actor=actor)
     return True

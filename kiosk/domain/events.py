@@ -137,6 +137,22 @@ class EnrolmentResumedPayload(Payload, frozen=True, kw_only=True):
     reason: str = ""
 
 
+class EnrolmentDecidedPayload(Payload, frozen=True, kw_only=True):
+    """The team's decisions at the enrolment's gates (``pre:go``...), as the kiosk now has them;
+    an alternative plan is followed by an ``enrolment_stopped``."""
+
+    id: str
+    at: dt.datetime
+    decisions: str = ""
+
+
+class EnrolmentFinishedPayload(Payload, frozen=True, kw_only=True):
+    """An enrolment had its last counted session."""
+
+    id: str
+    at: dt.datetime
+
+
 class ParkingTicketPayload(Payload, frozen=True, kw_only=True):
     """A parking ticket issued."""
 
@@ -311,6 +327,24 @@ KINDS: tuple[Kind, ...] = (
                 _t(Enrolment),
                 {"id": _ID, "status": EnrolmentStatus.STOPPED},
                 {"status": EnrolmentStatus.ACTIVE, "stopped_at": None, "stop_reason": ""},
+            ),
+        ),
+    ),
+    Kind(
+        "enrolment_decided",
+        EnrolmentDecidedPayload,
+        (AtSite("id", "enrolment"),),
+        (Update(_t(Enrolment), {"id": _ID}, {"decisions": Field("decisions")}),),
+    ),
+    Kind(
+        "enrolment_finished",
+        EnrolmentFinishedPayload,
+        (AtSite("id", "enrolment"),),
+        (
+            Update(
+                _t(Enrolment),
+                {"id": _ID, "status": EnrolmentStatus.ACTIVE},
+                {"status": EnrolmentStatus.FINISHED},
             ),
         ),
     ),

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from kiosk.core.clock import local, local_day_bounds
 from kiosk.db.models import Booking, CheckIn, Enrolment, Site
 from kiosk.db.models import Session as SessionRow
-from kiosk.domain import progress
+from kiosk.domain import progress, trajectory
 from kiosk.domain.unknown_schedule import unknown_reason
 from kiosk.programme.model import Billing, Programme
 
@@ -146,7 +146,7 @@ def billed_starts(
         if billing.at_most is not None and billing.per_months is not None:
             if len(billed) >= billing.at_most:
                 break
-            if billed and local(starts_at).date() >= progress.add_months(
+            if billed and local(starts_at).date() >= trajectory.add_months(
                 local(billed[0]).date(), billing.per_months
             ):
                 break

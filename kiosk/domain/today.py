@@ -14,6 +14,7 @@ from kiosk.core.clock import local_day_bounds
 from kiosk.core.config import CheckinWindow
 from kiosk.db.models import Booking, BookingStatus, Enrolment
 from kiosk.db.models import Session as SessionRow
+from kiosk.domain.checkin_window import window_of
 from kiosk.domain.unknown_schedule import unknown_reason
 from kiosk.programme.model import Programme, Texts
 
@@ -74,7 +75,7 @@ def status_of(booking: Booking, now: dt.datetime, window: CheckinWindow) -> Stat
         return Status.LATE if booking.checkin.late else Status.ARRIVED
     if booking.absence is not None:
         return Status.EXCUSED if booking.absence.excused else Status.ABSENT
-    closes = booking.session.starts_at + dt.timedelta(minutes=window.closes_after_minutes)
+    _, closes = window_of(booking.session.starts_at, window)
     return Status.ABSENT if now > closes else Status.EXPECTED
 
 

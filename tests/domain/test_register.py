@@ -111,7 +111,8 @@ def test_one_line_per_patient_and_day_with_first_start_and_last_end(centre: Path
     # A consultation and the individual pre-programme are not 558994 sessions.
     assert (line["nomenclature_code"], line["billed_sessions"]) == ("", "0")
     # Each session says its phase: two "#1" of different phases can no longer be confused.
-    assert line["sessions"] == "consultation 1/1; pre 1/6; pre 2/6"
+    # The consultations are open-ended (the first, the interim and the final one).
+    assert line["sessions"] == "consultation 1; pre 1/6; pre 2/6"
     assert line["identity_method"] == "command"
 
 
