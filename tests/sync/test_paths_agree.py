@@ -192,6 +192,8 @@ def _payload(draw: tuple[str, int, str, int], bookings: list[tuple[str, str, str
         "cancellation_undone": {"id": f"k{index}", "booking_id": booking, "at": AT},
         "enrolment_stopped": {"id": enrolment, "at": AT, "reason": "3 absences"},
         "enrolment_resumed": {"id": enrolment, "at": AT, "reason": "dr. X"},
+        "enrolment_decided": {"id": enrolment, "at": AT, "decisions": "pre:go"},
+        "enrolment_finished": {"id": enrolment, "at": AT},
         "teleport": {},
     }
     payload = payloads[kind]
