@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db.models import Alert, Booking, Enrolment, EnrolmentStatus
 from kiosk.domain import gates, trajectory
-from kiosk.domain.alerts import raise_alert
+from kiosk.domain.alerts import AlertKind, raise_alert
 from kiosk.domain.progress import History
 from kiosk.programme.model import Programme
 
@@ -28,7 +28,7 @@ def follow_through(
     ``history`` already holds this check-in."""
     enrolment, session = booking.enrolment, booking.session
 
-    def alert(kind: str, message: str) -> None:
+    def alert(kind: AlertKind, message: str) -> None:
         raise_alert(
             db,
             now=now,
@@ -42,7 +42,7 @@ def follow_through(
     for message in trajectory.for_reception(
         programme, session.kind, session.starts_at, history.attended, booking.id
     ):
-        alert("check_booking", message)
+        alert(AlertKind.CHECK_BOOKING, message)
     phase = programme.phase_of(session.kind)
     if (
         phase.gate_after is not None
@@ -51,15 +51,15 @@ def follow_through(
         and phase.key not in gates.passed_gates(enrolment)
     ):
         alert(
-            "decision_due",
+            AlertKind.DECISION_DUE,
             f"{phase.key} complete: the team's decision is due "
             f"(kiosk enrolment decide {enrolment.id} --gate {phase.key} --go | --alternative).",
         )
     if programme.once_in_a_lifetime:
         earlier = earlier_enrolments(enrolment)
-        if earlier and not _alerted(db, enrolment, "once_in_a_lifetime"):
+        if earlier and not _alerted(db, enrolment, AlertKind.ONCE_IN_A_LIFETIME):
             alert(
-                "once_in_a_lifetime",
+                AlertKind.ONCE_IN_A_LIFETIME,
                 f"This programme is followed once in a lifetime; the patient has "
                 f"{len(earlier)} earlier enrolment(s) in it: please check with the physician.",
             )

@@ -8,6 +8,7 @@ event in the caller's transaction, so the centre knows what is still open.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -67,6 +68,20 @@ def open_alerts(db: Session, *, site_id: str | None, limit: int = 20) -> list[Al
     ]
 
 
+class AlertKind(enum.StrEnum):
+    """Every kind of alert the kiosk raises for reception, declared once (the screen labels each;
+    ``tests/ui/test_reception_house.py`` checks that none lacks a label)."""
+
+    PROGRAMME_STOPPED = "programme_stopped"
+    ABSENCES_WARNING = "absences_warning"
+    PRINTER_FAULT = "printer_fault"
+    PROGRAMME_UNKNOWN = "programme_unknown"
+    CHECK_BOOKING = "check_booking"
+    """Booked and present, checked in, against a rule reception judges (weekly limit, timetable)."""
+    DECISION_DUE = "decision_due"
+    ONCE_IN_A_LIFETIME = "once_in_a_lifetime"
+
+
 class AlertError(LookupError):
     """No open alert with that id here (the message says so in plain words)."""
 
@@ -75,7 +90,7 @@ def raise_alert(
     db: Session,
     *,
     now: dt.datetime,
-    kind: str,
+    kind: AlertKind,
     site_id: str,
     message: str,
     patient_id: str | None = None,

@@ -26,7 +26,7 @@ from kiosk.db.models import (
 )
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
-from kiosk.domain.alerts import raise_alert
+from kiosk.domain.alerts import AlertKind, raise_alert
 from kiosk.domain.alerts import resolve as resolve_alert
 from kiosk.domain.events import (
     AbsencePayload,
@@ -273,7 +273,7 @@ class Attendance:
             raise_alert(
                 db,
                 now=now,
-                kind="programme_stopped",
+                kind=AlertKind.PROGRAMME_STOPPED,
                 site_id=enrolment.site_id,
                 patient_id=enrolment.patient_id,
                 enrolment_id=enrolment.id,
@@ -285,7 +285,7 @@ class Attendance:
             raise_alert(
                 db,
                 now=now,
-                kind="absences_warning",
+                kind=AlertKind.ABSENCES_WARNING,
                 site_id=enrolment.site_id,
                 patient_id=enrolment.patient_id,
                 enrolment_id=enrolment.id,
@@ -696,7 +696,7 @@ def resume_enrolment(
     stop_alerts = db.scalars(
         select(Alert.id).where(
             Alert.enrolment_id == enrolment.id,
-            Alert.kind == "programme_stopped",
+            Alert.kind == AlertKind.PROGRAMME_STOPPED,
             Alert.resolved_at.is_(None),
         )
     ).all()

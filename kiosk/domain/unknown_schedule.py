@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.db.models import Alert, Booking
-from kiosk.domain.alerts import raise_alert
+from kiosk.domain.alerts import AlertKind, raise_alert
 from kiosk.programme.model import Programme
 
-ALERT_KIND = "programme_unknown"
+ALERT_KIND = AlertKind.PROGRAMME_UNKNOWN
 
 
 def unknown_reason(programmes: Mapping[str, Programme], programme_code: str, kind: str) -> str:

@@ -154,3 +154,15 @@ async def test_on_the_linux_console_the_alerts_have_ascii_borders(kiosk: Kiosk) 
         await pilot.press("l")
         await opened(pilot, AlertsScreen)
         assert app.screen.query_one("#alerts-box").styles.border_top[0] == "ascii"
+
+
+def test_every_alert_kind_has_a_label_in_every_language() -> None:
+    from kiosk.core.i18n import LANGUAGES, Translator
+    from kiosk.domain.alerts import AlertKind
+    from kiosk.ui.widgets.alerts_strip import ALERT_LABELS
+
+    assert set(ALERT_LABELS) == set(AlertKind)
+    for language in LANGUAGES:
+        tr = Translator(language)
+        for label in ALERT_LABELS.values():
+            assert tr(label) and (language == "en" or tr(label) != label), (language, label)

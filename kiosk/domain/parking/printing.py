@@ -24,12 +24,12 @@ from kiosk.core.clock import Clock, local
 from kiosk.core.config import ConfigError, Settings
 from kiosk.core.i18n import translator
 from kiosk.db.models import Alert, ParkingTicket
-from kiosk.domain.alerts import raise_alert, resolve
+from kiosk.domain.alerts import AlertKind, raise_alert, resolve
 from kiosk.domain.events import TicketPrintedPayload
 from kiosk.domain.journal import emit
 from kiosk.domain.parking.issue import ticket_short_code
 
-ALERT_KIND = "printer_fault"
+ALERT_KIND = AlertKind.PRINTER_FAULT
 FAULT_SWITCH = "FAULT"
 """File in the simulated printer's folder whose content (``out_of_paper``...) fakes a fault."""
 

@@ -8,14 +8,18 @@ from textual.widgets import Static
 
 from kiosk.core.clock import local
 from kiosk.core.i18n import N_, Translator
-from kiosk.domain.alerts import AlertView, DueToday
+from kiosk.domain.alerts import AlertKind, AlertView, DueToday
 from kiosk.domain.parking.unprinted import UnprintedTicket, printer_alert
 from kiosk.ui import result_text
 
-ALERT_LABELS = {
-    "programme_stopped": N_("Programme stopped (absence limit)"),
-    "absences_warning": N_("Two absences"),
-    "printer_fault": N_("Printer fault"),
+ALERT_LABELS: dict[str, str] = {
+    AlertKind.PROGRAMME_STOPPED: N_("Programme stopped (absence limit)"),
+    AlertKind.ABSENCES_WARNING: N_("Two absences"),
+    AlertKind.PRINTER_FAULT: N_("Printer fault"),
+    AlertKind.PROGRAMME_UNKNOWN: N_("Not in any programme file"),
+    AlertKind.CHECK_BOOKING: N_("Check the booking"),
+    AlertKind.DECISION_DUE: N_("Team decision due"),
+    AlertKind.ONCE_IN_A_LIFETIME: N_("Programme followed before"),
 }
 PRINTER_FAULTS = {
     # The values of devices.printer.interface.FaultKind, as the alert's message has them.
@@ -39,7 +43,7 @@ def alert_line(alert: AlertView, tr: Translator) -> str:
 
 def _message(alert: AlertView, tr: Translator) -> str:
     """A printer alert's message in ``tr``'s language; others as they were raised."""
-    printer = printer_alert(alert.message) if alert.kind == "printer_fault" else None
+    printer = printer_alert(alert.message) if alert.kind == AlertKind.PRINTER_FAULT else None
     if printer is None:
         return alert.message
     fault = PRINTER_FAULTS.get(printer.fault)
