@@ -79,6 +79,9 @@ class Settings:
     """How long a result stays while the card is still in; then the screen signals the card."""
     result_after_card_seconds: int = 8
     """How long a result stays readable after the card is taken out (or until the next card)."""
+    warning_seconds: int = 5
+    """How long before a time limit of the patient screen a countdown warns of it (a touch, a
+    click or a key gives the patient the whole time again)."""
     speech: str = "off"
     """Speech output of the patient screen: off (the default) or espeak-ng."""
     theme: str = "default"
@@ -255,6 +258,7 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
         language=ui.text("language", "nl", choices=LANGUAGES),
         result_timeout_seconds=ui.whole("result_timeout_seconds", 15, low=3, high=600),
         result_after_card_seconds=ui.whole("result_after_card_seconds", 8, low=1, high=600),
+        warning_seconds=ui.whole("warning_seconds", 5, low=1, high=60),
         speech=ui.text("speech", "off", choices=("off", "espeak-ng")),
         theme=ui.text("theme", "default", choices=("default", "high-contrast")),
         reception_pin_hash=_pin_hash(top.table_of("reception")),
@@ -389,6 +393,7 @@ K1 = "{os.urandom(32).hex()}"
 language = "nl"
 result_timeout_seconds = 15
 result_after_card_seconds = 8
+warning_seconds = 5
 speech = "off"
 theme = "default"
 

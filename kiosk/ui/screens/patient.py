@@ -3,10 +3,13 @@ adds the simulation panel beside it).
 
 Every result ends with "take your card back" while the card is in. Once the card is out the
 result stays readable for ``result_after_card_seconds`` (or until the next card), then the screen
-goes home. A card left in is signalled: ``CARD_WARNING_SECONDS`` before ``result_timeout_seconds``
+goes home. A card left in is signalled: ``warning_seconds`` before ``result_timeout_seconds``
 the line turns into a warning with the terminal bell; at the timeout the personal result is
-replaced by "a card is still in the reader" (bell again) until the card comes out. The timeouts
-are timestamps compared on a short tick (exact to the tick), not timers re-armed on every event.
+replaced by "a card is still in the reader" (bell again) until the card comes out. Each of these
+time limits shows a countdown ``warning_seconds`` before it ends, and a touch, a click or a key
+gives the patient the whole time again (:mod:`kiosk.ui.time_limits`); while the card is in, the
+result never goes home. The limits are timestamps compared on a short tick (exact to the tick),
+not timers re-armed on every event.
 Check-ins and printing run in thread workers; a worker's result only counts if the tap it
 belongs to is still the current one. The worker also prepares the result's text and QR code,
 and prints only once the result is painted: the patient sees it first.
@@ -23,6 +26,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.events import Key, MouseDown
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher
 
@@ -45,6 +49,7 @@ from kiosk.ui import result_text
 from kiosk.ui.messages import AttendanceChanged
 from kiosk.ui.result_text import ResultText
 from kiosk.ui.screens.pin import PinScreen
+from kiosk.ui.time_limits import TimeLimit
 from kiosk.ui.widgets.home_view import HomeView
 from kiosk.ui.widgets.reading_view import ReadingView
 from kiosk.ui.widgets.result_view import ResultView
@@ -58,8 +63,6 @@ logger = logging.getLogger(__name__)
 
 State = Literal["home", "reading", "checking", "result", "card_left", "reader_down"]
 TICK_SECONDS = 0.1
-CARD_WARNING_SECONDS = 5
-"""How long before the card-left screen the result warns that the card is still in."""
 PAINT_WAIT_SECONDS = 0.5
 """The ticket is printed once the result is painted, or after this long at the latest."""
 
@@ -80,11 +83,11 @@ class PatientScreen(Screen[None]):
         self.language = "nl"
         self._tap = 0
         """Counts card insertions: a worker's answer for an older tap is dropped."""
-        self._result_since: float | None = None
+        self._limit: TimeLimit | None = None
+        """The time limit of the result shown (None on the other views)."""
         self._card_in = False
-        self._card_out_since: float | None = None
-        """When the card came out while a result was shown."""
-        self._card_warned = False
+        self._warned = False
+        """Whether the countdown of the running limit has started."""
         self._chosen: str | None = None
         """The language the patient tapped on the home screen (it is then remembered)."""
         self._clock_text = ""
@@ -130,25 +133,67 @@ class PatientScreen(Screen[None]):
         self._refresh_clock()
 
     def _result_tick(self) -> None:
-        settings = self.kiosk.services.settings
+        limit = self._limit
+        if limit is None:
+            return
         now = self.kiosk.services.monotonic()
-        if self._card_out_since is not None:
-            if now - self._card_out_since >= settings.result_after_card_seconds:
+        if limit.expired(now):
+            if limit.kind == "card_in":
+                self._show_card_left()
+            else:
                 self._show_home()
             return
-        if self._result_since is None:
+        left = limit.warning(now)
+        view = self.query_one(ResultView)
+        view.show_countdown(self._countdown(left) if left is not None else "")
+        if left is None or self._warned:
             return
-        shown = now - self._result_since
-        if shown >= settings.result_timeout_seconds:
-            self._show_card_left()
-        elif not self._card_warned and shown >= settings.result_timeout_seconds - min(
-            CARD_WARNING_SECONDS, settings.result_timeout_seconds / 2
-        ):
-            self._card_warned = True
-            self.query_one(ResultView).show_card_note(
+        self._warned = True
+        if limit.kind == "card_in":
+            view.show_card_note(
                 self.tr("Your card is still in the reader: please take it back now."), warn=True
             )
             self.app.bell()
+        self._speak(self._countdown(left))
+
+    def _countdown(self, seconds: int) -> str:
+        return self.tr(
+            "This page closes in {seconds} s. Touch the screen for more time.", seconds=seconds
+        )
+
+    def _start_limit(self) -> None:
+        """The result's time limit from now: the card-in one, or the card-out one."""
+        settings = self.kiosk.services.settings
+        self._limit = TimeLimit(
+            "card_in" if self._card_in else "card_out",
+            self.kiosk.services.monotonic(),
+            settings.result_timeout_seconds
+            if self._card_in
+            else settings.result_after_card_seconds,
+            settings.warning_seconds,
+        )
+        self._warned = False
+        self.query_one(ResultView).show_countdown("")
+
+    def extend_time(self) -> None:
+        """The patient touched the screen or pressed a key: the whole time again."""
+        if self.state != "result" or self._limit is None:
+            return
+        self._limit.extend(self.kiosk.services.monotonic())
+        if self._warned:
+            self._warned = False
+            view = self.query_one(ResultView)
+            view.show_countdown("")
+            if self._card_in:
+                view.show_card_note(self.tr("Please take your card back."), warn=False)
+
+    def on_mouse_down(self, event: MouseDown) -> None:
+        """A touch anywhere gives the patient more time."""
+        self.extend_time()
+
+    def on_key(self, event: Key) -> None:
+        """So does any key."""
+        self.extend_time()
 
     def _refresh_clock(self, *, force: bool = False) -> dt.datetime | None:
         """Show the time when the minute changed (or ``force``); the moment shown, or None."""
@@ -170,8 +215,7 @@ class PatientScreen(Screen[None]):
     def _show_home(self) -> None:
         """Back to the start: default language, nothing personal left on screen."""
         self.state = "home"
-        self._result_since = None
-        self._card_out_since = None
+        self._limit = None
         self.last_result = None
         self._chosen = None
         self.language = self.kiosk.services.settings.language
@@ -183,7 +227,7 @@ class PatientScreen(Screen[None]):
 
     def _show_reading(self, *, checking: bool) -> None:
         self.state = "checking" if checking else "reading"
-        self._result_since = None
+        self._limit = None
         self.query_one(ReadingView).show(self.tr, checking)
         self._switch("reading")
 
@@ -193,10 +237,7 @@ class PatientScreen(Screen[None]):
         view.show(text)
         view.show_language(self.language)
         self._switch("result")
-        now = self.kiosk.services.monotonic()
-        self._result_since = now
-        self._card_warned = False
-        self._card_out_since = None if self._card_in else now
+        self._start_limit()
         note = self.tr("Please take your card back.") if self._card_in else ""
         if note:
             view.show_card_note(note, warn=False)
@@ -225,25 +266,26 @@ class PatientScreen(Screen[None]):
 
     def _card_taken_out(self) -> None:
         """The result stays readable for a while; the card line goes."""
-        self._card_out_since = self.kiosk.services.monotonic()
+        self._start_limit()
         self.query_one(ResultView).show_card_note("", warn=False)
 
     def _show_card_left(self) -> None:
         """Nothing personal left, and a clear signal for whoever comes next."""
         self.state = "card_left"
-        self._result_since = None
+        self._limit = None
         self.last_result = None
         view = self.query_one(ResultView)
         text = result_text.for_card_left(self.tr)
         note = self.tr("Please take your card back.")
         view.show(text)
+        view.show_countdown("")
         view.show_card_note(note, warn=True)
         self.app.bell()
         self._speak(result_text.spoken(text, note))
 
     def _show_reader_down(self) -> None:
         self.state = "reader_down"
-        self._result_since = None
+        self._limit = None
         self.query_one(ResultView).show(result_text.for_reader_down(self.tr))
         self._switch("result")
 
@@ -407,10 +449,7 @@ class PatientScreen(Screen[None]):
 
     def _show_again(self, text: ResultText, tap: int, language: str) -> None:
         if tap == self._tap and self.state == "result" and self.language == language:
-            card_out = self._card_out_since is not None
-            self._show_result(text)
-            if card_out:  # the card line stays gone; the touch gives the patient time again
-                self._card_taken_out()
+            self._show_result(text)  # the touch gives the patient the whole time again
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """Language buttons of the home view and of the result."""
