@@ -84,6 +84,9 @@ class Settings:
     click or a key gives the patient the whole time again)."""
     speech: str = "off"
     """Speech output of the patient screen: off (the default) or espeak-ng."""
+    speech_output: str = "speaker"
+    """Where the voice is heard: a speaker (the hall hears it: the patient's name is left out)
+    or a headset (the name is said too)."""
     theme: str = "default"
     """The screens' colours: default, or high-contrast (white and yellow on black)."""
     reception_pin_hash: str = ""
@@ -260,6 +263,7 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
         result_after_card_seconds=ui.whole("result_after_card_seconds", 8, low=1, high=600),
         warning_seconds=ui.whole("warning_seconds", 5, low=1, high=60),
         speech=ui.text("speech", "off", choices=("off", "espeak-ng")),
+        speech_output=ui.text("speech_output", "speaker", choices=("speaker", "headset")),
         theme=ui.text("theme", "default", choices=("default", "high-contrast")),
         reception_pin_hash=_pin_hash(top.table_of("reception")),
         reader=devices.text("reader", "simulated", choices=("simulated", "pcsc")),
@@ -395,6 +399,7 @@ result_timeout_seconds = 15
 result_after_card_seconds = 8
 warning_seconds = 5
 speech = "off"
+speech_output = "speaker"
 theme = "default"
 
 [devices]

@@ -64,6 +64,9 @@ class ResultText:
     badge: str = ""
     """For a refusal: the word beside its symbol ("Not checked in"); success says so in the
     title."""
+    anonymous_title: str | None = None
+    """The title without the patient's name, as a speaker in the hall says it; None: the title
+    names nobody."""
 
 
 def for_result(result: CheckinResult, tr: Translator) -> ResultText:
@@ -72,10 +75,19 @@ def for_result(result: CheckinResult, tr: Translator) -> ResultText:
     session = result.session
     start = tr.time(session.starts_at) if session else ""
     if result.outcome.admitted and session is not None:
-        title = (
-            tr("Welcome, {name}! You are checked in.", name=name)
+        anonymous = (
+            tr("Welcome! You are checked in.")
             if result.outcome == Outcome.CHECKED_IN
-            else tr("{name}, you were already checked in.", name=name)
+            else tr("You were already checked in.")
+        )
+        title = (
+            (
+                tr("Welcome, {name}! You are checked in.", name=name)
+                if result.outcome == Outcome.CHECKED_IN
+                else tr("{name}, you were already checked in.", name=name)
+            )
+            if name
+            else anonymous
         )
         lines = [
             tr(
@@ -119,32 +131,43 @@ def for_result(result: CheckinResult, tr: Translator) -> ResultText:
             short_code=parking.short_code if parking else "",
             extras=extras,
             reminders=tuple(_reminder(r, tr) for r in result.reminders),
+            anonymous_title=anonymous,
         )
     not_yet = tr("Not checked in yet")
     if result.outcome == Outcome.TOO_EARLY and result.opens_at is not None:
+        starts = tr("Your session starts at {start}.", start=start)
         return ResultText(
-            tr("{name}, your session starts at {start}.", name=name, start=start),
+            tr("{name}, your session starts at {start}.", name=name, start=start)
+            if name
+            else starts,
             next_step=tr(
                 "You can check in from {opens}. Please come back then and insert your card again.",
                 opens=tr.time(result.opens_at),
             ),
             badge=not_yet,
+            anonymous_title=starts,
         )
     happened, todo = REFUSALS.get(result.outcome, (N_("We cannot check you in."), GO_TO_RECEPTION))
     # The greeting first, then the problem, then what to do.
     if name:
         return ResultText(
-            tr("Hello, {name}", name=name), (tr(happened, start=start),), tr(todo), badge=not_yet
+            tr("Hello, {name}", name=name),
+            (tr(happened, start=start),),
+            tr(todo),
+            badge=not_yet,
+            anonymous_title="",
         )
     return ResultText(tr(happened, start=start), next_step=tr(todo), badge=not_yet)
 
 
-def spoken(text: ResultText, card_note: str = "") -> str:
+def spoken(text: ResultText, card_note: str = "", *, with_name: bool = True) -> str:
     """What the speech output says: the screen's own sentences, in the screen's order (the QR
-    code is not read out)."""
+    code is not read out); without ``with_name`` the title is said without the patient's name
+    (a speaker in a public hall)."""
+    title = text.title if with_name or text.anonymous_title is None else text.anonymous_title
     parts = [
         text.badge,
-        text.title,
+        title,
         *text.lines,
         text.next_step,
         text.short_code,

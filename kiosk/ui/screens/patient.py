@@ -18,8 +18,10 @@ and prints only once the result is painted: the patient sees it first.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 from textual import work
@@ -45,7 +47,7 @@ from kiosk.core import logs, redaction
 from kiosk.core.clock import local
 from kiosk.core.i18n import LANGUAGES, Translator, translator
 from kiosk.domain.outcomes import CheckinResult
-from kiosk.ui import result_text
+from kiosk.ui import result_text, voice
 from kiosk.ui.messages import AttendanceChanged
 from kiosk.ui.result_text import ResultText
 from kiosk.ui.screens.pin import PinScreen
@@ -73,6 +75,7 @@ class PatientScreen(Screen[None]):
     CSS_PATH = "patient.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l,L,shift+l", "next_language", show=False),
+        Binding("r,R,shift+r", "repeat", show=False),
         Binding("f9", "staff('reception')", show=False),
         Binding("f10", "staff('technician')", show=False),
     ]
@@ -91,6 +94,8 @@ class PatientScreen(Screen[None]):
         self._chosen: str | None = None
         """The language the patient tapped on the home screen (it is then remembered)."""
         self._clock_text = ""
+        self._said: tuple[str, str] | None = None
+        """What the voice said last, in which language (the patient may ask for it again)."""
         self.last_result: CheckinResult | None = None
 
     @property
@@ -154,7 +159,7 @@ class PatientScreen(Screen[None]):
                 self.tr("Your card is still in the reader: please take it back now."), warn=True
             )
             self.app.bell()
-        self._speak(self._countdown(left))
+        self._speak(self._countdown(left), again=False)
 
     def _countdown(self, seconds: int) -> str:
         return self.tr(
@@ -218,9 +223,10 @@ class PatientScreen(Screen[None]):
         self._limit = None
         self.last_result = None
         self._chosen = None
+        self._said = None
         self.language = self.kiosk.services.settings.language
         if self.kiosk.services.speech_on:
-            self._hush()
+            self._voice(functools.partial(voice.hush, self.kiosk.services.speaker))
         self.query_one(ResultView).clear()
         self._switch("home")
         self._refresh_clock(force=True)
@@ -241,28 +247,33 @@ class PatientScreen(Screen[None]):
         note = self.tr("Please take your card back.") if self._card_in else ""
         if note:
             view.show_card_note(note, warn=False)
-        self._speak(result_text.spoken(text, note))
+        self._say_text(text, note)
 
-    def _speak(self, sentence: str) -> None:
-        """Hand the screen's text to the voice, when speech output is on."""
-        if self.kiosk.services.speech_on:
-            self._say(sentence, self.language)
+    def _say_text(self, text: ResultText, note: str) -> None:
+        """Say what the screen shows; the name only into a headset (``[ui] speech_output``)."""
+        services = self.kiosk.services
+        self.query_one(ResultView).show_repeat(self.tr("Repeat") if services.speech_on else "")
+        headset = services.settings.speech_output == "headset"
+        self._speak(result_text.spoken(text, note, with_name=headset))
 
-    @work(thread=True, exclusive=True, group="speech")
-    def _hush(self) -> None:
-        speaker = self.kiosk.services.speaker
-        if speaker is not None:
-            speaker.stop()
-
-    @work(thread=True, exclusive=True, group="speech")
-    def _say(self, sentence: str, language: str) -> None:
-        speaker = self.kiosk.services.speaker
-        if speaker is None:
+    def _speak(self, sentence: str, *, again: bool = True) -> None:
+        """Hand ``sentence`` to the voice, when speech output is on (``again``: it is what the
+        repeat key says)."""
+        if not self.kiosk.services.speech_on:
             return
-        try:
-            speaker.say(sentence, language)
-        except OSError as exc:  # no sound is better than no screen
-            logger.error("speech output failed: %s", type(exc).__name__)
+        if again:
+            self._said = (sentence, self.language)
+        speaker = self.kiosk.services.speaker
+        self._voice(functools.partial(voice.say, speaker, sentence, self.language))
+
+    def _voice(self, call: Callable[[], None]) -> None:
+        """Speech off the UI thread; a new text replaces the one still waiting."""
+        self.run_worker(call, thread=True, exclusive=True, group="speech")
+
+    def action_repeat(self) -> None:
+        """Say the last text again (the repeat key or button)."""
+        if self._said is not None and self.kiosk.services.speech_on:
+            self._voice(functools.partial(voice.say, self.kiosk.services.speaker, *self._said))
 
     def _card_taken_out(self) -> None:
         """The result stays readable for a while; the card line goes."""
@@ -281,7 +292,7 @@ class PatientScreen(Screen[None]):
         view.show_countdown("")
         view.show_card_note(note, warn=True)
         self.app.bell()
-        self._speak(result_text.spoken(text, note))
+        self._say_text(text, note)
 
     def _show_reader_down(self) -> None:
         self.state = "reader_down"
@@ -454,6 +465,8 @@ class PatientScreen(Screen[None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """Language buttons of the home view and of the result."""
         button_id = event.button.id or ""
+        if button_id == "result-repeat":
+            self.action_repeat()
         for prefix in ("lang-", "result-lang-"):
             if button_id.startswith(prefix):
                 self.set_language(button_id.removeprefix(prefix))

@@ -59,6 +59,7 @@ class ResultView(Vertical):
             yield Static(id="result-countdown")
             with Horizontal(id="result-row"):
                 yield Static(id="result-card")
+                yield Button("", id="result-repeat", compact=True)
                 for language in LANGUAGES:
                     yield Button(
                         language.upper(),
@@ -127,6 +128,12 @@ class ResultView(Vertical):
         label = self.query_one("#result-card", Static)
         label.update(Content(note))
         label.set_class(warn, "-warn")
+
+    def show_repeat(self, label: str) -> None:
+        """The button that says the text again ("" hides it: speech output is off)."""
+        button = self.query_one("#result-repeat", Button)
+        button.label = label
+        button.display = bool(label)
 
     def show_countdown(self, text: str) -> None:
         """The line that warns of the end of a time limit ("" hides it)."""
