@@ -10,11 +10,37 @@ import datetime as dt
 from dataclasses import dataclass
 
 from devices.eid.errors import CardRemovedError, NotAnEidCard
-from kiosk.core.i18n import N_, Translator
-from kiosk.domain.outcomes import CheckinResult, Outcome, Reminder
+from kiosk.core.i18n import N_, NP_, Translator
+from kiosk.domain.outcomes import CheckinResult, GrammaticalForm, Outcome, Reminder
 from kiosk.programme.model import Texts, text_in
 
 GO_TO_RECEPTION = N_("Please go to reception.")
+NOT_YET = N_("Not checked in yet")
+
+# The sentences that agree with the patient: the neutral text (no "(e)"), then its masculine and
+# feminine forms, which a catalogue translates apart by context where its language needs it.
+AGREEING: dict[str, tuple[str, str]] = {
+    N_("Welcome, {name}! You are checked in."): (
+        NP_("masculine", "Welcome, {name}! You are checked in."),
+        NP_("feminine", "Welcome, {name}! You are checked in."),
+    ),
+    N_("Welcome! You are checked in."): (
+        NP_("masculine", "Welcome! You are checked in."),
+        NP_("feminine", "Welcome! You are checked in."),
+    ),
+    N_("{name}, you were already checked in."): (
+        NP_("masculine", "{name}, you were already checked in."),
+        NP_("feminine", "{name}, you were already checked in."),
+    ),
+    N_("You were already checked in."): (
+        NP_("masculine", "You were already checked in."),
+        NP_("feminine", "You were already checked in."),
+    ),
+    NOT_YET: (
+        NP_("masculine", "Not checked in yet"),
+        NP_("feminine", "Not checked in yet"),
+    ),
+}
 
 # For each refusal: what happened, and what to do next.
 REFUSALS: dict[Outcome, tuple[str, str]] = {
@@ -75,20 +101,18 @@ def for_result(result: CheckinResult, tr: Translator) -> ResultText:
     session = result.session
     start = tr.time(session.starts_at) if session else ""
     if result.outcome.admitted and session is not None:
-        anonymous = (
-            tr("Welcome! You are checked in.")
-            if result.outcome == Outcome.CHECKED_IN
-            else tr("You were already checked in.")
+        new = result.outcome == Outcome.CHECKED_IN
+        anonymous = agreeing(
+            tr,
+            result.form,
+            N_("Welcome! You are checked in.") if new else N_("You were already checked in."),
         )
-        title = (
-            (
-                tr("Welcome, {name}! You are checked in.", name=name)
-                if result.outcome == Outcome.CHECKED_IN
-                else tr("{name}, you were already checked in.", name=name)
-            )
-            if name
-            else anonymous
+        named = (
+            N_("Welcome, {name}! You are checked in.")
+            if new
+            else N_("{name}, you were already checked in.")
         )
+        title = agreeing(tr, result.form, named, name=name) if name else anonymous
         lines = [
             tr(
                 "{kind}, {start} to {end}",
@@ -133,7 +157,7 @@ def for_result(result: CheckinResult, tr: Translator) -> ResultText:
             reminders=tuple(_reminder(r, tr) for r in result.reminders),
             anonymous_title=anonymous,
         )
-    not_yet = tr("Not checked in yet")
+    not_yet = agreeing(tr, result.form, NOT_YET)
     if result.outcome == Outcome.TOO_EARLY and result.opens_at is not None:
         starts = tr("Your session starts at {start}.", start=start)
         return ResultText(
@@ -158,6 +182,17 @@ def for_result(result: CheckinResult, tr: Translator) -> ResultText:
             anonymous_title="",
         )
     return ResultText(tr(happened, start=start), next_step=tr(todo), badge=not_yet)
+
+
+def agreeing(tr: Translator, form: GrammaticalForm, message: str, **values: object) -> str:
+    """``message`` in the form that agrees with the patient (one of :data:`AGREEING`)."""
+    forms = AGREEING.get(message)
+    if forms is None or form == GrammaticalForm.NEUTRAL:
+        return tr(message, **values)
+    masculine, feminine = forms
+    return tr.pgettext(
+        form.value, masculine if form == GrammaticalForm.MASCULINE else feminine, **values
+    )
 
 
 def spoken(text: ResultText, card_note: str = "", *, with_name: bool = True) -> str:
@@ -215,18 +250,18 @@ def for_card_failure(reason: str, tr: Translator) -> ResultText:
         return ResultText(
             tr("This is not an e-ID card."),
             next_step=tr("Please insert your Belgian identity card (e-ID)."),
-            badge=tr("Not checked in yet"),
+            badge=tr(NOT_YET),
         )
     if reason == CardRemovedError.reason:
         return ResultText(
             tr("The card was taken out too soon."),
             next_step=tr("Insert it again and leave it in until you see your result."),
-            badge=tr("Not checked in yet"),
+            badge=tr(NOT_YET),
         )
     return ResultText(
         tr("We could not read your card."),
         next_step=tr("Take it out and insert it again. If it still fails, please go to reception."),
-        badge=tr("Not checked in yet"),
+        badge=tr(NOT_YET),
     )
 
 
@@ -251,5 +286,5 @@ def for_system_fault(tr: Translator) -> ResultText:
     return ResultText(
         tr("Check-in is not possible right now."),
         next_step=tr("Please go to reception. We are sorry for the wait."),
-        badge=tr("Not checked in yet"),
+        badge=tr(NOT_YET),
     )

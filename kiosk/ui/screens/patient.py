@@ -17,6 +17,7 @@ and prints only once the result is painted: the patient sees it first.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -46,7 +47,7 @@ from devices.printer.interface import FaultKind
 from kiosk.core import logs, redaction
 from kiosk.core.clock import local
 from kiosk.core.i18n import LANGUAGES, Translator, translator
-from kiosk.domain.outcomes import CheckinResult
+from kiosk.domain.outcomes import CheckinResult, GrammaticalForm
 from kiosk.ui import result_text, voice
 from kiosk.ui.messages import AttendanceChanged
 from kiosk.ui.result_text import ResultText
@@ -349,7 +350,9 @@ class PatientScreen(Screen[None]):
         services = self.kiosk.services
         try:
             facade = services.facade
-            result = facade.check_in(identity)
+            # The e-ID's sex only picks how the sentences agree (French "enregistrée").
+            form = GrammaticalForm.of_sex(identity.sex)
+            result = dataclasses.replace(facade.check_in(identity), form=form)
         except Exception as exc:  # a database fault must end in a calm screen, not a traceback
             logger.error("check-in failed: %s", type(exc).__name__)
             self.app.call_from_thread(self._answer_failed, tap)
