@@ -321,7 +321,7 @@ async def test_what_matters_is_visible_at_80x24(kiosk: Kiosk, language: str) -> 
             "36",
             TEST[language],
             INTERIM[language].split()[-1],
-            "010-0000-001-15",
+            CHECKED_IN.parking.short_code if CHECKED_IN.parking else "?",
             "█▀▀▀▀▀█",
             tr("Please take a seat; you will be called.").split()[-1],
         )

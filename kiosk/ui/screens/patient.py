@@ -3,13 +3,11 @@ adds the simulation panel beside it).
 
 Every result ends with "take your card back" while the card is in. Once the card is out the
 result stays readable for ``result_after_card_seconds`` (or until the next card), then the screen
-goes home. A card left in is signalled: ``warning_seconds`` before ``result_timeout_seconds``
-the line turns into a warning with the terminal bell; at the timeout the personal result is
-replaced by "a card is still in the reader" (bell again) until the card comes out. Each of these
-time limits shows a countdown ``warning_seconds`` before it ends, and a touch, a click or a key
-gives the patient the whole time again (:mod:`kiosk.ui.time_limits`); while the card is in, the
-result never goes home. The limits are timestamps compared on a short tick (exact to the tick),
-not timers re-armed on every event.
+goes home. A card left in is signalled before ``result_timeout_seconds`` with a warning and the
+terminal bell; at the timeout the personal result is replaced by "a card is still in the
+reader" (bell again) until the card comes out. Both limits warn with a countdown and are
+extended by a touch or a key (:mod:`kiosk.ui.screens.patient_aids`, with the voice). The limits
+are timestamps compared on a short tick (exact to the tick), not timers re-armed on every event.
 Check-ins and printing run in thread workers; a worker's result only counts if the tap it
 belongs to is still the current one. The worker also prepares the result's text and QR code,
 and prints only once the result is painted: the patient sees it first.
@@ -19,18 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import logging
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.events import Key, MouseDown
-from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher
 
 from devices.eid.identity import Identity
@@ -46,68 +40,46 @@ from devices.eid.reader import (
 from devices.printer.interface import FaultKind
 from kiosk.core import logs, redaction
 from kiosk.core.clock import local
-from kiosk.core.i18n import LANGUAGES, Translator, translator
+from kiosk.core.i18n import LANGUAGES, translator
 from kiosk.domain.outcomes import CheckinResult, GrammaticalForm
-from kiosk.ui import result_text, voice
+from kiosk.ui import result_text
 from kiosk.ui.messages import AttendanceChanged
 from kiosk.ui.result_text import ResultText
+from kiosk.ui.screens.patient_aids import AidedScreen
 from kiosk.ui.screens.pin import PinScreen
-from kiosk.ui.time_limits import TimeLimit
 from kiosk.ui.widgets.home_view import HomeView
 from kiosk.ui.widgets.reading_view import ReadingView
 from kiosk.ui.widgets.result_view import ResultView
 from kiosk.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
     from kiosk.ui.facade import KioskFacade
 
 logger = logging.getLogger(__name__)
 
-State = Literal["home", "reading", "checking", "result", "card_left", "reader_down"]
 TICK_SECONDS = 0.1
 PAINT_WAIT_SECONDS = 0.5
 """The ticket is printed once the result is painted, or after this long at the latest."""
 
 
-class PatientScreen(Screen[None]):
+class PatientScreen(AidedScreen):
     """The public screen. Its keys are hidden; none of them quits."""
 
     CSS_PATH = "patient.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l,L,shift+l", "next_language", show=False),
-        Binding("r,R,shift+r", "repeat", show=False),
         Binding("f9", "staff('reception')", show=False),
         Binding("f10", "staff('technician')", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.state: State = "home"
-        self.language = "nl"
         self._tap = 0
         """Counts card insertions: a worker's answer for an older tap is dropped."""
-        self._limit: TimeLimit | None = None
-        """The time limit of the result shown (None on the other views)."""
-        self._card_in = False
-        self._warned = False
-        """Whether the countdown of the running limit has started."""
         self._chosen: str | None = None
         """The language the patient tapped on the home screen (it is then remembered)."""
         self._clock_text = ""
-        self._said: tuple[str, str] | None = None
-        """What the voice said last, in which language (the patient may ask for it again)."""
         self.last_result: CheckinResult | None = None
-
-    @property
-    def kiosk(self) -> KioskApp:
-        """The app, typed."""
-        return cast("KioskApp", self.app)
-
-    @property
-    def tr(self) -> Translator:
-        """Texts in the language currently chosen on the screen."""
-        return translator(self.language)
 
     def compose(self) -> ComposeResult:
         """Top bar and the three views, and what stands beside them."""
@@ -134,72 +106,12 @@ class PatientScreen(Screen[None]):
     # -- time ---------------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        if self.state == "result":
-            self._result_tick()
+        expired = self._limit_tick() if self.state == "result" else None
+        if expired == "card_in":
+            self._show_card_left()
+        elif expired == "card_out":
+            self._show_home()
         self._refresh_clock()
-
-    def _result_tick(self) -> None:
-        limit = self._limit
-        if limit is None:
-            return
-        now = self.kiosk.services.monotonic()
-        if limit.expired(now):
-            if limit.kind == "card_in":
-                self._show_card_left()
-            else:
-                self._show_home()
-            return
-        left = limit.warning(now)
-        view = self.query_one(ResultView)
-        view.show_countdown(self._countdown(left) if left is not None else "")
-        if left is None or self._warned:
-            return
-        self._warned = True
-        if limit.kind == "card_in":
-            view.show_card_note(
-                self.tr("Your card is still in the reader: please take it back now."), warn=True
-            )
-            self.app.bell()
-        self._speak(self._countdown(left), again=False)
-
-    def _countdown(self, seconds: int) -> str:
-        return self.tr(
-            "This page closes in {seconds} s. Touch the screen for more time.", seconds=seconds
-        )
-
-    def _start_limit(self) -> None:
-        """The result's time limit from now: the card-in one, or the card-out one."""
-        settings = self.kiosk.services.settings
-        self._limit = TimeLimit(
-            "card_in" if self._card_in else "card_out",
-            self.kiosk.services.monotonic(),
-            settings.result_timeout_seconds
-            if self._card_in
-            else settings.result_after_card_seconds,
-            settings.warning_seconds,
-        )
-        self._warned = False
-        self.query_one(ResultView).show_countdown("")
-
-    def extend_time(self) -> None:
-        """The patient touched the screen or pressed a key: the whole time again."""
-        if self.state != "result" or self._limit is None:
-            return
-        self._limit.extend(self.kiosk.services.monotonic())
-        if self._warned:
-            self._warned = False
-            view = self.query_one(ResultView)
-            view.show_countdown("")
-            if self._card_in:
-                view.show_card_note(self.tr("Please take your card back."), warn=False)
-
-    def on_mouse_down(self, event: MouseDown) -> None:
-        """A touch anywhere gives the patient more time."""
-        self.extend_time()
-
-    def on_key(self, event: Key) -> None:
-        """So does any key."""
-        self.extend_time()
 
     def _refresh_clock(self, *, force: bool = False) -> dt.datetime | None:
         """Show the time when the minute changed (or ``force``); the moment shown, or None."""
@@ -224,10 +136,8 @@ class PatientScreen(Screen[None]):
         self._limit = None
         self.last_result = None
         self._chosen = None
-        self._said = None
         self.language = self.kiosk.services.settings.language
-        if self.kiosk.services.speech_on:
-            self._voice(functools.partial(voice.hush, self.kiosk.services.speaker))
+        self._hush()
         self.query_one(ResultView).clear()
         self._switch("home")
         self._refresh_clock(force=True)
@@ -249,32 +159,6 @@ class PatientScreen(Screen[None]):
         if note:
             view.show_card_note(note, warn=False)
         self._say_text(text, note)
-
-    def _say_text(self, text: ResultText, note: str) -> None:
-        """Say what the screen shows; the name only into a headset (``[ui] speech_output``)."""
-        services = self.kiosk.services
-        self.query_one(ResultView).show_repeat(self.tr("Repeat") if services.speech_on else "")
-        headset = services.settings.speech_output == "headset"
-        self._speak(result_text.spoken(text, note, with_name=headset))
-
-    def _speak(self, sentence: str, *, again: bool = True) -> None:
-        """Hand ``sentence`` to the voice, when speech output is on (``again``: it is what the
-        repeat key says)."""
-        if not self.kiosk.services.speech_on:
-            return
-        if again:
-            self._said = (sentence, self.language)
-        speaker = self.kiosk.services.speaker
-        self._voice(functools.partial(voice.say, speaker, sentence, self.language))
-
-    def _voice(self, call: Callable[[], None]) -> None:
-        """Speech off the UI thread; a new text replaces the one still waiting."""
-        self.run_worker(call, thread=True, exclusive=True, group="speech")
-
-    def action_repeat(self) -> None:
-        """Say the last text again (the repeat key or button)."""
-        if self._said is not None and self.kiosk.services.speech_on:
-            self._voice(functools.partial(voice.say, self.kiosk.services.speaker, *self._said))
 
     def _card_taken_out(self) -> None:
         """The result stays readable for a while; the card line goes."""
