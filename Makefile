@@ -11,11 +11,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # pcscd, vsmartcard-vpcd: the end-to-end card tests; tmux: the console test; procps: pgrep
 # (make bench); systemd: systemd-analyze, -sysusers, -tmpfiles and systemctl (the box tests);
 # postgresql: initdb and pg_ctl for the restart test's own server; git: the wheel and
-# catalogue tests copy the tree's files; make: the catalogue test runs `make catalogs`.
+# catalogue tests copy the tree's files; make: the catalogue test runs `make catalogs`;
+# debootstrap, systemd-container: `make boot-test` builds and boots a Debian 12 container.
 APT_PACKAGES := python3-venv python3-dev gcc swig libpcsclite-dev pcscd vsmartcard-vpcd \
-	tmux procps systemd postgresql git make
+	tmux procps systemd postgresql git make debootstrap systemd-container
 
-.PHONY: run test system-packages venv lint typecheck bench fuzz catalogs lock
+.PHONY: run test system-packages venv lint typecheck bench fuzz catalogs lock boot-test
 
 system-packages:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -51,6 +52,13 @@ typecheck: venv
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# The box on a booted systemd: a throw-away Debian 12 container (debootstrap, systemd-nspawn
+# --boot) installs the kiosk from its wheel and requirements.lock, runs `kiosk install` and checks
+# the units, the watchdog, `kiosk doctor`, a restart after kill -9 and `kiosk uninstall --purge`
+# (tests/box/boot/boot-test.sh; root, the Debian mirror and PyPI; about 4 minutes).
+boot-test: venv
+	$(SUDO) PYTHON=$(abspath $(BIN))/python tests/box/boot/boot-test.sh
 
 # The e-ID benchmark reads through pcscd and the virtual reader; the sync one needs PostgreSQL.
 bench: venv

@@ -168,16 +168,20 @@ def _payload(
             "identity_note": "",
         }
     if kind == "parking_ticket":
+        # Real numbering (kiosk.domain.parking.issue), from the top kiosk numbers: beyond 2**31.
+        number = (TOP_KIOSK_NUMBER - kiosk) * RANGE_SIZE + 1 + serial
+        expires = at + dt.timedelta(hours=3)
         return {
             "id": str(uuid.uuid4()),
             "site_id": SITE,
-            # Real numbering (kiosk.domain.parking.issue), from the top kiosk numbers: beyond 2**31.
-            "ticket_number": (TOP_KIOSK_NUMBER - kiosk) * RANGE_SIZE + 1 + serial,
+            "ticket_number": number,
             "booking_id": booking,
-            "key_id": "k1",
+            "key_id": "K1",
             "issued_at": at.isoformat(),
-            "expires_at": (at + dt.timedelta(hours=3)).isoformat(),
-            "payload": "P1." + uuid.uuid4().hex,
+            "expires_at": expires.isoformat(),
+            # The centre checks the code is this ticket's (the tag it cannot check).
+            "payload": f"RK1:K1:{SITE}:{number:010d}:{expires.astimezone(dt.UTC):%Y%m%d%H%M}:"
+            + "A" * 16,
         }
     return {
         "id": str(uuid.uuid4()),

@@ -10,10 +10,19 @@ is not subject to the policies: it is the scheduling import and the administrato
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from kiosk.db import migrate
+from kiosk.db.engine import make_engine
+from kiosk.db.files import sqlite_path
+from kiosk.programme import Programme
+from sync import notify
+from sync.importer import ImportReport, ImportRows, store, store_programmes
+from sync.kinds import write_privileges
 
 GROUP_ROLE = "kiosk"
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -37,24 +46,37 @@ SITE_OF_ROW = {
     "audit": "kiosk_id = kiosk_kiosk_id()",
     "sync_events": "site_id = kiosk_site() AND kiosk_id = kiosk_kiosk_id()",
 }
-# What a kiosk may do on each table (grants); the policies above narrow it to its site.
-GRANTS = {
-    "sites": "SELECT",
-    "programmes": "SELECT",
-    "patients": "SELECT",
-    "enrolments": "SELECT, UPDATE",
-    "sessions": "SELECT",
-    "bookings": "SELECT, UPDATE",
-    "checkins": "SELECT, INSERT, DELETE",
-    "absences": "SELECT, INSERT, UPDATE, DELETE",
-    "cancellations": "SELECT, INSERT",
-    "parking_tickets": "SELECT, INSERT, UPDATE",
-    "alerts": "SELECT, INSERT, UPDATE",
-    "audit": "INSERT",
-    "sync_events": "SELECT, INSERT",
-    "sync_counter": "SELECT",
-    "sync_deletions": "SELECT",
-}
+# What a kiosk may read (grants); the policies above narrow it to its site. What it may write
+# follows from the effects of the event kinds (kiosk.domain.events), and it stores its events.
+READS = (
+    "sites",
+    "programmes",
+    "patients",
+    "enrolments",
+    "sessions",
+    "bookings",
+    "checkins",
+    "absences",
+    "cancellations",
+    "parking_tickets",
+    "alerts",
+    "sync_events",
+    "sync_counter",
+    "sync_deletions",
+)
+
+
+def grants() -> dict[str, str]:
+    """The privileges of the kiosk group role on each table."""
+    privileges: dict[str, set[str]] = {table: {"SELECT"} for table in READS}
+    privileges["sync_events"].add("INSERT")
+    for table, needed in write_privileges().items():
+        privileges.setdefault(table, set()).update(needed)
+    order = ("SELECT", "INSERT", "UPDATE", "DELETE")
+    return {t: ", ".join(p for p in order if p in needed) for t, needed in privileges.items()}
+
+
+GRANTS = grants()
 
 
 def init(engine: Engine) -> None:
@@ -64,6 +86,7 @@ def init(engine: Engine) -> None:
         return
     with engine.begin() as conn:
         _security(conn)
+        notify.install(conn, group_role=GROUP_ROLE)
 
 
 def _security(conn: Connection) -> None:
@@ -183,3 +206,54 @@ def add_kiosk(engine: Engine, role: str, *, site_id: str, kiosk_id: str, kiosk_n
             ),
             {"r": role, "s": site_id, "k": kiosk_id, "n": kiosk_number},
         )
+
+
+# -- by URL, for the command line (which holds no engine and no SQLAlchemy) -------------------
+
+
+class CentreUnreachable(RuntimeError):
+    """The central database did not answer (the message names only the kind of failure)."""
+
+
+class NoCentre(ValueError):
+    """There is no central database, or it has no schema yet: `kiosk central init` first."""
+
+
+@contextmanager
+def _centre(url: str) -> Iterator[Engine]:
+    """An engine on the centre at ``url``, disposed after; a refused connection is
+    :class:`CentreUnreachable` (the driver's message may quote the URL: only its kind is kept)."""
+    engine = make_engine(url)
+    try:
+        yield engine
+    except OperationalError as exc:
+        reason = exc.orig.__class__.__name__ if exc.orig is not None else type(exc).__name__
+        raise CentreUnreachable(f"the central database cannot be reached ({reason})") from None
+    finally:
+        engine.dispose()
+
+
+def init_at(url: str, programmes: Mapping[str, Programme]) -> None:
+    """``kiosk central init``: the schema, the security (PostgreSQL) and the programmes table
+    from ``programmes`` (the programme files), so that the first import finds them."""
+    with _centre(url) as engine:
+        init(engine)
+        store_programmes(engine, programmes)
+
+
+def add_kiosk_at(url: str, role: str, *, site_id: str, kiosk_id: str, kiosk_number: int) -> None:
+    """:func:`add_kiosk` on the centre at ``url``."""
+    with _centre(url) as engine:
+        add_kiosk(engine, role, site_id=site_id, kiosk_id=kiosk_id, kiosk_number=kiosk_number)
+
+
+def import_at(url: str, rows: ImportRows, programmes: Mapping[str, Programme]) -> ImportReport:
+    """Store checked import rows (with the programme files' rows) in the centre at ``url``;
+    raises :class:`NoCentre` when it was never made, creating nothing."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise NoCentre(f"no central database at {path} (run `kiosk central init`)")
+    with _centre(url) as engine:
+        if migrate.current_revision(engine) is None:
+            raise NoCentre("the central database has no schema (run `kiosk central init`)")
+        return store(engine, rows, programmes)

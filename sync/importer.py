@@ -33,14 +33,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Engine, String, Table, case, exists, or_
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    Table,
+    case,
+    exists,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
 from devices.eid.national_number import InvalidNationalNumber, validate
 from kiosk.db.models import Base, BookingStatus, EnrolmentStatus
 from kiosk.domain.patients import nn_hash
-from kiosk.programme import Programme, ProgrammeError, load_programmes
+from kiosk.domain.programme_rows import programme_rows
+from kiosk.programme import Programme, load_programmes
 from sync.fhir import FhirError, bundle_items
 
 HEADER = [
@@ -113,9 +126,10 @@ class ImportFailed(ValueError):
 
 @dataclass(frozen=True)
 class ImportReport:
-    """How many bookings the file had."""
+    """How many bookings the file had, and the warnings to show (nothing was refused)."""
 
     rows: int
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -127,6 +141,8 @@ class ImportRows:
             t: {} for t in ("sites", "patients", "enrolments", "sessions", "bookings")
         }
     )
+    lines_of: dict[str, list[str]] = field(default_factory=dict)
+    """The lines of each enrolment (by id), for :func:`lifetime_warnings`."""
 
     @property
     def bookings(self) -> int:
@@ -338,6 +354,7 @@ class _Collector:
         for table, (row_id, row) in rows.items():
             tables[table].setdefault(row_id, row)
             self.first_seen.setdefault((table, row_id), where)
+        self.rows.lines_of.setdefault(rows["enrolments"][0], []).append(f"{self.prefix}{where}")
 
     def result(self) -> ImportRows:
         if self.problems:
@@ -481,34 +498,14 @@ def _imported_status(bookings: Table, exported: ColumnElement[Any]) -> ColumnEle
     A booking cancelled at reception (it has a cancellation row) or attended (a check-in) keeps
     its status whatever a lagging export says; reception undoes its own cancellation.
     """
+    # The row in conflict, written out: an INSERT has no FROM to correlate with, so a column
+    # object would put a second `bookings` in the subquery and range over every booking.
+    row_id: ColumnElement[str] = literal_column(f"{bookings.name}.id")
     recorded = or_(
-        exists().where(_TABLES["cancellations"].c.booking_id == bookings.c.id),
-        exists().where(_TABLES["checkins"].c.booking_id == bookings.c.id),
+        exists().where(_TABLES["cancellations"].c.booking_id == row_id),
+        exists().where(_TABLES["checkins"].c.booking_id == row_id),
     )
     return case((recorded, bookings.c.status), else_=exported)
-
-
-def programme_rows(programmes: Mapping[str, Programme]) -> list[dict[str, Any]]:
-    """The ``programmes`` table's rows of the programme files.
-
-    Raises :class:`ProgrammeError` naming the file when its code or English title cannot be
-    stored (too long for the column, or holding a control character).
-    """
-    table = _TABLES["programmes"]
-    rows = []
-    for programme in programmes.values():
-        # The loader guarantees every programme an English title.
-        row = {"code": programme.code, "name": programme.title["en"]}
-        for column, path in (("code", "programme.code"), ("name", "programme.title.en")):
-            length = _shortest([table.c[column]])
-            if _CONTROL.search(row[column]):
-                raise ProgrammeError(f"{programme.source}: {path}: holds a control character")
-            if len(row[column]) > length:
-                raise ProgrammeError(
-                    f"{programme.source}: {path}: is longer than the centre's {length} characters"
-                )
-        rows.append(row)
-    return rows
 
 
 def store_programmes(engine: Engine, programmes: Mapping[str, Programme]) -> None:
@@ -535,6 +532,7 @@ def store(engine: Engine, rows: ImportRows, programmes: Mapping[str, Programme])
             _upsert(conn, _TABLES["programmes"], programme_table, keep=(), key="code")
             _upsert(conn, _TABLES["sites"], list(tables["sites"].values()), keep=("name",))
             _upsert(conn, _TABLES["patients"], list(tables["patients"].values()), keep=())
+            warnings = lifetime_warnings(conn, rows, programmes)
             # Status of an enrolment is the centre's (absences stop it): set on creation only.
             _upsert(
                 conn, _TABLES["enrolments"], list(tables["enrolments"].values()), keep=("status",)
@@ -547,7 +545,52 @@ def store(engine: Engine, rows: ImportRows, programmes: Mapping[str, Programme])
         raise ImportFailed(
             f"the central database refused the bookings ({reason}); nothing was written"
         ) from None
-    return ImportReport(rows=rows.bookings)
+    return ImportReport(rows=rows.bookings, warnings=warnings)
+
+
+def lifetime_warnings(
+    conn: Connection, rows: ImportRows, programmes: Mapping[str, Programme]
+) -> tuple[str, ...]:
+    """One line per booking line of an enrolment in a once-in-a-lifetime programme whose patient
+    has an earlier enrolment in it (in the file or the centre): imported, and said."""
+    enrolments = _TABLES["enrolments"]
+    known = {
+        (r.patient_id, r.programme_code, r.id): r.started_on
+        for r in conn.execute(
+            select(
+                enrolments.c.patient_id,
+                enrolments.c.programme_code,
+                enrolments.c.id,
+                enrolments.c.started_on,
+            ).where(
+                enrolments.c.patient_id.in_(
+                    {e["patient_id"] for e in rows.tables["enrolments"].values()}
+                )
+            )
+        )
+    }
+    known |= {
+        (e["patient_id"], e["programme_code"], i): e["started_on"]
+        for i, e in rows.tables["enrolments"].items()
+    }
+    warnings: list[str] = []
+    for enrolment_id, row in rows.tables["enrolments"].items():
+        code = row["programme_code"]
+        if not programmes[code].once_in_a_lifetime:
+            continue
+        if any(
+            patient == row["patient_id"]
+            and other_code == code
+            and other != enrolment_id
+            and started < row["started_on"]
+            for (patient, other_code, other), started in known.items()
+        ):
+            warnings += [
+                f"{where}: the patient has an earlier enrolment in {code}, a programme followed "
+                "once in a lifetime: check with the physician"
+                for where in rows.lines_of.get(enrolment_id, [])
+            ]
+    return tuple(warnings)
 
 
 def _known(programmes: Mapping[str, Programme] | None) -> Mapping[str, Programme]:

@@ -55,7 +55,9 @@ from kiosk.db.models import (
     SyncState,
 )
 from kiosk.db.models import Session as SessionRow
+from kiosk.domain.events import KINDS
 from sync.id_sets import one_of
+from sync.kinds import owned_rows
 
 STATE_NAME = "central"
 DAYS_BEHIND = 1
@@ -85,21 +87,17 @@ DEPENDENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
 
 
 # The replicated rows each kind of outbox event changed on the kiosk: (table, column of the pulled
-# row, payload field that holds its value). Until such an event has gone up, the centre's copy of
-# that row is older than the kiosk's, and a pull must not write it back (a printed ticket would
-# lose its ``printed_at`` and print again; an undone check-in would come back).
+# row, payload field that holds its value), from the effects kiosk.domain.events declares. Until
+# such an event has gone up, the centre's copy of that row is older than the kiosk's, and a pull
+# must not write it back (a printed ticket would lose its ``printed_at`` and print again; an
+# undone check-in would come back).
+_REPLICATED = {"patients", "enrolments", "sessions", "bookings"} | {
+    str(model.__tablename__) for model in CHILDREN
+}
 KIOSK_OWNED: Mapping[str, tuple[tuple[str, str, str], ...]] = {
-    "checkin": (("checkins", "id", "id"),),
-    "checkin_undone": (("checkins", "id", "id"),),
-    # The centre keeps one absence per booking, whichever kiosk's id it has.
-    "absence": (("absences", "booking_id", "booking_id"),),
-    "cancellation": (("cancellations", "id", "id"), ("bookings", "id", "booking_id")),
-    "enrolment_stopped": (("enrolments", "id", "id"),),
-    "absence_withdrawn": (("absences", "booking_id", "booking_id"),),
-    "cancellation_undone": (("cancellations", "id", "id"), ("bookings", "id", "booking_id")),
-    "enrolment_resumed": (("enrolments", "id", "id"),),
-    "parking_ticket": (("parking_tickets", "id", "id"),),
-    "ticket_printed": (("parking_tickets", "id", "id"),),
+    k.name: owned
+    for k in KINDS
+    if (owned := tuple(row for row in owned_rows(k) if row[0] in _REPLICATED))
 }
 
 

@@ -1,15 +1,24 @@
-"""The long-running exchange: push then pull on a timer, backing off with jitter on failure.
+"""The long-running exchange: push then pull on a timer, woken early, backing off on failure.
 
-The timer, not new check-ins, drives the rounds, so a queue left by an outage drains by itself.
+A timer round pushes then pulls, so a queue left by an outage drains by itself. Between timer
+rounds the service wakes early (:mod:`sync.wake`): a new event in the kiosk's outbox pushes at
+once, a notification from a PostgreSQL centre pulls at once (at most one such pull per
+``pull_gap_s``, so a busy site does not turn every kiosk into a constant reader). While the
+centre's notifications arrive the timer is only the safety net and runs every
+``listening_interval_s``; without them (a SQLite centre, a dropped listener) every ``interval_s``.
+
 After ``n`` failures in a row the next try waits a random time up to ``min(cap, base * 2**n)``
-("full jitter"), so kiosks that lost the centre together do not all come back at the same second.
+("full jitter"), so kiosks that lost the centre together do not all come back at the same second;
+wake-ups do not shorten that wait.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -22,6 +31,7 @@ from sync.connect import CALL_DEADLINE_S, Deadlines, central_engine
 from sync.pull import PullReport, load_state, pull
 from sync.push import PushReport, push
 from sync.status import describe_error
+from sync.wake import LISTENING, PULL, PUSH, CentreListener, OutboxWatch, Wakeup
 
 log = logging.getLogger("sync")
 T = TypeVar("T")
@@ -38,15 +48,21 @@ class RoundReport:
 
 @dataclass
 class Backoff:
-    """Delay before the next round."""
+    """Delays before the next round, and how often the outbox is looked at.
+
+    ``listening_interval_s`` is the timer while the centre's notifications arrive;
+    ``pull_gap_s`` the least time between the starts of two pulls a notification woke."""
 
     interval_s: float = 15.0
     base_s: float = 2.0
     cap_s: float = 300.0
+    listening_interval_s: float = 60.0
+    pull_gap_s: float = 2.0
+    outbox_poll_s: float = 0.1
     rng: random.Random = field(default_factory=random.Random)
 
     def delay(self, failures: int) -> float:
-        """Seconds to wait after ``failures`` failed rounds in a row (0: healthy)."""
+        """Seconds to wait after ``failures`` failed rounds in a row (0: healthy, no listener)."""
         if failures == 0:
             return self.interval_s * self.rng.uniform(0.9, 1.1)
         return self.rng.uniform(0, min(self.cap_s, self.base_s * 2 ** min(failures, 30)))
@@ -75,6 +91,8 @@ class SyncService:
             Deadlines(self.central) if self.central.dialect.name == "postgresql" else None
         )
         self.site_id, self.kiosk_id, self.clock = site_id, kiosk_id, clock
+        self.central_url = central_url
+        self.listener: CentreListener | None = None
         self.deadline_s = deadline_s
         self.backoff = backoff or Backoff()
 
@@ -84,22 +102,29 @@ class SyncService:
         with self.deadlines.call(self.deadline_s):
             return call()
 
-    def run_round(self) -> RoundReport:
-        """Push everything pending, then pull; the outcome is recorded in the kiosk's state."""
+    def run_round(self, *, push_events: bool = True, pull_rows: bool = True) -> RoundReport:
+        """Push everything pending, then pull (or only one of them); the outcome is recorded
+        in the kiosk's state."""
         report = RoundReport()
         try:
-            report.push = push(
-                self.local,
-                self.central,
-                self.deadlines,
-                site_id=self.site_id,
-                kiosk_id=self.kiosk_id,
-                clock=self.clock,
-                deadline_s=self.deadline_s,
-            )
-            report.pull = pull(
-                self.local, self.central, site_id=self.site_id, clock=self.clock, run=self._guard
-            )
+            if push_events:
+                report.push = push(
+                    self.local,
+                    self.central,
+                    self.deadlines,
+                    site_id=self.site_id,
+                    kiosk_id=self.kiosk_id,
+                    clock=self.clock,
+                    deadline_s=self.deadline_s,
+                )
+            if pull_rows:
+                report.pull = pull(
+                    self.local,
+                    self.central,
+                    site_id=self.site_id,
+                    clock=self.clock,
+                    run=self._guard,
+                )
         except Exception as exc:
             report.error = describe_error(exc)
         self._record(report)
@@ -129,10 +154,68 @@ class SyncService:
             return load_state(db).failures
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Rounds until ``stop`` is set."""
+        """Rounds until ``stop`` is set: on the timer, and early when woken."""
+        wake = Wakeup()
+        watch = OutboxWatch(self.local, wake, stop, every_s=self.backoff.outbox_poll_s)
+        self.listener = (
+            CentreListener(
+                self.central_url,
+                site_id=self.site_id,
+                wake=wake,
+                stop=stop,
+                reconnect_delay=self.backoff.delay,
+            )
+            if self.deadlines is not None
+            else None
+        )
+        threads: list[threading.Thread] = [watch]
+        if self.listener is not None:
+            threads.append(self.listener)
+        for thread in threads:
+            thread.start()
+        try:
+            self._rounds(stop, wake)
+        finally:
+            for thread in threads:
+                thread.join(timeout=5)
+
+    def listening(self) -> bool:
+        """Whether the centre's notifications reach this service now."""
+        return self.listener is not None and self.listener.listening.is_set()
+
+    def _rounds(self, stop: threading.Event, wake: Wakeup) -> None:
+        pending: set[str] = set()
+        last_pull = last_timer = -math.inf
+        jitter = 1.0
         while not stop.is_set():
-            self.run_round()
-            stop.wait(self.backoff.delay(self.failures()))
+            now = time.monotonic()
+            timer_round = now >= last_timer + self._interval() * jitter
+            if timer_round:
+                pending = {PUSH, PULL}
+            pull_now = PULL in pending and (
+                timer_round or now >= last_pull + self.backoff.pull_gap_s
+            )
+            if PUSH in pending or pull_now:
+                report = self.run_round(push_events=PUSH in pending, pull_rows=pull_now)
+                if report.error:
+                    stop.wait(self.backoff.delay(self.failures()))
+                    wake.wait(0)  # what came meanwhile goes in the next round, a whole one
+                    continue
+                if timer_round:
+                    last_timer, jitter = now, self.backoff.rng.uniform(0.9, 1.1)
+                pending.discard(PUSH)
+                if pull_now:
+                    pending.discard(PULL)
+                    last_pull = now
+            due = last_timer + self._interval() * jitter
+            if PULL in pending:
+                due = min(due, last_pull + self.backoff.pull_gap_s)
+            pending |= wake.wait(due - time.monotonic()) - {LISTENING}
+
+    def _interval(self) -> float:
+        if self.listening():
+            return self.backoff.listening_interval_s
+        return self.backoff.interval_s
 
     def close(self) -> None:
         """Release the central connections."""

@@ -3,10 +3,13 @@
 decodes, checks and applies it in SQL.
 
 The kiosk sends its outbox rows as they are (the payload as the JSON text it stored) with one
-``COPY`` into a temporary stage. The centre decodes the payloads of the common kinds (check-in,
-parking ticket, audit entry, alert) with ``jsonb`` operators and computes each event's refusal:
-the site or kiosk it names, and the booking, patient or enrolment it refers to at that site (a
-join, under the kiosk role's row-level security).
+``COPY`` into a temporary stage. The centre decodes the payloads of the kinds that are plain
+inserts (:data:`sync.kinds.COMMUTING`: check-in, parking ticket, audit entry, alert) with
+``jsonb`` operators and computes each event's refusal from the checks its kind declares
+(:mod:`kiosk.domain.events`), generated as SQL from the same declarations and reason templates
+as the Python checks of :func:`sync.apply.fails`: the site or kiosk it names, the booking,
+patient or enrolment it refers to at that site (a join, under the kiosk role's row-level
+security), the booking's own patient, a free ticket number, the ticket's own code.
 
 - A batch of those kinds only, the common case, takes one statement (:data:`APPLY_ALL`): decode,
   judge, store the accepted events (``ON CONFLICT (id) DO NOTHING RETURNING id``: the new ones)
@@ -37,26 +40,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
-from sqlalchemy import Connection, Engine, Table, UniqueConstraint
+from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql
 
-from kiosk.db.models import Alert, AuditEntry, CheckIn, ParkingTicket
+from kiosk.domain import event_parts as declared
+from kiosk.domain.event_parts import AtSite, OfBooking, OwnKiosk, OwnSite, TicketNumberFree
+from kiosk.domain.events import KINDS as DECLARED
 from sync.apply import (
-    COMMUTING,
     DATABASE_ERRORS,
-    FLUSH_ORDER,
     SUPPORTED_SCHEMA_VERSIONS,
-    TICKET_NUMBER_TAKEN,
     Applied,
     OutgoingEvent,
     Prepared,
-    apply_batch,
     apply_each,
     apply_effects,
-    apply_one_kind,
     check,
     is_content_error,
 )
+from sync.kinds import COMMUTING, FLUSH_ORDER, FORMS, arbiter, inserted
 
 STAGE = "sync_push_stage"
 # An instant as ``datetime.isoformat`` writes it, with an offset. Narrower than what either side
@@ -122,43 +123,96 @@ class _Field:
         }[self.form]
 
 
-def _fields(spec: str) -> tuple[_Field, ...]:
-    return tuple(_Field(*item.split(":")) for item in spec.split())
+_AT_SITE = {
+    "booking": "EXISTS (SELECT 1 FROM bookings b JOIN sessions s ON s.id = b.session_id "
+    "WHERE b.id = {0} AND s.site_id = %(site)s)",
+    "patient": "EXISTS (SELECT 1 FROM patients x WHERE x.id = {0} AND x.site_id = %(site)s)",
+    "enrolment": "EXISTS (SELECT 1 FROM enrolments x WHERE x.id = {0} AND x.site_id = %(site)s)",
+}
 
 
-# The refusal checks, in the order :func:`sync.apply.prepare` and :func:`sync.apply.check` make
-# them (the first that fails gives the reason).
-_BOOKING_AT_SITE = (
-    "EXISTS (SELECT 1 FROM bookings b JOIN sessions s ON s.id = b.session_id "
-    "WHERE b.id = {0} AND s.site_id = %(site)s)"
-)
-_PATIENT_AT_SITE = "EXISTS (SELECT 1 FROM patients x WHERE x.id = {0} AND x.site_id = %(site)s)"
-_ENROLMENT_AT_SITE = "EXISTS (SELECT 1 FROM enrolments x WHERE x.id = {0} AND x.site_id = %(site)s)"
-_UNKNOWN = "'unknown {0} for site ' || %(site)s"
+def _reason(template: str) -> str:
+    """A declared reason as an SQL string, the pushing kiosk's site in place of {site}."""
+    assert "%" not in template  # the statement has psycopg parameters
+    pieces: list[str] = []
+    for n, part in enumerate(template.split("{site}")):
+        pieces += ["%(site)s"] if n else []
+        pieces += ["'" + part.replace("'", "''") + "'"] if part else []
+    return " || ".join(pieces)
+
+
+def _refusal(check: declared.Check, values: dict[str, str], required: set[str]) -> str:
+    """SQL: WHEN (the event fails the declared check) THEN (its reason), as in
+    :func:`sync.apply.fails`."""
+    if isinstance(check, AtSite):
+        value = values[check.field]
+        when = f"NOT {_AT_SITE[check.what].format(value)}"
+        if check.field not in required:
+            when = f"COALESCE({value}, '') <> '' AND {when}"
+    elif isinstance(check, OfBooking):
+        when = (
+            f"NOT EXISTS (SELECT 1 FROM bookings b WHERE b.id = {values['booking_id']} "
+            f"AND b.{check.field} = {values[check.field]})"
+        )
+    elif isinstance(check, OwnSite):
+        when = f"{values[check.field]} <> %(site)s"
+    elif isinstance(check, OwnKiosk):
+        when = f"{values[check.field]} <> %(kiosk)s"
+    elif isinstance(check, TicketNumberFree):
+        when = (
+            "EXISTS (SELECT 1 FROM parking_tickets t WHERE t.site_id = %(site)s "
+            f"AND t.ticket_number = {values['ticket_number']} AND t.id <> {values['id']})"
+        )
+    else:
+        # As sync.apply.ticket_code_prefix and TAG.
+        number = f"({values['ticket_number']})::text"
+        prefix = (
+            f"('RK1:' || {values['key_id']} || ':' || {values['site_id']} || ':' || "
+            f"repeat('0', greatest(0, 10 - length({number}))) || {number} || ':' || "
+            f"to_char({values['expires_at']} AT TIME ZONE 'UTC', 'YYYYMMDDHH24MI') || ':')"
+        )
+        code = values["payload"]
+        when = (
+            f"NOT (left({code}, length({prefix})) = {prefix} "
+            f"AND substr({code}, length({prefix}) + 1) ~ '^[A-Z2-7]{{16}}$')"
+        )
+    return f"WHEN {when} THEN {_reason(check.reason)}"
 
 
 @dataclass(frozen=True)
 class _Kind:
-    """An event kind applied in SQL: its effect table, payload fields and refusal checks."""
+    """A commuting event kind applied in SQL, from its declaration: its effect table, payload
+    fields and refusal checks."""
 
-    kind: str
-    table: Table
-    fields: tuple[_Field, ...]
-    # (SQL condition that refuses, SQL reason), with {name} standing for a field's value.
-    refusals: tuple[tuple[str, str], ...]
+    decl: declared.Kind
+
+    @property
+    def kind(self) -> str:
+        """The kind's name on the wire."""
+        return self.decl.name
+
+    @property
+    def table(self) -> Table:
+        """The table the kind inserts into."""
+        return inserted(self.decl)
+
+    @property
+    def payload_fields(self) -> tuple[_Field, ...]:
+        """Every payload field (the checks may read one that is not a column)."""
+        return tuple(_Field(f.name, f.form) for f in FORMS[self.kind])
+
+    @property
+    def fields(self) -> tuple[_Field, ...]:
+        """The payload fields that are columns of the effect table."""
+        return tuple(f for f in self.payload_fields if f.name in self.table.c)
 
     @property
     def arbiter(self) -> str:
-        """The clash that means "already there": one row per booking where the table says so,
-        else the row's own id. Checking only that one before each insert (not every unique
-        key) spares index searches; a clash on another key raises, and the batch then goes
-        event by event (:func:`sync.apply.apply_each`), where any clash is skipped as before."""
-        unique = {
-            tuple(c.name for c in u.columns)
-            for u in self.table.constraints
-            if isinstance(u, UniqueConstraint)
-        }
-        return "booking_id" if ("booking_id",) in unique else "id"
+        """The clash that means "already there" (:func:`sync.kinds.arbiter`). Checking only
+        that one before each insert (not every unique key) spares index searches; a clash on
+        another key raises, and the batch then goes event by event
+        (:func:`sync.apply.apply_each`), where any clash is skipped as before."""
+        return arbiter(self.table)
 
     @property
     def push_table(self) -> str:
@@ -184,15 +238,14 @@ class _Kind:
     def judged(self) -> str:
         """SELECT: the regular events of this kind in ``decoded``, decoded and judged (the
         reason is NULL for an accepted one)."""
-        values = {f.name: f.value() for f in self.fields}
-        reason = "CASE " + " ".join(
-            f"WHEN {when.format(**values)} THEN {why.format(**values)}"
-            for when, why in self.refusals
-        )
-        regular = " AND ".join(f.regular() for f in self.fields if f.regular() != "true")
-        decoded = ", ".join(f'{value} AS "{name}"' for name, value in values.items())
+        values = {f.name: f.value() for f in self.payload_fields}
+        required = {f.name for f in FORMS[self.kind] if f.required}
+        checks = " ".join(_refusal(c, values, required) for c in self.decl.checks)
+        reason = f"CASE {checks} END" if checks else "NULL::text"
+        regular = " AND ".join(f.regular() for f in self.payload_fields if f.regular() != "true")
+        decoded = ", ".join(f'{values[f.name]} AS "{f.name}"' for f in self.fields)
         return (
-            f"SELECT d.id AS event_id, d.seq, {reason} END AS reason, {decoded} "
+            f"SELECT d.id AS event_id, d.seq, {reason} AS reason, {decoded} "
             f"FROM decoded d WHERE d.kind = '{self.kind}' AND {regular}"
         )
 
@@ -226,79 +279,13 @@ class _Kind:
         return self._insert(f"judged_{self.table.name} x JOIN stored USING (event_id)", "true")
 
 
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-KINDS = (
-    _Kind(
-        "checkin",
-        _table(CheckIn),
-        _fields(
-            "id:text booking_id:text patient_id:text kiosk_id:text checked_in_at:instant "
-            "late:flag identity_method:text card_number:text_or_empty "
-            "document_type:text_or_empty identity_note:text_or_empty"
-        ),
-        (
-            (f"NOT {_BOOKING_AT_SITE.format('{booking_id}')}", _UNKNOWN.format("booking")),
-            (f"NOT {_PATIENT_AT_SITE.format('{patient_id}')}", _UNKNOWN.format("patient")),
-        ),
-    ),
-    _Kind(
-        "parking_ticket",
-        _table(ParkingTicket),
-        _fields(
-            "id:text site_id:text ticket_number:integer booking_id:text key_id:text "
-            "issued_at:instant expires_at:instant payload:text printed_at:opt_instant "
-            "print_error:text_or_empty"
-        ),
-        (
-            ("{site_id} <> %(site)s", "'the parking ticket is for another site'"),
-            (f"NOT {_BOOKING_AT_SITE.format('{booking_id}')}", _UNKNOWN.format("booking")),
-            (
-                "EXISTS (SELECT 1 FROM parking_tickets t WHERE t.site_id = %(site)s "
-                "AND t.ticket_number = {ticket_number} AND t.id <> {id})",
-                f"'{TICKET_NUMBER_TAKEN}'",
-            ),
-        ),
-    ),
-    _Kind(
-        "audit",
-        _table(AuditEntry),
-        _fields(
-            "id:text at:instant kiosk_id:text actor:text action:text outcome:text_or_empty "
-            "patient_id:opt_text booking_id:opt_text detail:object"
-        ),
-        (("{kiosk_id} <> %(kiosk)s", "'the audit entry is for another kiosk'"),),
-    ),
-    _Kind(
-        "alert",
-        _table(Alert),
-        _fields(
-            "id:text raised_at:instant kind:text site_id:text patient_id:opt_text "
-            "enrolment_id:opt_text message:text"
-        ),
-        (
-            ("{site_id} <> %(site)s", "'the alert is for another site'"),
-            (
-                f"{{patient_id}} <> '' AND NOT {_PATIENT_AT_SITE.format('{patient_id}')}",
-                _UNKNOWN.format("patient"),
-            ),
-            (
-                f"{{enrolment_id}} <> '' AND NOT {_ENROLMENT_AT_SITE.format('{enrolment_id}')}",
-                _UNKNOWN.format("enrolment"),
-            ),
-        ),
-    ),
-)
+KINDS = tuple(_Kind(k) for k in DECLARED if k.commutes)
 BY_KIND = {k.kind: k for k in KINDS}
 # In the general path, audit entries and alerts (nothing in a batch depends on them) are written
 # once for the batch; check-ins and tickets run by run, in kiosk order.
 UNSTAMPED = tuple(k for k in KINDS if "change_seq" not in k.table.c)
 STAMPED = tuple(BY_KIND[kind] for kind in FLUSH_ORDER if "change_seq" in BY_KIND[kind].table.c)
-assert set(BY_KIND) == COMMUTING and len(UNSTAMPED) + len(STAMPED) == len(KINDS)
+assert len(UNSTAMPED) + len(STAMPED) == len(KINDS)
 
 STAGE_CREATE = "; ".join(
     [
@@ -521,7 +508,7 @@ def _apply_set_based(
                 unstamped = None
                 apply_effects(conn, [p for p in commuting if run.lo <= p.event.seq <= run.hi])
             if run.then is not None:
-                apply_one_kind(conn, run.then.event.kind, [run.then.row])
+                apply_effects(conn, [run.then])
         if unstamped is not None:
             cursor.execute(unstamped)
     return Applied(
@@ -543,10 +530,10 @@ def apply_events(
     """Store and apply one batch in one central transaction (set-based on PostgreSQL).
 
     ``run`` wraps each database round (the caller's deadline). A SQLite centre takes the
-    per-event path of :func:`sync.apply.apply_batch`.
+    per-event reference path, :func:`sync.apply.apply_each`.
     """
     if engine.dialect.name != "postgresql":
-        return apply_batch(engine, events, site_id=site_id, kiosk_id=kiosk_id, now=now, run=run)
+        return run(lambda: apply_each(engine, events, site_id=site_id, kiosk_id=kiosk_id, now=now))
     if not events:
         return Applied()
     events = sorted(events, key=lambda e: e.seq)

@@ -15,7 +15,6 @@ PACKAGES = ("kiosk", "sync", "devices")
 SPLIT_PENDING = frozenset(
     {
         "kiosk/domain/attendance.py",  # split pending
-        "sync/apply.py",  # split pending
         "sync/importer.py",  # split pending
         "sync/pull.py",  # split pending
         "sync/set_apply.py",  # split pending

@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Each program `make run`, `make test` or `make bench` runs, and the package that ships it.
+# Each program `make run`, `make test`, `make bench` or `make boot-test` runs, and its package.
 PROGRAMS = {
     "pcscd": "pcscd",
     "tmux": "tmux",
@@ -22,6 +22,8 @@ PROGRAMS = {
     "make": "make",
     "gcc": "gcc",
     "swig": "swig",
+    "debootstrap": "debootstrap",
+    "systemd-nspawn": "systemd-container",
 }
 # initdb is outside PATH on Debian; the postgresql package depends on the server of the release.
 SERVER_GLOB = "/usr/lib/postgresql/*/bin/initdb"

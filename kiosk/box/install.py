@@ -11,14 +11,19 @@ An existing configuration is never overwritten; the data directory survives an u
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+
+from kiosk.box import console_font, credential
+from kiosk.box.starter import starter_config
 
 USER = "rehab-kiosk"
 UNITS = (
@@ -37,6 +42,7 @@ SYSUSERS_FILE = Path("/etc/sysusers.d/rehab-kiosk.conf")
 TMPFILES_FILE = Path("/etc/tmpfiles.d/rehab-kiosk.conf")
 UDEV_FILE = Path("/etc/udev/rules.d/70-rehab-kiosk-printer.rules")
 SIMULATOR_PACKAGE = "vsmartcard-vpcd"
+STARTER_CONFIG = starter_config(USER, DATA_DIR)
 
 SYSUSERS_TEXT = f'u {USER} - "Rehab check-in kiosk" {DATA_DIR} /usr/sbin/nologin\n'
 TMPFILES_TEXT = f"""\
@@ -50,54 +56,6 @@ UDEV_TEXT = (
     'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ENV{ID_USB_INTERFACES}=="*:0701??:*", '
     'GROUP="lp", MODE="0660"\n'
 )
-
-STARTER_CONFIG = f"""\
-# Rehab kiosk configuration. Fill in the values marked CHANGE, then: kiosk config check
-# This file holds secrets: it must stay readable by {USER} only (mode 0600).
-site_id = "GENK"                # CHANGE: the campus code
-kiosk_id = "GENK-1"             # CHANGE: unique per kiosk
-kiosk_number = 1                # CHANGE: 1 to 99, unique within the site
-centre_name = "Ambulante Revalidatie"
-data_dir = "{DATA_DIR}"
-# CHANGE: the central PostgreSQL database (the kiosk keeps working while it is unreachable).
-central_url = "postgresql+psycopg://rehab_kiosk@central-db.invalid/rehab"
-
-[checkin]
-opens_before_minutes = 45
-closes_after_minutes = 20
-
-[privacy]
-# CHANGE: the centre's key of the national-number hash (the same on every kiosk), 64 hex digits.
-lookup_key = ""
-
-[parking]
-signing_key = "K1"
-grace_minutes = 60
-
-[parking.keys]
-# CHANGE: the parking key shared with the car park's barrier, 64 hex digits.
-# K1 = "..."
-
-[ui]
-language = "nl"
-result_timeout_seconds = 15
-
-[devices]
-reader = "pcsc"
-reader_name = ""                # empty: the first reader pcscd reports
-printer = "escpos"
-printer_target = "usb:04b8:0202"  # CHANGE: your printer's USB ids (lsusb), or serial:/dev/ttyUSB0
-
-[logging]
-level = "INFO"
-
-[backup]
-keep = 14
-
-[database]
-# Name of the systemd credential holding the SQLCipher key (see the README); empty: plain file.
-key_credential = ""
-"""
 
 
 class InstallError(RuntimeError):
@@ -200,7 +158,99 @@ def unit_text(source: Traversable, executable: Path) -> str:
     return source.read_text(encoding="utf-8").replace(str(DEFAULT_EXEC), str(executable))
 
 
-def install_plan(root: Path, executable: Path) -> list[Step]:
+def _sealed(target: Path) -> Callable[[], None]:
+    action = credential.seal(target)
+
+    def run() -> None:
+        try:
+            action()
+        except RuntimeError as exc:
+            raise InstallError(str(exc)) from None
+
+    return run
+
+
+def _encryption_steps(root: Path, config: Path | None) -> list[Step]:
+    """The sealed key, its drop-ins and ``key_credential`` in an existing ``config``."""
+    live = root == Path("/") and Path("/run/systemd/system").is_dir()
+    if not live:
+        raise InstallError(
+            "--encrypt-database seals the key with this machine's own TPM or host key: run it "
+            "on the booted box, without --root"
+        )
+    if _under(root, DATA_DIR / "kiosk.sqlite").exists():
+        raise InstallError(
+            f"{DATA_DIR / 'kiosk.sqlite'} already exists: encrypt a fresh box only, before its "
+            "first database is made"
+        )
+    steps = []
+    if _under(root, credential.SEALED).exists():
+        steps.append(Step(f"keep the sealed database key {credential.SEALED}", lambda: None))
+    else:
+        steps.append(
+            Step(
+                f"seal a new database key as {credential.SEALED} (TPM2 if the box has one)",
+                _sealed(_under(root, credential.SEALED)),
+            )
+        )
+    steps += [
+        Step(
+            f"write {credential.dropin(UNIT_DIR, unit)}",
+            _write(credential.dropin(_under(root, UNIT_DIR), unit), credential.DROPIN_TEXT, 0o644),
+        )
+        for unit in credential.SERVICES
+    ]
+    if config is not None:
+        text = credential.name_in_config(config.read_text(encoding="utf-8"))
+        if text is None:
+            raise InstallError(
+                f'{CONFIG_FILE}: set [database] key_credential = "{credential.NAME}" by hand '
+                "(the line is not the starter's)"
+            )
+        steps.append(
+            Step(
+                f'set [database] key_credential = "{credential.NAME}" in {CONFIG_FILE}',
+                _write(config, text, 0o600),
+            )
+        )
+    return steps
+
+
+def _folders_step(root: Path) -> Step:
+    """The folders from the tmpfiles.d file; as an ordinary user (into an image), unowned.
+
+    Only root may give a folder to another user. Into an image, as the invoking user, the folders
+    are made from a copy of the file without owners: the real file stays, and the box's
+    systemd-tmpfiles-setup.service gives them to the kiosk's user at its first boot.
+    """
+    real = _under(root, TMPFILES_FILE)
+    if os.geteuid() == 0:
+        return Step(
+            f"create {CONFIG_DIR} and {DATA_DIR}",
+            _command("systemd-tmpfiles", f"--root={root}", "--create", str(real)),
+        )
+
+    def run() -> None:
+        unowned = re.sub(r"^(d \S+ \d+) \S+ \S+", r"\1 - -", TMPFILES_TEXT, flags=re.MULTILINE)
+        with tempfile.NamedTemporaryFile("w", suffix=".conf", encoding="utf-8") as copy:
+            copy.write(unowned)
+            copy.flush()
+            _command("systemd-tmpfiles", f"--root={root}", "--create", copy.name)()
+
+    return Step(
+        f"create {CONFIG_DIR} and {DATA_DIR} (yours: not root, so systemd-tmpfiles gives them "
+        f"to {USER} at the box's boot)",
+        run,
+    )
+
+
+def install_plan(
+    root: Path,
+    executable: Path,
+    *,
+    font_size: str = console_font.DEFAULT_FONT_SIZE,
+    encrypt_database: bool = False,
+) -> list[Step]:
     """The steps of ``kiosk install`` for the system under ``root``; raises InstallError early."""
     if simulator_installed(root):
         raise InstallError(
@@ -220,22 +270,19 @@ def install_plan(root: Path, executable: Path) -> list[Step]:
             _command("systemd-sysusers", f"--root={root}", str(_under(root, SYSUSERS_FILE))),
         ),
         Step(f"write {TMPFILES_FILE}", _write(_under(root, TMPFILES_FILE), TMPFILES_TEXT, 0o644)),
-        Step(
-            f"create {CONFIG_DIR} and {DATA_DIR}",
-            _command(
-                "systemd-tmpfiles", f"--root={root}", "--create", str(_under(root, TMPFILES_FILE))
-            ),
-        ),
+        _folders_step(root),
         Step(f"write {UDEV_FILE}", _write(_under(root, UDEV_FILE), UDEV_TEXT, 0o644)),
     ]
     config = _under(root, CONFIG_FILE)
-    if config.exists():
+    kept = config.exists()
+    if kept:
         steps.append(Step(f"keep the existing {CONFIG_FILE}", lambda: None))
     else:
+        starter = STARTER_CONFIG
+        if encrypt_database:
+            starter = credential.name_in_config(starter) or starter
         steps += [
-            Step(
-                f"write a starter {CONFIG_FILE} (mode 0600)", _write(config, STARTER_CONFIG, 0o600)
-            ),
+            Step(f"write a starter {CONFIG_FILE} (mode 0600)", _write(config, starter, 0o600)),
             Step(f"give {CONFIG_FILE} to {USER}", _chown_config(config, root)),
         ]
     for unit in UNITS:
@@ -246,6 +293,9 @@ def install_plan(root: Path, executable: Path) -> list[Step]:
                 _write(target, unit_text(source / unit, executable), 0o644),
             )
         )
+    if encrypt_database:
+        steps += _encryption_steps(root, config if kept else None)
+    steps += [Step(text, run) for text, run in console_font.font_plan(root, font_size)]
     if root == Path("/") and Path("/run/systemd/system").is_dir():
         steps.append(Step("reload systemd", _command("systemctl", "daemon-reload")))
     steps.append(
@@ -271,20 +321,64 @@ def uninstall_plan(root: Path, *, purge: bool) -> list[Step]:
     running = root == Path("/") and Path("/run/systemd/system").is_dir()
     if running and present:
         steps.insert(0, Step("stop the kiosk's units", _command("systemctl", "stop", *UNITS)))
-    for path in (*(UNIT_DIR / unit for unit in UNITS), TMPFILES_FILE, UDEV_FILE):
+    dropins = [credential.dropin(UNIT_DIR, unit) for unit in credential.SERVICES]
+    for path in (*(UNIT_DIR / unit for unit in UNITS), *dropins, TMPFILES_FILE, UDEV_FILE):
         target = _under(root, path)
         if target.exists():
             steps.append(Step(f"remove {path}", target.unlink))
+    steps += [
+        Step(f"remove {path.parent} if empty", _rmdir_if_empty(_under(root, path)))
+        for path in dropins
+        if _under(root, path.parent).is_dir()
+    ]
+    steps += [Step(text, run) for text, run in console_font.restore_plan(root)]
     if running:
         steps.append(Step("reload systemd", _command("systemctl", "daemon-reload")))
     if purge:
-        for folder in (CONFIG_DIR, DATA_DIR):
-            target = _under(root, folder)
-            if target.exists():
-                steps.append(Step(f"remove {folder} and everything in it", _rmtree(target)))
-    # The user stays (files it owned may remain, e.g. in backups copied elsewhere); its
-    # sysusers.d file stays with it so a reinstall gets the same uid.
+        steps += _purge_steps(root, live=running)
     return steps
+
+
+def _purge_steps(root: Path, *, live: bool) -> list[Step]:
+    """Data, configuration, the sealed key and (on the live box) the user go too."""
+    steps = []
+    for folder in (CONFIG_DIR, DATA_DIR):
+        target = _under(root, folder)
+        if target.exists():
+            steps.append(Step(f"remove {folder} and everything in it", _rmtree(target)))
+    if _under(root, credential.SEALED).exists():
+        steps.append(
+            Step(
+                f"remove the sealed database key {credential.SEALED}",
+                _under(root, credential.SEALED).unlink,
+            )
+        )
+    # Without --purge the user stays, its sysusers.d file with it, so a reinstall gets the same
+    # uid for the data left behind. In an image (--root) userdel would need a chroot: it stays.
+    if live and any(line.startswith(f"{USER}:") for line in _passwd(root)):
+        steps.append(Step(f"remove the system user {USER}", _command("userdel", USER)))
+        steps.append(Step(f"remove {SYSUSERS_FILE}", _under(root, SYSUSERS_FILE).unlink))
+    # The folders install may have made for these files go too, when nothing else is in them.
+    steps += [
+        Step(f"remove {path.parent} if empty", _rmdir_if_empty(_under(root, path)))
+        for path in (credential.SEALED, SYSUSERS_FILE)
+        if _under(root, path.parent).is_dir()
+    ]
+    return steps
+
+
+def _passwd(root: Path) -> list[str]:
+    path = _under(root, Path("/etc/passwd"))
+    return path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+
+
+def _rmdir_if_empty(dropin: Path) -> Callable[[], None]:
+    def run() -> None:
+        folder = dropin.parent
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+    return run
 
 
 def _rmtree(path: Path) -> Callable[[], None]:

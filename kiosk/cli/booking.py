@@ -11,6 +11,7 @@ from typing import Any
 from kiosk.cli.common import UsageError, parse_time, print_json, settings
 from kiosk.domain.attendance import Attendance, AttendanceError
 from kiosk.domain.context import open_context
+from kiosk.domain.gates import Decision, GateError, record_decision
 
 ACTIONS = ("cancel", "excuse", "present", "undo", "admit")
 NEEDS_REASON = frozenset({"excuse", "present", "undo", "admit"})
@@ -31,10 +32,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_booking)
 
-    p = sub.add_parser("enrolment", help="resume a stopped programme")
-    p.add_argument("action", choices=("resume",))
+    p = sub.add_parser("enrolment", help="resume a stopped programme or record a team decision")
+    p.add_argument("action", choices=("resume", "decide"))
     p.add_argument("enrolment_id", metavar="ENROLMENT", help="the enrolment's id")
-    p.add_argument("--reason", required=True, help="the physician's decision (kept)")
+    p.add_argument(
+        "--reason", required=True, help="the physician's or the team's decision, in words (kept)"
+    )
+    p.add_argument("--gate", help="with decide: the gate (the phase it follows, e.g. pre)")
+    choice = p.add_mutually_exclusive_group()
+    choice.add_argument("--go", action="store_true", help="with decide: the next phase may begin")
+    choice.add_argument(
+        "--alternative",
+        action="store_true",
+        help="with decide: an alternative plan (the programme stops)",
+    )
     p.add_argument("--actor", default="technician", help="who (default technician)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_enrolment)
@@ -101,11 +112,57 @@ def cmd_booking(args: argparse.Namespace) -> int:
 
 
 def cmd_enrolment(args: argparse.Namespace) -> int:
-    """Resume a stopped programme on the physician's decision."""
+    """Resume a stopped programme on the physician's decision, or record the team's decision."""
     enrolment, reason, actor = args.enrolment_id, args.reason, args.actor
+    if args.action == "decide":
+        return _decide(args)
+    if args.gate is not None or args.go or args.alternative:
+        raise UsageError("--gate, --go and --alternative go with kiosk enrolment decide only")
 
     def act(attendance: Attendance) -> dict[str, Any]:
         attendance.resume(enrolment, reason=reason, actor=actor)
         return {"enrolment_id": enrolment, "action": "resume", "done": "programme resumed"}
 
     return _with_attendance(args, act)
+
+
+def _decide(args: argparse.Namespace) -> int:
+    if not args.gate or not (args.go or args.alternative):
+        raise UsageError("kiosk enrolment decide needs --gate and one of --go or --alternative")
+    if not args.reason.strip():
+        raise UsageError("kiosk enrolment decide needs --reason")
+    decision: Decision = "go" if args.go else "alternative"
+    context = open_context(settings(args))
+    try:
+        record_decision(
+            context.sessions,
+            context.programmes,
+            context.clock,
+            kiosk_id=context.settings.kiosk_id,
+            enrolment_id=args.enrolment_id,
+            gate=args.gate,
+            decision=decision,
+            reason=args.reason,
+            actor=args.actor,
+        )
+    except GateError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        context.close()
+    done = (
+        f"team decision at {args.gate}: go"
+        if decision == "go"
+        else f"team decision at {args.gate}: alternative plan, programme stopped"
+    )
+    report = {
+        "enrolment_id": args.enrolment_id,
+        "action": "decide",
+        "gate": args.gate,
+        "decision": decision,
+        "done": done,
+    }
+    if args.json:
+        print_json(report)
+    else:
+        print(done)
+    return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kiosk.box import backup as backups
 from kiosk.box import doctor
+from kiosk.box.console_font import DEFAULT_FONT_SIZE, FONT_SIZES
 from kiosk.box.install import (
     InstallError,
     default_executable,
@@ -30,6 +31,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         dest="executable",
         type=Path,
         help="the kiosk program the units start (default: this one)",
+    )
+    p.add_argument(
+        "--encrypt-database",
+        action="store_true",
+        help="seal a new SQLCipher key as a systemd credential (TPM2 if present) and use it",
+    )
+    p.add_argument(
+        "--console-font",
+        choices=FONT_SIZES,
+        default=DEFAULT_FONT_SIZE,
+        metavar="SIZE",
+        help=f"the console's Terminus font, width x height ({', '.join(FONT_SIZES)}; "
+        f"default {DEFAULT_FONT_SIZE}: 120x33 cells at 1920x1080)",
     )
     p.set_defaults(handler=cmd_install)
 
@@ -72,7 +86,13 @@ def cmd_install(args: argparse.Namespace) -> int:
     root = _root(args)
     executable: Path = args.executable or default_executable()
     try:
-        run_plan(install_plan(root, executable), dry_run=args.dry_run, say=print)
+        plan = install_plan(
+            root,
+            executable,
+            font_size=args.console_font,
+            encrypt_database=args.encrypt_database,
+        )
+        run_plan(plan, dry_run=args.dry_run, say=print)
     except InstallError as exc:
         raise CommandError(str(exc)) from None
     if not args.dry_run:
@@ -143,8 +163,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
-    """Validate the configuration (every value and the file's permissions)."""
+    """Validate the configuration (every value and the file's permissions) and the programme
+    files it names; a problem is one line naming the file and the key, exit code 2."""
     cfg = settings(args)
+    # The programmes are configuration too: a broken file must not wait for the first check-in.
+    from kiosk.programme import load_programmes
+
+    load_programmes(cfg.programmes_dir)
     if cfg.source is None:
         print("no configuration file: built-in defaults (run `kiosk demo-data` or `kiosk install`)")
         return 0

@@ -6,15 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
-
 from kiosk.cli.common import CommandError, UsageError, settings
-from kiosk.db import migrate
-from kiosk.db.engine import make_engine
-from kiosk.db.files import sqlite_path
 from kiosk.programme import load_programmes
 from sync import central
-from sync.importer import ImportFailed, parse_file, store, store_programmes
+from sync.importer import ImportFailed, parse_file
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,15 +41,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     programmes of the programme files."""
     cfg = settings(args)
     programmes = load_programmes(cfg.programmes_dir)
-    engine = make_engine(cfg.central_url)
     try:
-        central.init(engine)
-        store_programmes(engine, programmes)
-    except OperationalError as exc:
-        reason = exc.orig.__class__.__name__
-        raise CommandError(f"the central database cannot be reached ({reason})") from None
-    finally:
-        engine.dispose()
+        central.init_at(cfg.central_url, programmes)
+    except central.CentreUnreachable as exc:
+        raise CommandError(str(exc)) from None
     print("central database ready")
     return 0
 
@@ -62,10 +52,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_add_kiosk(args: argparse.Namespace) -> int:
     """Create a kiosk's role."""
     cfg = settings(args)
-    engine = make_engine(cfg.central_url)
     try:
-        central.add_kiosk(
-            engine,
+        central.add_kiosk_at(
+            cfg.central_url,
             args.role,
             site_id=args.site,
             kiosk_id=args.kiosk_id,
@@ -73,8 +62,8 @@ def cmd_add_kiosk(args: argparse.Namespace) -> int:
         )
     except central.RoleRefused as exc:
         raise UsageError(str(exc)) from None
-    finally:
-        engine.dispose()
+    except central.CentreUnreachable as exc:
+        raise CommandError(str(exc)) from None
     print(f"role {args.role} may sync site {args.site}")
     return 0
 
@@ -94,21 +83,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         rows = parse_file(args.file, lookup_key, programmes)
     except ImportFailed as exc:
         return _refused(exc)
-    path = sqlite_path(cfg.central_url)
-    if path is not None and not path.exists():
-        raise UsageError(f"no central database at {path} (run `kiosk central init`)")
-    engine = make_engine(cfg.central_url)
     try:
-        if migrate.current_revision(engine) is None:
-            raise UsageError("the central database has no schema (run `kiosk central init`)")
-        report = store(engine, rows, programmes)
+        report = central.import_at(cfg.central_url, rows, programmes)
     except ImportFailed as exc:
         return _refused(exc)
-    except OperationalError as exc:
-        reason = exc.orig.__class__.__name__
-        raise CommandError(f"the central database cannot be reached ({reason})") from None
-    finally:
-        engine.dispose()
+    except central.NoCentre as exc:
+        raise UsageError(str(exc)) from None
+    except central.CentreUnreachable as exc:
+        raise CommandError(str(exc)) from None
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     print(f"imported {report.rows} bookings")
     return 0
 

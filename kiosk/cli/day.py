@@ -281,6 +281,7 @@ def cmd_today(args: argparse.Namespace) -> int:
                     "kind": s.kind,
                     "room": s.room,
                     "programme": s.programme_code,
+                    "problem": s.problem,
                     "patients": [
                         {
                             "national_number": a.national_number,
@@ -308,6 +309,8 @@ def cmd_today(args: argparse.Namespace) -> int:
             f"{local(s.starts_at):%H:%M} {text_in(s.kind_title, 'en')} ({s.room}): "
             f"{len(s.attendees)} booked"
         )
+        if s.problem:
+            print(f"   cannot follow this session: {s.problem}")
         for a in s.attendees:
             when = f" {local(a.checked_in_at):%H:%M}" if a.checked_in_at else ""
             print(f"   {a.status:<9}{when:<6} {a.first_name} {a.last_name}")

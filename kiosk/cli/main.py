@@ -43,7 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "central": ("kiosk.cli.central", "the central database"),
     "alerts": ("kiosk.cli.alerts", "open alerts; resolve one"),
     "booking": ("kiosk.cli.booking", "cancel, excuse, correct, undo or admit one booking"),
-    "enrolment": ("kiosk.cli.booking", "resume a stopped programme"),
+    "enrolment": ("kiosk.cli.booking", "resume a stopped programme or record a team decision"),
 }
 
 CONFIG_HELP = (

@@ -1,51 +1,73 @@
 """Settings: one TOML file plus environment overrides, validated with one clear error.
 
-Where things are looked up, first match wins:
+This module merges the file and the environment into :class:`Settings`; the jobs around it
+have modules of their own beside it: ``config_schema`` (what the file may hold, unknown keys
+refused), ``config_files`` (finding and reading the file, its permissions), ``config_keys``
+(secrets, the PIN hash, the CA bundle, the database key's credential) and ``config_demo`` (a
+demo box's starter file).
 
 * the file: ``--config FILE``, then ``$KIOSK_CONFIG``, then ``/etc/rehab-kiosk/kiosk.toml``,
   then ``kiosk.toml`` in the data directory; with none of them, the built-in defaults.
 * the data directory (databases, virtual cards, printed tickets): ``$KIOSK_DATA_DIR``, then the
   file's ``data_dir``, then ``$XDG_DATA_HOME/rehab-kiosk`` (``~/.local/share/rehab-kiosk``).
+* ``$KIOSK_SITE_ID``, ``$KIOSK_ID``, ``$KIOSK_LOCAL_URL``, ``$KIOSK_CENTRAL_URL``,
+  ``$KIOSK_LOG_TARGET`` and ``$KIOSK_LOG_LEVEL`` win over the file's keys.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk.core.i18n import LANGUAGES
-from kiosk.core.reception_pin import PinFormatError, parse_hash
+from kiosk.core import config_keys
+from kiosk.core.config_demo import demo_config_text
+from kiosk.core.config_files import (
+    check_private,
+    default_data_dir,
+    find_file,
+    holds_secrets,
+    read_toml,
+)
+from kiosk.core.config_schema import (
+    LOG_LEVELS,
+    LOG_TARGETS,
+    SITE_ID,
+    SITE_ID_RULE,
+    ConfigError,
+    KioskFile,
+    parse,
+)
 
 if TYPE_CHECKING:
     from devices.eid.trust import TrustedRoots
 
+__all__ = [
+    "CheckinWindow",
+    "ConfigError",
+    "ParkingSettings",
+    "Settings",
+    "check_private",
+    "demo_config_text",
+    "from_mapping",
+    "holds_secrets",
+    "load",
+]
 
-SYSTEM_CONFIG = Path("/etc/rehab-kiosk/kiosk.toml")
-LOG_TARGETS = ("stderr", "journal", "file")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
-
-class ConfigError(ValueError):
-    """The configuration is wrong; the message names the file and the key."""
-
-
-def default_data_dir() -> Path:
-    """The per-user data directory used when nothing else is set."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "rehab-kiosk"
+# The defaults are the schema's: a Settings made in code (tests, benchmarks) is the empty file's.
+_DEFAULT = KioskFile()
 
 
 @dataclass(frozen=True)
 class CheckinWindow:
     """When a booking can be checked in, relative to its start."""
 
-    opens_before_minutes: int = 45
-    closes_after_minutes: int = 20
+    opens_before_minutes: int = _DEFAULT.checkin.opens_before_minutes
+    closes_after_minutes: int = _DEFAULT.checkin.closes_after_minutes
 
 
 @dataclass(frozen=True)
@@ -54,7 +76,7 @@ class ParkingSettings:
 
     signing_key: str = ""
     keys: Mapping[str, bytes] = field(default_factory=dict)
-    grace_minutes: int = 60
+    grace_minutes: int = _DEFAULT.parking.grace_minutes
 
 
 @dataclass(frozen=True)
@@ -63,45 +85,45 @@ class Settings:
 
     source: Path | None
     data_dir: Path
-    site_id: str = "GENK"
-    kiosk_id: str = "GENK-1"
-    kiosk_number: int = 1
+    site_id: str = _DEFAULT.site_id
+    kiosk_id: str = _DEFAULT.kiosk_id
+    kiosk_number: int = _DEFAULT.kiosk_number
     """1 to 99, unique within a site: the first digits of this kiosk's parking ticket numbers."""
-    centre_name: str = "Ambulante Revalidatie"
+    centre_name: str = _DEFAULT.centre_name
     local_url: str = ""
     central_url: str = ""
     lookup_key: bytes = b""
     programmes_dir: Path | None = None
     checkin: CheckinWindow = field(default_factory=CheckinWindow)
     parking: ParkingSettings = field(default_factory=ParkingSettings)
-    language: str = "nl"
-    result_timeout_seconds: int = 15
+    language: str = _DEFAULT.ui.language
+    result_timeout_seconds: int = _DEFAULT.ui.result_timeout_seconds
     """How long a result stays while the card is still in; then the screen signals the card."""
-    result_after_card_seconds: int = 8
+    result_after_card_seconds: int = _DEFAULT.ui.result_after_card_seconds
     """How long a result stays readable after the card is taken out (or until the next card)."""
-    warning_seconds: int = 5
+    warning_seconds: int = _DEFAULT.ui.warning_seconds
     """How long before a time limit of the patient screen a countdown warns of it (a touch, a
     click or a key gives the patient the whole time again)."""
-    speech: str = "off"
+    speech: str = _DEFAULT.ui.speech
     """Speech output of the patient screen: off (the default) or espeak-ng."""
-    speech_output: str = "speaker"
+    speech_output: str = _DEFAULT.ui.speech_output
     """Where the voice is heard: a speaker (the hall hears it: the patient's name is left out)
     or a headset (the name is said too)."""
-    theme: str = "default"
+    theme: str = _DEFAULT.ui.theme
     """The screens' colours: default, or high-contrast (white and yellow on black)."""
     reception_pin_hash: str = ""
-    reader: str = "simulated"
+    reader: str = _DEFAULT.devices.reader
     reader_name: str = ""
     trusted_roots: Path | None = None
     """PEM bundle of the Belgium Root CA certificates the e-ID's RRN certificate must chain to;
     None: the PC/SC reader cannot tell a forged card (``kiosk doctor`` warns)."""
-    printer: str = "file"
+    printer: str = _DEFAULT.devices.printer
     printer_target: str = ""
-    log_target: str = "stderr"
+    log_target: str = _DEFAULT.logging.target
     """Where log events go: stderr, journal (native protocol) or file; see kiosk.core.logs."""
-    log_level: str = "INFO"
+    log_level: str = _DEFAULT.logging.level
     log_file: str = ""
-    backup_keep: int = 14
+    backup_keep: int = _DEFAULT.backup.keep
     """How many backups ``kiosk backup`` keeps in ``backup_dir`` (the oldest go first)."""
     backup_dir: Path | None = None
     db_key_credential: str = ""
@@ -131,76 +153,12 @@ class Settings:
         return self.lookup_key
 
 
-class _Reader:
-    """Typed access to a TOML table that names the file and key in every error."""
-
-    def __init__(self, where: str, table: Mapping[str, Any], prefix: str = "") -> None:
-        self.where, self.table, self.prefix = where, table, prefix
-
-    def _fail(self, key: str, why: str) -> ConfigError:
-        return ConfigError(f"{self.where}: {self.prefix}{key}: {why}")
-
-    def table_of(self, key: str) -> _Reader:
-        value = self.table.get(key, {})
-        if not isinstance(value, dict):
-            raise self._fail(key, "must be a table")
-        return _Reader(self.where, value, f"[{self.prefix}{key}] ")
-
-    def text(self, key: str, default: str, *, choices: tuple[str, ...] = ()) -> str:
-        value = self.table.get(key, default)
-        if not isinstance(value, str):
-            raise self._fail(key, "must be a string")
-        if choices and value not in choices:
-            raise self._fail(key, f"must be one of {', '.join(choices)}")
-        return value
-
-    def whole(self, key: str, default: int, *, low: int = 0, high: int = 10**6) -> int:
-        value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self._fail(key, f"must be a whole number from {low} to {high}")
-        return value
-
-    def hex_secret(self, key: str, *, min_bytes: int) -> bytes:
-        value = self.table.get(key, "")
-        if value == "":
-            return b""
-        try:
-            secret = bytes.fromhex(value) if isinstance(value, str) else b""
-        except ValueError:
-            secret = b""
-        if len(secret) < min_bytes:
-            raise self._fail(key, f"must be at least {min_bytes} bytes written in hex")
-        return secret
-
-
-def _find_file(explicit: Path | None) -> Path | None:
-    if explicit is not None:
-        if not explicit.is_file():
-            raise ConfigError(f"{explicit}: no such configuration file")
-        return explicit
-    env = os.environ.get("KIOSK_CONFIG")
-    if env:
-        if not Path(env).is_file():
-            raise ConfigError(f"{env}: no such configuration file (from KIOSK_CONFIG)")
-        return Path(env)
-    if SYSTEM_CONFIG.is_file():
-        return SYSTEM_CONFIG
-    env_dir = os.environ.get("KIOSK_DATA_DIR")
-    candidate = (Path(env_dir) if env_dir else default_data_dir()) / "kiosk.toml"
-    return candidate if candidate.is_file() else None
-
-
 def load(explicit: Path | None = None) -> Settings:
     """Find, read and validate the configuration (see the module docstring for the order)."""
-    path = _find_file(explicit)
+    path = find_file(explicit)
     raw: dict[str, Any] = {}
     if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raw = read_toml(path)
         # Files found on their own (the service's $KIOSK_CONFIG, /etc, the data directory) are
         # what a box runs from; an explicit --config is checked by `kiosk config check`.
         if explicit is None and holds_secrets(raw):
@@ -209,137 +167,61 @@ def load(explicit: Path | None = None) -> Settings:
 
 
 def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
-    """Validate an already parsed configuration table."""
-    top = _Reader(str(path or "configuration"), raw)
+    """Validate an already parsed configuration table and apply the environment's overrides."""
+    where = str(path or "configuration")
+    file = parse(raw, where)
     env = os.environ
-    data_dir = Path(env.get("KIOSK_DATA_DIR") or top.text("data_dir", "") or default_data_dir())
-    checkin = top.table_of("checkin")
-    parking = top.table_of("parking")
-    keys_table = parking.table_of("keys")
-    keys: dict[str, bytes] = {}
-    for kid in keys_table.table:
-        if not (1 <= len(kid) <= 8 and kid.isascii() and kid.isalnum() and kid.upper() == kid):
-            raise ConfigError(f"{top.where}: [parking.keys] {kid}: a key id is 1 to 8 of A-Z 0-9")
-        keys[kid] = keys_table.hex_secret(kid, min_bytes=32)
-    signing_key = parking.text("signing_key", next(iter(keys), ""))
-    if keys and signing_key not in keys:
-        raise ConfigError(f"{top.where}: [parking] signing_key: names no key in [parking.keys]")
-    ui = top.table_of("ui")
-    devices = top.table_of("devices")
-    programmes_dir = top.text("programmes_dir", "")
-    logs = top.table_of("logging")
-    backup = top.table_of("backup")
-    key_credential = top.table_of("database").text("key_credential", "")
-    backup_dir = backup.text("dir", "")
-    site_id = env.get("KIOSK_SITE_ID") or top.text("site_id", "GENK")
-    if not re.fullmatch(r"[A-Z0-9-]{1,16}", site_id):
-        raise ConfigError(f"{top.where}: site_id: must be 1 to 16 of A-Z 0-9 -")
+    data_dir = Path(env.get("KIOSK_DATA_DIR") or file.data_dir or default_data_dir())
+    site_id = env.get("KIOSK_SITE_ID") or file.site_id
+    if not re.fullmatch(SITE_ID, site_id):
+        raise ConfigError(f"environment: KIOSK_SITE_ID: must be {SITE_ID_RULE}")
+    signing_key, keys = config_keys.parking_keys(file.parking, where)
+    ui, devices, logs = file.ui, file.devices, file.logging
+    key_credential = file.database.key_credential
     return Settings(
         source=path,
         data_dir=data_dir,
         site_id=site_id,
-        kiosk_id=env.get("KIOSK_ID") or top.text("kiosk_id", "GENK-1"),
-        kiosk_number=top.whole("kiosk_number", 1, low=1, high=99),
-        centre_name=top.text("centre_name", "Ambulante Revalidatie"),
+        kiosk_id=env.get("KIOSK_ID") or file.kiosk_id,
+        kiosk_number=file.kiosk_number,
+        centre_name=file.centre_name,
         local_url=env.get("KIOSK_LOCAL_URL")
-        or top.text("local_url", "")
-        or _local_sqlite_url(data_dir / "kiosk.sqlite", key_credential, top.where),
+        or file.local_url
+        or config_keys.local_sqlite_url(data_dir / "kiosk.sqlite", key_credential, where),
         central_url=env.get("KIOSK_CENTRAL_URL")
-        or top.text("central_url", "")
+        or file.central_url
         or f"sqlite:///{data_dir / 'central.sqlite'}",
-        lookup_key=top.table_of("privacy").hex_secret("lookup_key", min_bytes=32),
-        programmes_dir=Path(programmes_dir) if programmes_dir else None,
+        lookup_key=config_keys.hex_secret(
+            file.privacy.lookup_key, f"{where}: [privacy] lookup_key"
+        ),
+        programmes_dir=Path(file.programmes_dir) if file.programmes_dir else None,
         checkin=CheckinWindow(
-            opens_before_minutes=checkin.whole("opens_before_minutes", 45, high=24 * 60),
-            closes_after_minutes=checkin.whole("closes_after_minutes", 20, high=24 * 60),
+            opens_before_minutes=file.checkin.opens_before_minutes,
+            closes_after_minutes=file.checkin.closes_after_minutes,
         ),
         parking=ParkingSettings(
-            signing_key=signing_key,
-            keys=keys,
-            grace_minutes=parking.whole("grace_minutes", 60, high=24 * 60),
+            signing_key=signing_key, keys=keys, grace_minutes=file.parking.grace_minutes
         ),
-        language=ui.text("language", "nl", choices=LANGUAGES),
-        result_timeout_seconds=ui.whole("result_timeout_seconds", 15, low=3, high=600),
-        result_after_card_seconds=ui.whole("result_after_card_seconds", 8, low=1, high=600),
-        warning_seconds=ui.whole("warning_seconds", 5, low=1, high=60),
-        speech=ui.text("speech", "off", choices=("off", "espeak-ng")),
-        speech_output=ui.text("speech_output", "speaker", choices=("speaker", "headset")),
-        theme=ui.text("theme", "default", choices=("default", "high-contrast")),
-        reception_pin_hash=_pin_hash(top.table_of("reception")),
-        reader=devices.text("reader", "simulated", choices=("simulated", "pcsc")),
-        reader_name=devices.text("reader_name", ""),
-        trusted_roots=_trusted_roots(devices),
-        printer=devices.text("printer", "file", choices=("none", "file", "escpos")),
-        printer_target=devices.text("printer_target", ""),
-        log_target=_env_choice("KIOSK_LOG_TARGET", LOG_TARGETS)
-        or logs.text("target", "stderr", choices=LOG_TARGETS),
-        log_level=_env_choice("KIOSK_LOG_LEVEL", LOG_LEVELS)
-        or logs.text("level", "INFO", choices=LOG_LEVELS),
-        log_file=logs.text("file", ""),
-        backup_keep=backup.whole("keep", 14, low=1, high=1000),
-        backup_dir=Path(backup_dir) if backup_dir else None,
+        language=ui.language,
+        result_timeout_seconds=ui.result_timeout_seconds,
+        result_after_card_seconds=ui.result_after_card_seconds,
+        warning_seconds=ui.warning_seconds,
+        speech=ui.speech,
+        speech_output=ui.speech_output,
+        theme=ui.theme,
+        reception_pin_hash=config_keys.pin_hash(file.reception.pin_hash, where),
+        reader=devices.reader,
+        reader_name=devices.reader_name,
+        trusted_roots=config_keys.trusted_roots(devices.trusted_roots, where),
+        printer=devices.printer,
+        printer_target=devices.printer_target,
+        log_target=_env_choice("KIOSK_LOG_TARGET", LOG_TARGETS) or logs.target,
+        log_level=_env_choice("KIOSK_LOG_LEVEL", LOG_LEVELS) or logs.level,
+        log_file=logs.file,
+        backup_keep=file.backup.keep,
+        backup_dir=Path(file.backup.dir) if file.backup.dir else None,
         db_key_credential=key_credential,
     )
-
-
-def _pin_hash(reception: _Reader) -> str:
-    """``[reception] pin_hash``: empty, or a hash ``kiosk pin-hash`` made."""
-    value = reception.text("pin_hash", "")
-    if value:
-        try:
-            parse_hash(value)
-        except PinFormatError as exc:
-            raise reception._fail("pin_hash", str(exc)) from None
-    return value
-
-
-def _trusted_roots(devices: _Reader) -> Path | None:
-    """``[devices] trusted_roots``: a readable PEM bundle of at least one CA certificate."""
-    value = devices.text("trusted_roots", "")
-    if not value:
-        return None
-    path = Path(value)
-    from devices.eid.trust import TrustedRoots, TrustRootsError  # see load_trusted_roots
-
-    try:
-        TrustedRoots.load(path)
-    except TrustRootsError as exc:
-        raise devices._fail("trusted_roots", str(exc)) from None
-    return path
-
-
-def _local_sqlite_url(path: Path, key_credential: str, where: str) -> str:
-    """The kiosk database's URL: plain SQLite, or SQLCipher keyed from a systemd credential."""
-    if not key_credential:
-        return f"sqlite:///{path}"
-    key = read_credential(key_credential, f"{where}: [database] key_credential")
-    if len(key) != 64 or any(c not in "0123456789abcdef" for c in key.lower()):
-        raise ConfigError(
-            f"{where}: [database] key_credential: credential {key_credential!r} must hold "
-            "32 bytes written in hex (64 characters)"
-        )
-    # SQLAlchemy only here: every command reads the configuration, and importing it costs the
-    # kiosk's cold start about a tenth of a second.
-    from sqlalchemy import URL
-
-    # x'...' makes SQLCipher use the raw 256-bit key (no passphrase derivation on every open).
-    return URL.create(
-        "sqlite+pysqlcipher", username="", password=f"x'{key.lower()}'", database=str(path)
-    ).render_as_string(hide_password=False)
-
-
-def read_credential(name: str, what: str) -> str:
-    """A systemd credential's text (``$CREDENTIALS_DIRECTORY/name``), stripped."""
-    folder = os.environ.get("CREDENTIALS_DIRECTORY")
-    if not folder:
-        raise ConfigError(
-            f"{what}: credential {name!r} needs $CREDENTIALS_DIRECTORY (run under systemd "
-            "with LoadCredential=, or with systemd-run -p LoadCredential=...)"
-        )
-    try:
-        return (Path(folder) / name).read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        raise ConfigError(f"{what}: credential {name!r} cannot be read in {folder}") from None
 
 
 def _env_choice(name: str, choices: tuple[str, ...]) -> str:
@@ -348,61 +230,3 @@ def _env_choice(name: str, choices: tuple[str, ...]) -> str:
     if value and value not in choices:
         raise ConfigError(f"environment: {name}: must be one of {', '.join(choices)}")
     return value
-
-
-def holds_secrets(raw: Mapping[str, Any]) -> bool:
-    """Whether a parsed configuration contains a key (lookup key, parking keys)."""
-    privacy, parking = raw.get("privacy"), raw.get("parking")
-    return bool(
-        (isinstance(privacy, dict) and privacy.get("lookup_key"))
-        or (isinstance(parking, dict) and parking.get("keys"))
-    )
-
-
-def check_private(path: Path) -> None:
-    """Refuse a file holding secrets that its group or other users may read or change."""
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        raise ConfigError(
-            f"{path}: holds secrets but its mode is {mode:04o}; "
-            f"run `chmod 600 {path}` (only the kiosk's user may read it)"
-        )
-
-
-def demo_config_text(data_dir: Path) -> str:
-    """A starter configuration with freshly generated secrets (never committed anywhere)."""
-    return f"""# Rehab kiosk configuration (demo). Secrets below were generated on this machine.
-site_id = "GENK"
-kiosk_id = "GENK-1"
-kiosk_number = 1
-centre_name = "Ambulante Revalidatie"
-data_dir = "{data_dir}"
-
-[checkin]
-opens_before_minutes = 45
-closes_after_minutes = 20
-
-[privacy]
-# Key of the hash the kiosk looks patients up by; the same on every kiosk and the centre.
-lookup_key = "{os.urandom(32).hex()}"
-
-[parking]
-signing_key = "K1"
-grace_minutes = 60
-
-[parking.keys]
-K1 = "{os.urandom(32).hex()}"
-
-[ui]
-language = "nl"
-result_timeout_seconds = 15
-result_after_card_seconds = 8
-warning_seconds = 5
-speech = "off"
-speech_output = "speaker"
-theme = "default"
-
-[devices]
-reader = "simulated"
-printer = "file"
-"""

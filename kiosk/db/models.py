@@ -117,6 +117,9 @@ class Enrolment(Base):
     started_on: Mapped[dt.date] = mapped_column(Date)
     stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     stop_reason: Mapped[str] = mapped_column(String(200), default="")
+    decisions: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    """The team's decisions at the programme's gates: ``GATE:go`` or ``GATE:alternative``,
+    comma-separated (migration 0008)."""
 
     patient: Mapped[Patient] = relationship(back_populates="enrolments")
     bookings: Mapped[list[Booking]] = relationship(back_populates="enrolment")

@@ -26,8 +26,10 @@ from kiosk.db.models import (
 )
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
+from kiosk.domain.events import AlertPayload, AlertResolvedPayload, AlertSeenPayload
 from kiosk.domain.journal import emit
-from kiosk.domain.progress import attended_of, count_attended
+from kiosk.domain.progress import attended_of
+from kiosk.domain.trajectory import milestone_of
 from kiosk.programme.model import Phase, Programme, Texts
 
 
@@ -94,16 +96,15 @@ def raise_alert(
     db.add(alert)
     emit(
         db,
-        "alert",
-        {
-            "id": alert.id,
-            "raised_at": now.isoformat(),
-            "kind": kind,
-            "site_id": site_id,
-            "patient_id": patient_id,
-            "enrolment_id": enrolment_id,
-            "message": alert.message,
-        },
+        AlertPayload(
+            id=alert.id,
+            raised_at=now,
+            kind=kind,
+            site_id=site_id,
+            patient_id=patient_id,
+            enrolment_id=enrolment_id,
+            message=alert.message,
+        ),
         now,
     )
     return alert
@@ -121,7 +122,7 @@ def mark_seen(db: Session, alert_id: str, *, now: dt.datetime, actor: str) -> Al
     alert = _open_alert(db, alert_id)
     if alert.seen_at is None:
         alert.seen_at = now
-        emit(db, "alert_seen", {"id": alert.id, "at": now.isoformat(), "actor": actor}, now)
+        emit(db, AlertSeenPayload(id=alert.id, at=now, actor=actor), now)
     return alert
 
 
@@ -135,13 +136,9 @@ def resolve(
     alert.resolution = resolution[:200]
     emit(
         db,
-        "alert_resolved",
-        {
-            "id": alert.id,
-            "at": now.isoformat(),
-            "actor": alert.resolved_by,
-            "resolution": alert.resolution,
-        },
+        AlertResolvedPayload(
+            id=alert.id, at=now, actor=alert.resolved_by, resolution=alert.resolution
+        ),
         now,
     )
     return alert
@@ -172,7 +169,8 @@ def due_today(
 
     A booking is a test moment when its session will be a milestone session of its phase for
     that enrolment: the phase's sessions attended before it, plus one (session 1, 18, 36 of the
-    group programme). Consultations are the bookings of consultation sessions.
+    group programme, counted among the kinds where tests happen). Consultations are the bookings
+    of consultation sessions.
     """
     start, end = local_day_bounds(day)
     query = (
@@ -213,8 +211,9 @@ def due_today(
         phase = _phase(programmes, session)
         if phase is None or not phase.milestones:
             continue
-        number = count_attended(attended[booking.enrolment_id], phase, session.starts_at) + 1
-        milestone = phase.milestone_at(number)
+        milestone = milestone_of(
+            phase, session.kind, attended[booking.enrolment_id], session.starts_at
+        )
         if milestone is not None:
             due.append(
                 DueToday(

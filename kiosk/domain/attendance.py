@@ -28,10 +28,21 @@ from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
 from kiosk.domain.alerts import raise_alert
 from kiosk.domain.alerts import resolve as resolve_alert
+from kiosk.domain.events import (
+    AbsencePayload,
+    AbsenceWithdrawnPayload,
+    CancellationPayload,
+    CancellationUndonePayload,
+    CheckinUndonePayload,
+    EnrolmentResumedPayload,
+    EnrolmentStoppedPayload,
+)
+from kiosk.domain.gates import finish
 from kiosk.domain.journal import audit, checkin_payload, emit
 from kiosk.domain.outcomes import Outcome
 from kiosk.domain.parking.issue import issue_ticket, ticket_short_code
-from kiosk.domain.progress import unexcused_absences
+from kiosk.domain.progress import history_of, unexcused_absences
+from kiosk.domain.trajectory import finishes
 from kiosk.programme.model import Programme, Texts
 
 ABSENCE_STOP = "unexcused absences"
@@ -46,6 +57,8 @@ CAME_BUT_REFUSED = frozenset(
         Outcome.PROGRAMME_STOPPED,
         Outcome.PROGRAMME_FINISHED,
         Outcome.DEADLINE_PASSED,
+        Outcome.GATE_PENDING,
+        Outcome.PHASE_COMPLETE,
     }
 )
 """Refusals at the kiosk that mean the patient came for the booking: closing the day records no
@@ -184,9 +197,10 @@ class Attendance:
             for enrolment in {b.enrolment_id: b.enrolment for b in closable.to_close}.values():
                 if enrolment.status != EnrolmentStatus.ACTIVE:
                     continue
-                programme = self._programmes[enrolment.programme_code]
+                limit = self._programmes[enrolment.programme_code].unexcused_absence_limit
                 count = unexcused_absences(db, enrolment.id) + new[enrolment.id]
-                if count >= programme.unexcused_absence_limit:
+                if limit is not None and count >= limit:
+                    programme = self._programmes[enrolment.programme_code]
                     patient = enrolment.patient
                     stops.append(
                         WouldStop(f"{patient.first_name} {patient.last_name}", programme.title)
@@ -217,7 +231,7 @@ class Attendance:
                 db.add(absence)
                 db.flush()
                 absences += 1
-                emit(db, "absence", _absence_payload(absence, booking), now)
+                emit(db, _absence_payload(absence, booking), now)
                 if self._after_absence(db, booking.enrolment, now):
                     stopped += 1
             audit(
@@ -244,6 +258,8 @@ class Attendance:
         if enrolment.status != EnrolmentStatus.ACTIVE:
             return False
         limit = self._programmes[enrolment.programme_code].unexcused_absence_limit
+        if limit is None:
+            return False  # absences never stop this programme
         count = unexcused_absences(db, enrolment.id)
         if count >= limit:
             enrolment.status = EnrolmentStatus.STOPPED
@@ -251,8 +267,7 @@ class Attendance:
             enrolment.stop_reason = f"{count} {ABSENCE_STOP}"
             emit(
                 db,
-                "enrolment_stopped",
-                {"id": enrolment.id, "at": now.isoformat(), "reason": enrolment.stop_reason},
+                EnrolmentStoppedPayload(id=enrolment.id, at=now, reason=enrolment.stop_reason),
                 now,
             )
             raise_alert(
@@ -319,15 +334,14 @@ class Attendance:
             db.flush()
             emit(
                 db,
-                "cancellation",
-                {
-                    "id": cancellation.id,
-                    "booking_id": booking.id,
-                    "cancelled_at": called.isoformat(),
-                    "notice_minutes": notice_minutes,
-                    "fee_cents": cancellation.fee_cents,
-                    "reason": reason,
-                },
+                CancellationPayload(
+                    id=cancellation.id,
+                    booking_id=booking.id,
+                    cancelled_at=called,
+                    notice_minutes=notice_minutes,
+                    fee_cents=cancellation.fee_cents,
+                    reason=reason,
+                ),
                 now,
             )
             audit(
@@ -360,7 +374,7 @@ class Attendance:
                 raise AttendanceError("there is no absence recorded for this booking")
             absence.excused = True
             absence.reason = reason
-            emit(db, "absence", _absence_payload(absence, booking), now)
+            emit(db, _absence_payload(absence, booking), now)
             programme = self._programmes[booking.enrolment.programme_code]
             lifted = lift_absence_stop(
                 db, booking.enrolment, programme, now, why="absence excused", actor=actor
@@ -385,12 +399,7 @@ class Attendance:
             checkin: CheckIn | None = booking.checkin
             if checkin is None:
                 raise AttendanceError("this booking has no check-in to undo")
-            emit(
-                db,
-                "checkin_undone",
-                {"id": checkin.id, "booking_id": booking.id, "at": now.isoformat()},
-                now,
-            )
+            emit(db, CheckinUndonePayload(id=checkin.id, booking_id=booking.id, at=now), now)
             db.delete(checkin)
             audit(
                 db,
@@ -431,9 +440,10 @@ class Attendance:
         return what
 
     def admit(self, booking_id: str, *, reason: str, actor: str = "reception") -> Admitted:
-        """Reception overrides the kiosk's refusal (too late, weekly limit, programme stopped,
-        ...): the patient is checked in for the booking now, the reason kept with the check-in and
-        in the audit trail, and the parking ticket issued."""
+        """Reception overrides any refusal of the kiosk (too late, programme stopped or finished,
+        past the deadline, the team's decision pending...): the patient is checked in for the
+        booking now, the reason kept with the check-in and in the audit trail, and the parking
+        ticket issued; a programme whose last counted session this was is finished."""
         if not reason.strip():
             raise AttendanceError("admitting a refused patient needs a reason")
         now = self._clock.now()
@@ -457,7 +467,12 @@ class Attendance:
             )
             db.add(checkin)
             db.flush()
-            emit(db, "checkin", checkin_payload(checkin, booking.session.site_id), now)
+            emit(db, checkin_payload(checkin, booking.session.site_id), now)
+            enrolment = booking.enrolment
+            if enrolment.status == EnrolmentStatus.ACTIVE and finishes(
+                programme, history_of(db, enrolment.id, with_booked=False).attended
+            ):
+                finish(db, enrolment, now)
             code = None
             if self._settings.parking.keys:
                 ticket = issue_ticket(
@@ -484,13 +499,9 @@ class Attendance:
                 raise AttendanceError("this booking is not cancelled")
             emit(
                 db,
-                "cancellation_undone",
-                {
-                    "id": cancellation.id,
-                    "booking_id": booking.id,
-                    "at": now.isoformat(),
-                    "reason": reason,
-                },
+                CancellationUndonePayload(
+                    id=cancellation.id, booking_id=booking.id, at=now, reason=reason
+                ),
                 now,
             )
             db.delete(cancellation)
@@ -510,7 +521,7 @@ class Attendance:
                 raise AttendanceError("this absence is not excused")
             absence.excused = False
             absence.reason = ""
-            emit(db, "absence", _absence_payload(absence, booking), now)
+            emit(db, _absence_payload(absence, booking), now)
             db.flush()
             stopped = self._after_absence(db, booking.enrolment, now)
             outcome = "undone_stopped" if stopped else "undone"
@@ -543,7 +554,7 @@ class Attendance:
             )
             db.add(checkin)
             db.flush()
-            emit(db, "checkin", checkin_payload(checkin, booking.session.site_id), now)
+            emit(db, checkin_payload(checkin, booking.session.site_id), now)
             outcome = "present_stop_lifted" if lifted else "present"
             self._audit(db, now, actor, "mark_present", outcome, booking, reason)
             return checkin
@@ -611,15 +622,15 @@ class Attendance:
         return booking
 
 
-def _absence_payload(absence: Absence, booking: Booking) -> dict[str, object]:
-    return {
-        "id": absence.id,
-        "booking_id": booking.id,
-        "enrolment_id": absence.enrolment_id,
-        "recorded_at": absence.recorded_at.isoformat(),
-        "excused": absence.excused,
-        "reason": absence.reason,
-    }
+def _absence_payload(absence: Absence, booking: Booking) -> AbsencePayload:
+    return AbsencePayload(
+        id=absence.id,
+        booking_id=booking.id,
+        enrolment_id=absence.enrolment_id,
+        recorded_at=absence.recorded_at,
+        excused=absence.excused,
+        reason=absence.reason,
+    )
 
 
 def stop_lifted_without(
@@ -630,7 +641,10 @@ def stop_lifted_without(
     return (
         _stopped_by_absences(enrolment)
         and not absence.excused
-        and unexcused_absences(db, enrolment.id) - 1 < programme.unexcused_absence_limit
+        and (
+            programme.unexcused_absence_limit is None
+            or unexcused_absences(db, enrolment.id) - 1 < programme.unexcused_absence_limit
+        )
     )
 
 
@@ -642,12 +656,7 @@ def withdraw_absence(
     absence = booking.absence
     if absence is None:
         return False
-    emit(
-        db,
-        "absence_withdrawn",
-        {"id": absence.id, "booking_id": booking.id, "at": now.isoformat()},
-        now,
-    )
+    emit(db, AbsenceWithdrawnPayload(id=absence.id, booking_id=booking.id, at=now), now)
     db.delete(absence)
     db.flush()
     db.expire(booking, ["absence"])
@@ -668,7 +677,8 @@ def lift_absence_stop(
     if not _stopped_by_absences(enrolment):
         return False
     db.flush()
-    if unexcused_absences(db, enrolment.id) >= programme.unexcused_absence_limit:
+    limit = programme.unexcused_absence_limit
+    if limit is not None and unexcused_absences(db, enrolment.id) >= limit:
         return False
     resume_enrolment(db, enrolment, now, why=why, actor=actor)
     return True
@@ -682,7 +692,7 @@ def resume_enrolment(
     enrolment.status = EnrolmentStatus.ACTIVE
     enrolment.stopped_at = None
     enrolment.stop_reason = ""
-    emit(db, "enrolment_resumed", {"id": enrolment.id, "at": now.isoformat(), "reason": why}, now)
+    emit(db, EnrolmentResumedPayload(id=enrolment.id, at=now, reason=why), now)
     stop_alerts = db.scalars(
         select(Alert.id).where(
             Alert.enrolment_id == enrolment.id,

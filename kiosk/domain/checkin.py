@@ -29,13 +29,17 @@ from kiosk.db.models import (
 )
 from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import UTCDateTime, new_id
-from kiosk.domain import progress
+from kiosk.domain import progress, trajectory
+from kiosk.domain.after_checkin import follow_through
 from kiosk.domain.attendance import stop_lifted_without, withdraw_absence
+from kiosk.domain.checkin_window import window_of
+from kiosk.domain.gates import passed_gates
 from kiosk.domain.journal import audit, checkin_payload, emit
 from kiosk.domain.outcomes import CheckinResult, Outcome, ParkingInfo, SessionInfo
 from kiosk.domain.parking.issue import issue_ticket, ticket_short_code
 from kiosk.domain.patients import find_by_national_number, initial_name
-from kiosk.programme.model import Phase, Programme
+from kiosk.domain.unknown_schedule import alert_unknown, unknown_reason
+from kiosk.programme.model import Programme
 
 
 @dataclass(frozen=True)
@@ -166,8 +170,18 @@ class CheckinEngine:
             return CheckinResult(outcome, display_name=initial_name(patient))
         booking, session = chosen.booking, chosen.session
         enrolment = booking.enrolment
+        # A programme file changed or went after the booking came in: not the patient's fault.
+        unknown = unknown_reason(self._programmes, enrolment.programme_code, session.kind)
+        if unknown:
+            alert_unknown(db, booking, unknown, now)
+            self._audit(db, now, Outcome.PROGRAMME_UNKNOWN, patient.id, booking.id, identity)
+            return CheckinResult(
+                Outcome.PROGRAMME_UNKNOWN,
+                display_name=initial_name(patient),
+                patient_id=patient.id,
+                booking_id=booking.id,
+            )
         programme = self._programmes[enrolment.programme_code]
-        phase = programme.phase_of(session.kind)
         info = SessionInfo(
             kind=session.kind,
             kind_title=programme.kind(session.kind).title,
@@ -185,7 +199,8 @@ class CheckinEngine:
             patient_id=patient.id,
             booking_id=booking.id,
         )
-        history = progress.history_of(db, enrolment.id)
+        # The bookings ahead matter only to a programme with follow-up consultations.
+        history = progress.history_of(db, enrolment.id, with_booked=bool(programme.follow_ups))
         if booking.checkin is not None:
             return self._admitted(
                 db, base, booking, programme, history, Outcome.ALREADY_CHECKED_IN, now
@@ -194,9 +209,7 @@ class CheckinEngine:
         # so does a stop it caused.
         absence = booking.absence
         lifting = absence is not None and stop_lifted_without(db, enrolment, programme, absence)
-        refusal = outcome or self._refusal(
-            history, enrolment, programme, phase, booking, now, lifting=lifting
-        )
+        refusal = outcome or self._refusal(history, enrolment, programme, booking, now, lifting)
         if refusal is not None:
             self._audit(db, now, refusal, patient.id, booking.id, identity)
             return replace(base, outcome=refusal)
@@ -224,9 +237,10 @@ class CheckinEngine:
         db.add(checkin)
         db.flush()
         booking.checkin = checkin
-        emit(db, "checkin", checkin_payload(checkin, session.site_id), now)
+        emit(db, checkin_payload(checkin, session.site_id), now)
         self._audit(db, now, Outcome.CHECKED_IN, patient.id, booking.id, identity)
         history = history.with_attended(session.kind, session.starts_at, booking.id)
+        follow_through(db, booking, programme, history, now)
         return self._admitted(db, base, booking, programme, history, Outcome.CHECKED_IN, now)
 
     def _todays_candidates(
@@ -237,15 +251,7 @@ class CheckinEngine:
             _TODAYS_BOOKINGS, {"patient_id": patient.id, "start": start, "end": end}
         ).unique()
         window = self._settings.checkin
-        return [
-            _Candidate(
-                b,
-                b.session,
-                b.session.starts_at - dt.timedelta(minutes=window.opens_before_minutes),
-                b.session.starts_at + dt.timedelta(minutes=window.closes_after_minutes),
-            )
-            for b in rows
-        ]
+        return [_Candidate(b, b.session, *window_of(b.session.starts_at, window)) for b in rows]
 
     def _choose(
         self, candidates: list[_Candidate], now: dt.datetime
@@ -285,29 +291,23 @@ class CheckinEngine:
         history: progress.History,
         enrolment: Enrolment,
         programme: Programme,
-        phase: Phase,
         booking: Booking,
         now: dt.datetime,
-        *,
-        lifting: bool = False,
+        lifting: bool,
     ) -> Outcome | None:
         """Why the booking cannot be checked in, or None; ``lifting``: the stop goes with this
-        check-in (it was caused by the booking's own absence)."""
+        check-in (it was caused by the booking's own absence). What reception judges better
+        (the weekly limit, the timetable) is no refusal: see :mod:`kiosk.domain.after_checkin`."""
         if enrolment.status == EnrolmentStatus.STOPPED and not lifting:
             return Outcome.PROGRAMME_STOPPED
-        if enrolment.status == EnrolmentStatus.FINISHED:
-            return Outcome.PROGRAMME_FINISHED
-        if phase.sessions is not None and history.attended_count(phase) >= phase.sessions:
-            return Outcome.PROGRAMME_FINISHED
-        last_day = progress.deadline(history, enrolment, programme, phase)
-        if last_day is not None and local(now).date() > last_day:
-            return Outcome.DEADLINE_PASSED
-        if phase.max_per_week is not None and (
-            history.attended_in_week(phase, booking.session.starts_at, booking.id)
-            >= phase.max_per_week
-        ):
-            return Outcome.WEEKLY_LIMIT_REACHED
-        return None
+        standing = trajectory.Standing(
+            started_on=enrolment.started_on,
+            finished=enrolment.status == EnrolmentStatus.FINISHED,
+            passed_gates=passed_gates(enrolment),
+        )
+        return trajectory.refusal(
+            programme, booking.session.kind, history.attended, standing, local(now).date()
+        )
 
     def _admitted(
         self,
@@ -329,7 +329,9 @@ class CheckinEngine:
             outcome=outcome,
             opens_at=None,
             progress=progress.progress_of(number, phase),
-            specials=progress.specials_of(programme, phase, session.kind, number),
+            specials=progress.specials_of(
+                programme, phase, session.kind, history, session.starts_at
+            ),
             reminders=progress.reminders_of(
                 history, booking.enrolment, programme, phase, number, local(now).date()
             ),

@@ -36,6 +36,7 @@ from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
 from kiosk.domain.demo_patients import card_number, make_person, plan_sessions
 from kiosk.domain.patients import nn_hash, public_name
+from kiosk.domain.programme_rows import programme_rows
 from kiosk.programme.model import Programme as ProgrammeSpec
 
 STAGES = (
@@ -210,9 +211,9 @@ def _add_sites_and_programmes(
 ) -> None:
     for site_id, name in sites:
         db.add(Site(id=site_id, name=name))
-    for programme in programmes.values():
+    for row in programme_rows(programmes):
         # Merged: `kiosk central init` has already stored the programme files on a centre.
-        db.merge(Programme(code=programme.code, name=programme.title["en"]))
+        db.merge(Programme(**row))
     db.flush()
 
 
@@ -246,6 +247,8 @@ def _patient(
             "started_on": place.plan[0][1].date() - place.shift,
             "stopped_at": run.now - dt.timedelta(days=3) if stopped else None,
             "stop_reason": "3 unexcused absences" if stopped else "",
+            # The team said go at every gate (a demo patient follows the whole trajectory).
+            "decisions": ",".join(f"{p.key}:go" for p in programme.phases if p.gate_after),
         }
     )
     _follow(run, rows, who, place)
@@ -278,7 +281,7 @@ def _place(run: _Run, programme: ProgrammeSpec, stage: str) -> _Place:
     }[stage]
     if stage != "finished":
         reached = min(reached + run.rng.randint(0, 2), len(plan))
-    misses = {"mid": 2, "stopped": programme.unexcused_absence_limit}.get(stage, 0)
+    misses = {"mid": 2, "stopped": programme.unexcused_absence_limit or 0}.get(stage, 0)
     # Shift the plan back by whole weeks so that `reached` sessions lie in the past.
     anchor = plan[reached][1] if reached < len(plan) else plan[-1][1] + dt.timedelta(days=7)
     weeks_back = (anchor.date() - run.today).days // 7

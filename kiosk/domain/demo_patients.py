@@ -99,8 +99,10 @@ def plan_sessions(
         end = start + dt.timedelta(days=30 * programme.ends_months_after_start)
     for phase in programme.phases:
         slots = _slots(programme, phase, rng)
-        timetabled = [k for k in phase.kinds if k in programme.timetable] or [phase.kinds[0]]
-        total = phase.sessions
+        timetabled = [k for k in phase.kinds if k in programme.timetable] or list(phase.kinds)
+        # An open-ended phase before others (the consultations): one session of each kind here.
+        last = phase is programme.phases[-1]
+        total = phase.sessions or (None if last else len(phase.kinds))
         replaced: dict[int, str] = {}
         if total:
             spots = rng.sample(range(2, total - 1), k=sum(r.count for r in phase.required))

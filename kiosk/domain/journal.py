@@ -15,14 +15,16 @@ from sqlalchemy.orm import Session
 
 from kiosk.db.models import AuditEntry, CheckIn, OutboxEvent
 from kiosk.db.types import new_id
+from kiosk.domain.events import BY_PAYLOAD, AuditPayload, CheckinPayload, Payload
 
 SCHEMA_VERSION = 1
 _LAST_SEQ = "kiosk.outbox.last_seq"
 _LAST_OUTBOX_SEQ = select(func.max(OutboxEvent.seq))
 
 
-def emit(db: Session, kind: str, payload: Mapping[str, object], at: dt.datetime) -> OutboxEvent:
-    """Queue an event for the central database (the caller commits)."""
+def emit(db: Session, payload: Payload, at: dt.datetime) -> OutboxEvent:
+    """Queue an event for the central database (the caller commits); its kind is the one
+    :mod:`kiosk.domain.events` declares for the payload's type."""
     # BEGIN IMMEDIATE (see kiosk.db.engine) makes max+1 safe between processes; the last number
     # is remembered for the rest of the transaction (sessions here live for one transaction).
     last = db.info.get(_LAST_SEQ)
@@ -33,9 +35,9 @@ def emit(db: Session, kind: str, payload: Mapping[str, object], at: dt.datetime)
         id=new_id(),
         seq=last + 1,
         created_at=at,
-        kind=kind,
+        kind=BY_PAYLOAD[type(payload)].name,
         schema_version=SCHEMA_VERSION,
-        payload=dict(payload),
+        payload=payload.wire(),
         attempts=0,
         last_error="",
         set_aside=False,
@@ -71,35 +73,34 @@ def audit(
     db.add(entry)
     emit(
         db,
-        "audit",
-        {
-            "id": entry.id,
-            "at": at.isoformat(),
-            "kiosk_id": kiosk_id,
-            "actor": actor,
-            "action": action,
-            "outcome": outcome,
-            "patient_id": patient_id,
-            "booking_id": booking_id,
-            "detail": entry.detail,
-        },
+        AuditPayload(
+            id=entry.id,
+            at=at,
+            kiosk_id=kiosk_id,
+            actor=actor,
+            action=action,
+            outcome=outcome,
+            patient_id=patient_id,
+            booking_id=booking_id,
+            detail=entry.detail,
+        ),
         at,
     )
     return entry
 
 
-def checkin_payload(checkin: CheckIn, site_id: str) -> dict[str, object]:
+def checkin_payload(checkin: CheckIn, site_id: str) -> CheckinPayload:
     """The ``checkin`` event's payload (a kiosk's check-in or reception's correction)."""
-    return {
-        "id": checkin.id,
-        "booking_id": checkin.booking_id,
-        "patient_id": checkin.patient_id,
-        "site_id": site_id,
-        "kiosk_id": checkin.kiosk_id,
-        "checked_in_at": checkin.checked_in_at.isoformat(),
-        "late": checkin.late,
-        "identity_method": checkin.identity_method,
-        "card_number": checkin.card_number,
-        "document_type": checkin.document_type,
-        "identity_note": checkin.identity_note,
-    }
+    return CheckinPayload(
+        id=checkin.id,
+        booking_id=checkin.booking_id,
+        patient_id=checkin.patient_id,
+        site_id=site_id,
+        kiosk_id=checkin.kiosk_id,
+        checked_in_at=checkin.checked_in_at,
+        late=checkin.late,
+        identity_method=checkin.identity_method,
+        card_number=checkin.card_number,
+        document_type=checkin.document_type,
+        identity_note=checkin.identity_note,
+    )

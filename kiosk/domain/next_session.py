@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kiosk.core.config import CheckinWindow
 from kiosk.db.models import Booking, BookingStatus
 from kiosk.db.models import Session as SessionRow
+from kiosk.domain.checkin_window import first_start_after, window_of
 
 ARRIVAL_BEFORE_START = dt.timedelta(minutes=10)
 """Where in the window the jump lands: a patient arriving ten minutes early."""
@@ -29,13 +30,12 @@ def next_checkin_window(
 ) -> NextWindow | None:
     """A moment inside the check-in window of the next booked session that starts after
     ``after`` plus the window's opening, or None when nothing is booked any more."""
-    opens_before = dt.timedelta(minutes=window.opens_before_minutes)
     starts_at = db.scalar(
         select(SessionRow.starts_at)
         .join(Booking, Booking.session_id == SessionRow.id)
         .where(
             SessionRow.site_id == site_id,
-            SessionRow.starts_at > after + opens_before,
+            SessionRow.starts_at > first_start_after(after, window),
             Booking.status == BookingStatus.BOOKED,
         )
         .order_by(SessionRow.starts_at)
@@ -53,6 +53,6 @@ def next_checkin_window(
         )
     ).all()
     return NextWindow(
-        moment=max(starts_at - opens_before, starts_at - ARRIVAL_BEFORE_START),
+        moment=max(window_of(starts_at, window)[0], starts_at - ARRIVAL_BEFORE_START),
         patient_ids=tuple(patients),
     )

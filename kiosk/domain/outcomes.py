@@ -27,6 +27,14 @@ class Outcome(enum.StrEnum):
     PROGRAMME_FINISHED = "programme_finished"
     DEADLINE_PASSED = "deadline_passed"
     WEEKLY_LIMIT_REACHED = "weekly_limit_reached"
+    """No longer given by the kiosk (it checks in and alerts reception); kept for the audit
+    entries written before."""
+    GATE_PENDING = "gate_pending"
+    """The next phase waits for the team's decision (after the pre-programme)."""
+    PHASE_COMPLETE = "phase_complete"
+    """Every session of this part of the programme is done (the next part is another kind)."""
+    PROGRAMME_UNKNOWN = "programme_unknown"
+    """The booking's programme or session kind is in no programme file: reception is alerted."""
 
     @property
     def admitted(self) -> bool:
@@ -86,7 +94,8 @@ class Reminder:
     """Something to tell the patient; ``code`` picks the sentence, the rest fills it in."""
 
     code: str
-    """``register_info_session``, ``deadline_close``, ``absences`` or ``bring``."""
+    """``register_info_session``, ``gate_pending``, ``deadline_close``, ``follow_up_due``,
+    ``absences`` or ``bring``."""
     title: Texts | None = None
     count: int = 0
     limit: int = 0

@@ -1,7 +1,8 @@
-"""Where a patient stands in the programme: session numbers, test moments, reminders, limits.
+"""Where a patient stands in the programme: session numbers, test moments, reminders.
 
 Sessions of a phase are numbered in the order they are attended (a check-in makes the number),
-so "group session 12 of 36" is the 12th attended group-phase session.
+so "group session 12 of 36" is the 12th attended group-phase session. The rules themselves are
+in :mod:`kiosk.domain.trajectory`; this module loads what they need and says it to the patient.
 """
 
 from __future__ import annotations
@@ -13,25 +14,14 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from kiosk.core.clock import local
 from kiosk.db.models import Absence, Booking, BookingStatus, CheckIn, Enrolment
 from kiosk.db.models import Session as SessionRow
+from kiosk.domain import trajectory
+from kiosk.domain.gates import passed_gates
 from kiosk.domain.outcomes import Progress, Reminder, Special
 from kiosk.programme.model import Phase, Programme
 
 DEADLINE_WARNING_DAYS = 28
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (clamped to the month's last day)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has 28 days")
 
 
 @dataclass(frozen=True)
@@ -43,6 +33,8 @@ class History:
     booked_kinds: Mapping[str, int]
     """Live (not cancelled) bookings per session kind."""
     unexcused: int
+    booked: tuple[tuple[str, dt.datetime], ...] = ()
+    """(session kind, session start) of every live booking not checked in."""
 
     def with_attended(self, kind: str, starts_at: dt.datetime, booking_id: str) -> History:
         """The history after one more check-in."""
@@ -50,23 +42,7 @@ class History:
 
     def attended_count(self, phase: Phase, before: dt.datetime | None = None) -> int:
         """Attended sessions of ``phase``, optionally only those starting before ``before``."""
-        return count_attended(self.attended, phase, before)
-
-    def attended_in_week(self, phase: Phase, moment: dt.datetime, exclude_booking: str) -> int:
-        """Attended sessions of ``phase`` in the local calendar week of ``moment``."""
-        week = local(moment).isocalendar()[:2]
-        return sum(
-            1
-            for kind, start, booking in self.attended
-            if kind in phase.kinds
-            and booking != exclude_booking
-            and local(start).isocalendar()[:2] == week
-        )
-
-    def phase_started_on(self, phase: Phase) -> dt.date | None:
-        """The local date of the first attended session of ``phase``."""
-        starts = [start for kind, start, _ in self.attended if kind in phase.kinds]
-        return local(min(starts)).date() if starts else None
+        return trajectory.count_of(self.attended, phase.kinds, before)
 
 
 # Built once: the tap path runs them every time and building a statement costs more than
@@ -77,6 +53,16 @@ _ATTENDED_ROWS = (
     .join(CheckIn, CheckIn.booking_id == Booking.id)
 )
 _ATTENDED = _ATTENDED_ROWS.where(Booking.enrolment_id == bindparam("enrolment_id"))
+_BOOKED = (
+    select(SessionRow.kind, SessionRow.starts_at)
+    .join(Booking, Booking.session_id == SessionRow.id)
+    .outerjoin(CheckIn, CheckIn.booking_id == Booking.id)
+    .where(
+        Booking.enrolment_id == bindparam("enrolment_id"),
+        Booking.status == BookingStatus.BOOKED,
+        CheckIn.id.is_(None),
+    )
+)
 _BOOKED_KINDS = (
     select(SessionRow.kind, func.count(Booking.id))
     .join(Booking, Booking.session_id == SessionRow.id)
@@ -91,13 +77,15 @@ _UNEXCUSED = select(func.count(Absence.id)).where(
 )
 
 
-def history_of(db: Session, enrolment_id: str) -> History:
-    """Load an enrolment's attended sessions, live bookings per kind and unexcused absences."""
+def history_of(db: Session, enrolment_id: str, *, with_booked: bool = True) -> History:
+    """Load an enrolment's attended sessions, live bookings and unexcused absences;
+    ``with_booked``: also the live bookings not yet attended (what follow-ups need)."""
     key = {"enrolment_id": enrolment_id}
     return History(
         attended=tuple(db.execute(_ATTENDED, key).tuples().all()),
         booked_kinds=dict(db.execute(_BOOKED_KINDS, key).tuples().all()),
         unexcused=unexcused_absences(db, enrolment_id),
+        booked=tuple(db.execute(_BOOKED, key).tuples().all()) if with_booked else (),
     )
 
 
@@ -106,11 +94,7 @@ def count_attended(
 ) -> int:
     """How many of ``attended`` (as :attr:`History.attended`) are sessions of ``phase``,
     optionally only those starting before ``before``."""
-    return sum(
-        1
-        for kind, start, _ in attended
-        if kind in phase.kinds and (before is None or start < before)
-    )
+    return trajectory.count_of(attended, phase.kinds, before)
 
 
 def attended_of(
@@ -128,20 +112,6 @@ def attended_of(
     return attended
 
 
-def deadline(
-    history: History, enrolment: Enrolment, programme: Programme, phase: Phase
-) -> dt.date | None:
-    """The last day the phase (or the whole programme) may be followed, if it has one."""
-    limits: list[dt.date] = []
-    if phase.deadline_months is not None:
-        started = history.phase_started_on(phase)
-        if started is not None:
-            limits.append(add_months(started, phase.deadline_months))
-    if programme.ends_months_after_start is not None:
-        limits.append(add_months(enrolment.started_on, programme.ends_months_after_start))
-    return min(limits) if limits else None
-
-
 def unexcused_absences(db: Session, enrolment_id: str) -> int:
     """Absences without a valid reason so far."""
     return db.scalar(_UNEXCUSED, {"enrolment_id": enrolment_id}) or 0
@@ -152,10 +122,12 @@ def progress_of(number: int, phase: Phase) -> Progress:
     return Progress(phase=phase.key, phase_title=phase.title, number=number, total=phase.sessions)
 
 
-def specials_of(programme: Programme, phase: Phase, kind: str, number: int) -> tuple[Special, ...]:
-    """What is special about this session: a milestone, an information session."""
+def specials_of(
+    programme: Programme, phase: Phase, kind: str, history: History, starts_at: dt.datetime
+) -> tuple[Special, ...]:
+    """What is special about this session: a test moment, an information session."""
     specials: list[Special] = []
-    milestone = phase.milestone_at(number)
+    milestone = trajectory.milestone_of(phase, kind, history.attended, starts_at)
     if milestone is not None:
         specials.append(Special("milestone", milestone.title, milestone.followed_by))
     if any(r.kind == kind for r in phase.required):
@@ -177,7 +149,14 @@ def reminders_of(
         for required in phase.required
         if history.booked_kinds.get(required.kind, 0) < required.count
     ]
-    last_day = deadline(history, enrolment, programme, phase)
+    if (
+        phase.gate_after is not None
+        and phase.sessions is not None
+        and number >= phase.sessions
+        and phase.key not in passed_gates(enrolment)
+    ):
+        reminders.append(Reminder("gate_pending", title=phase.gate_after))
+    last_day = trajectory.last_day(programme, phase, history.attended, enrolment.started_on)
     if last_day is not None and phase.sessions is not None:
         remaining = phase.sessions - number
         weeks_left = max((last_day - today).days, 0) / 7
@@ -186,7 +165,13 @@ def reminders_of(
             (last_day - today).days <= DEADLINE_WARNING_DAYS or remaining > possible
         ):
             reminders.append(Reminder("deadline_close", count=remaining, date=last_day))
-    if history.unexcused:
+    reminders.extend(
+        Reminder("follow_up_due", title=follow_up.title, date=day)
+        for follow_up, day in trajectory.follow_ups_due(
+            programme, history.attended, history.booked, enrolment.started_on, today
+        )
+    )
+    if history.unexcused and programme.unexcused_absence_limit is not None:
         reminders.append(
             Reminder("absences", count=history.unexcused, limit=programme.unexcused_absence_limit)
         )

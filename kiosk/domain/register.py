@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from kiosk.core.clock import local, local_day_bounds
 from kiosk.db.models import Booking, CheckIn, Enrolment, Site
 from kiosk.db.models import Session as SessionRow
-from kiosk.domain import progress
+from kiosk.domain import progress, trajectory
+from kiosk.domain.unknown_schedule import unknown_reason
 from kiosk.programme.model import Billing, Programme
 
 COLUMNS = (
@@ -60,7 +61,10 @@ class AttendedSession:
 
     @property
     def place_in_phase(self) -> str:
-        """``group 12/36``: the phase and the session's number in it."""
+        """``group 12/36``: the phase and the session's number in it (``core1 ?`` for a kind the
+        programme files no longer follow)."""
+        if self.number == 0:
+            return f"{self.phase} ?"
         of = f"/{self.total}" if self.total is not None else ""
         return f"{self.phase} {self.number}{of}"
 
@@ -142,7 +146,7 @@ def billed_starts(
         if billing.at_most is not None and billing.per_months is not None:
             if len(billed) >= billing.at_most:
                 break
-            if billed and local(starts_at).date() >= progress.add_months(
+            if billed and local(starts_at).date() >= trajectory.add_months(
                 local(billed[0]).date(), billing.per_months
             ):
                 break
@@ -210,7 +214,8 @@ def _billed_of(
             history[enrolment_id].append((kind, starts_at, ends_at))
     billed: dict[str, set[dt.datetime]] = {}
     for enrolment_id in enrolment_ids:
-        billing = programmes[codes[enrolment_id]].billing
+        programme = programmes.get(codes[enrolment_id])
+        billing = programme.billing if programme is not None else None
         billed[enrolment_id] = (
             billed_starts(history[enrolment_id], billing) if billing is not None else set()
         )
@@ -226,18 +231,22 @@ def _line(
     place: str,
 ) -> RegisterLine:
     enrolment = checkins[0].booking.enrolment
-    programme = programmes[enrolment.programme_code]
+    programme = programmes.get(enrolment.programme_code)
     sessions = []
     for checkin in checkins:
         session = checkin.booking.session
-        phase = programme.phase_of(session.kind)
-        number = progress.count_attended(attended[enrolment.id], phase, session.starts_at) + 1
+        slot: tuple[str, int, int | None] = (session.kind, 0, None)
+        if programme is not None and not unknown_reason(programmes, programme.code, session.kind):
+            # An attendance the programme files no longer follow stays in the register, unbilled.
+            phase = programme.phase_of(session.kind)
+            number = progress.count_attended(attended[enrolment.id], phase, session.starts_at)
+            slot = (phase.key, number + 1, phase.sessions)
         sessions.append(
             AttendedSession(
                 kind=session.kind,
-                phase=phase.key,
-                number=number,
-                total=phase.sessions,
+                phase=slot[0],
+                number=slot[1],
+                total=slot[2],
                 starts_at=session.starts_at,
                 ends_at=session.ends_at,
                 billed=session.starts_at in billed[enrolment.id],
@@ -253,8 +262,8 @@ def _line(
         national_number=patient.national_number or "",
         last_name=patient.last_name,
         first_name=patient.first_name,
-        programme=programme.code,
+        programme=enrolment.programme_code,
         place=place,
-        code=programme.billing.code if programme.billing is not None and any_billed else "",
+        code=programme.billing.code if programme and programme.billing and any_billed else "",
         sessions=tuple(sessions),
     )

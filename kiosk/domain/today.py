@@ -14,6 +14,8 @@ from kiosk.core.clock import local_day_bounds
 from kiosk.core.config import CheckinWindow
 from kiosk.db.models import Booking, BookingStatus, Enrolment
 from kiosk.db.models import Session as SessionRow
+from kiosk.domain.checkin_window import window_of
+from kiosk.domain.unknown_schedule import unknown_reason
 from kiosk.programme.model import Programme, Texts
 
 
@@ -56,6 +58,9 @@ class DaySession:
     room: str
     programme_code: str
     attendees: tuple[Attendee, ...]
+    problem: str = ""
+    """Why the programme files cannot follow this session ("" when they can): it is shown all
+    the same, its kind as the schedule names it, and a check-in for it goes to reception."""
 
     def count(self, status: Status) -> int:
         """How many attendees have ``status``."""
@@ -70,7 +75,7 @@ def status_of(booking: Booking, now: dt.datetime, window: CheckinWindow) -> Stat
         return Status.LATE if booking.checkin.late else Status.ARRIVED
     if booking.absence is not None:
         return Status.EXCUSED if booking.absence.excused else Status.ABSENT
-    closes = booking.session.starts_at + dt.timedelta(minutes=window.closes_after_minutes)
+    _, closes = window_of(booking.session.starts_at, window)
     return Status.ABSENT if now > closes else Status.EXPECTED
 
 
@@ -105,7 +110,7 @@ def day_view(
     result: list[DaySession] = []
     for bookings in grouped.values():
         session = bookings[0].session
-        programme = programmes[session.programme_code]
+        problem = unknown_reason(programmes, session.programme_code, session.kind)
         attendees = sorted(
             (
                 Attendee(
@@ -130,10 +135,13 @@ def day_view(
                 starts_at=session.starts_at,
                 ends_at=session.ends_at,
                 kind=session.kind,
-                kind_title=programme.kind(session.kind).title,
+                kind_title={"en": session.kind}
+                if problem
+                else programmes[session.programme_code].kind(session.kind).title,
                 room=session.room,
                 programme_code=session.programme_code,
                 attendees=tuple(attendees),
+                problem=problem,
             )
         )
     return result

@@ -1,14 +1,20 @@
-"""Reading programme files, with one clear error naming the file and the field."""
+"""Reading programme files: a typed schema (msgspec, unknown keys refused), then the checks that
+span several keys. Every error is one line ``FILE: dotted.key: why``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+import msgspec
 
 from kiosk.programme.model import (
+    ENROLMENT_ANCHOR,
+    Anchor,
     Billing,
     FollowUp,
     Milestone,
@@ -16,228 +22,322 @@ from kiosk.programme.model import (
     Programme,
     RequiredSession,
     SessionKind,
-    Texts,
+    TimeLimit,
 )
 
 SHIPPED = Path(__file__).with_name("programmes")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+NotNegative = Annotated[int, msgspec.Meta(ge=0)]
+Name = Annotated[str, msgspec.Meta(min_length=1)]
+TextsSchema = dict[str, Name]
+
+
+_T = TypeVar("_T")
+
 
 class ProgrammeError(ValueError):
-    """A programme file is broken; the message names the file and the field."""
+    """A programme file is broken; the message names the file and the key."""
 
 
-class _Fields:
-    """Typed access to one TOML table; errors carry the file name and the dotted field path."""
+class _Schema(msgspec.Struct, forbid_unknown_fields=True):
+    """A table of a programme file: unknown keys are refused."""
 
-    def __init__(self, source: str, table: Any, path: str) -> None:
-        if not isinstance(table, dict):
-            raise ProgrammeError(f"{source}: {path}: must be a table")
-        self.source, self.table, self.path = source, table, path
 
-    def _where(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
+class _Head(_Schema):
+    code: Name
+    title: TextsSchema
+    once_in_a_lifetime: bool
+    eligibility: list[str] = []
+
+
+class _Rules(_Schema):
+    cancellation_notice_hours: NotNegative
+    late_cancellation_fee_cents: NotNegative
+    cancellation_phone: str = ""
+    stop_after_unexcused_absences: Positive | None = None
+
+
+class _Kind(_Schema):
+    title: TextsSchema
+    minutes: Positive
+
+
+class _Limit(_Schema):
+    months: Positive
+    after: Name
+
+
+class _Milestone(_Schema):
+    at_session: Positive
+    title: TextsSchema
+    kinds: list[Name] = []
+    followed_by: TextsSchema | None = None
+
+
+class _Required(_Schema):
+    kind: Name
+    count: Positive
+    replaces: Name | None = None
+
+
+class _Phase(_Schema):
+    key: Name
+    title: TextsSchema
+    kinds: list[Name]
+    sessions: Positive | None = None
+    max_per_week: Positive | None = None
+    within: _Limit | None = None
+    milestones: list[_Milestone] = []
+    required: list[_Required] = []
+    gate_after: TextsSchema | None = None
+
+
+class _FollowUp(_Schema):
+    title: TextsSchema
+    kind: Name
+    months: Positive
+    after: Name
+
+
+class _Billing(_Schema):
+    code: Name
+    kinds: list[Name]
+    minimum_minutes: Positive
+    at_most: Positive | None = None
+    per_months: Positive | None = None
+
+
+class _File(_Schema):
+    programme: _Head
+    rules: _Rules
+    kinds: dict[str, dict[str, Any]]
+    """Converted one by one (:func:`_convert`): msgspec's error path would lose the key."""
+    phases: list[_Phase]
+    billing: _Billing | None = None
+    follow_ups: list[_FollowUp] = []
+    timetable: dict[str, dict[str, list[str]]] = {}
+    reminders: dict[str, TextsSchema] = {}
+
+
+_MSGSPEC_ERROR = re.compile(r"^(?P<why>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<key>[^`]+)`")
+_MISSING_FIELD = re.compile(r"Object missing required field `(?P<key>[^`]+)`")
+
+
+def _dotted(prefix: str, path: str, key: str | None = None) -> str:
+    """``$.phases[1].x`` as ``phases[1].x``, under ``prefix`` (with ``key`` appended)."""
+    parts = [prefix, path.removeprefix(".").replace("[...]", ""), key or ""]
+    return ".".join(p for p in parts if p).replace(".[", "[")
+
+
+def _schema_error(source: str, error: msgspec.ValidationError, prefix: str) -> ProgrammeError:
+    """msgspec's message as ``FILE: dotted.key: why``."""
+    match = _MSGSPEC_ERROR.match(str(error))
+    assert match is not None  # the pattern matches any text
+    why, path = match["why"], match["path"] or ""
+    if unknown := _UNKNOWN_FIELD.match(why):
+        where = _dotted(prefix, path, unknown["key"])
+        return ProgrammeError(f"{source}: {where}: is not a known key")
+    if missing := _MISSING_FIELD.match(why):
+        return ProgrammeError(f"{source}: {_dotted(prefix, path, missing['key'])}: is missing")
+    why = why.replace("Expected", "must be").replace("`", "")
+    return ProgrammeError(f"{source}: {_dotted(prefix, path) or 'the file'}: {why}")
+
+
+def _convert(source: str, value: object, schema: type[_T], prefix: str = "") -> _T:
+    """``value`` as ``schema``, or the error naming the key under ``prefix``."""
+    try:
+        return msgspec.convert(value, schema)
+    except msgspec.ValidationError as exc:
+        raise _schema_error(source, exc, prefix) from None
+
+
+class _Checker:
+    """The cross-key checks of one file; :meth:`fail` makes the error naming the key."""
+
+    def __init__(self, source: str, file: _File) -> None:
+        self.source, self.file = source, file
 
     def fail(self, key: str, why: str) -> ProgrammeError:
-        return ProgrammeError(f"{self.source}: {self._where(key)}: {why}")
+        return ProgrammeError(f"{self.source}: {key}: {why}")
 
-    def sub(self, key: str, *, required: bool = True) -> _Fields:
-        if key not in self.table:
-            if required:
-                raise self.fail(key, "is missing")
-            return _Fields(self.source, {}, self._where(key))
-        return _Fields(self.source, self.table[key], self._where(key))
+    def kinds(self, key: str, kinds: Iterable[str], allowed: Iterable[str]) -> tuple[str, ...]:
+        allowed = set(allowed)
+        kinds = tuple(kinds)
+        for kind in kinds:
+            if kind not in allowed:
+                raise self.fail(key, f"names {kind!r}, not a session kind here")
+        return kinds
 
-    def tables(self, key: str) -> list[_Fields]:
-        value = self.table.get(key, [])
-        if not isinstance(value, list):
-            raise self.fail(key, "must be a list of tables")
-        return [_Fields(self.source, v, f"{self._where(key)}[{i}]") for i, v in enumerate(value)]
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self.table.get(key, default)
-        if value is None:
-            raise self.fail(key, "is missing")
-        if not isinstance(value, str) or (default is None and not value.strip()):
-            raise self.fail(key, "must be a non-empty string")
-        return value
-
-    def whole(self, key: str, default: int | None = None, *, low: int = 0) -> int:
-        value = self.table.get(key, default)
-        if value is None:
-            raise self.fail(key, "is missing")
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise self.fail(key, f"must be a whole number of at least {low}")
-        return value
-
-    def optional_whole(self, key: str, *, low: int = 1) -> int | None:
-        return self.whole(key, low=low) if key in self.table else None
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.table.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(key, "must be true or false")
-        return value
-
-    def texts(self, key: str, *, required: bool = True) -> Texts | None:
-        if key not in self.table and not required:
-            return None
-        value = self.table.get(key)
-        if (
-            not isinstance(value, dict)
-            or "en" not in value
-            or not all(isinstance(v, str) and v.strip() for v in value.values())
-        ):
+    def texts(self, key: str, texts: Mapping[str, str]) -> Mapping[str, str]:
+        if "en" not in texts:
             raise self.fail(key, "must be a table of texts by language with at least `en`")
-        return dict(value)
+        return dict(texts)
 
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(key, "must be a list of strings")
-        return tuple(value)
+    def anchor(self, key: str, name: str) -> Anchor:
+        anchor = Anchor(name)
+        phases = {p.key for p in self.file.phases}
+        if not (
+            name == ENROLMENT_ANCHOR
+            or (anchor.phase is not None and anchor.phase in phases)
+            or (anchor.kind is not None and anchor.kind in self.file.kinds)
+        ):
+            raise self.fail(
+                key, f"{name!r} is not `enrolment`, `phase.KEY` or `kind.KEY` of this file"
+            )
+        return anchor
 
+    def phase(self, index: int, raw: _Phase) -> Phase:
+        where = f"phases[{index}]"
+        kinds = self.kinds(f"{where}.kinds", raw.kinds, self.file.kinds)
+        if not kinds:
+            raise self.fail(f"{where}.kinds", "must name at least one session kind")
+        required = []
+        for i, r in enumerate(raw.required):
+            at = f"{where}.required[{i}]"
+            self.kinds(f"{at}.kind", [r.kind], kinds)
+            if r.replaces is not None:
+                self.kinds(f"{at}.replaces", [r.replaces], kinds)
+                if r.replaces == r.kind:
+                    raise self.fail(f"{at}.replaces", "a kind cannot replace itself")
+            required.append(RequiredSession(r.kind, r.count, r.replaces))
+        if raw.sessions is not None and sum(r.count for r in required) >= raw.sessions:
+            raise self.fail(f"{where}.required", "leaves no place in the phase's sessions")
+        milestones = []
+        for i, m in enumerate(raw.milestones):
+            at = f"{where}.milestones[{i}]"
+            bound = self.kinds(f"{at}.kinds", m.kinds, kinds) or kinds
+            phase = Phase(raw.key, {}, kinds, raw.sessions, required=tuple(required))
+            places = [phase.places_of(k) for k in bound]
+            if raw.sessions is not None and m.at_session > sum(p or 0 for p in places):
+                raise self.fail(f"{at}.at_session", "is beyond the sessions of its kinds")
+            followed = (
+                None if m.followed_by is None else self.texts(f"{at}.followed_by", m.followed_by)
+            )
+            milestones.append(
+                Milestone(m.at_session, self.texts(f"{at}.title", m.title), followed, bound)
+            )
+        if raw.gate_after is not None and index == len(self.file.phases) - 1:
+            raise self.fail(f"{where}.gate_after", "the last phase has no phase after it")
+        within = None
+        if raw.within is not None:
+            within = TimeLimit(
+                raw.within.months, self.anchor(f"{where}.within.after", raw.within.after)
+            )
+        return Phase(
+            key=raw.key,
+            title=self.texts(f"{where}.title", raw.title),
+            kinds=kinds,
+            sessions=raw.sessions,
+            max_per_week=raw.max_per_week,
+            within=within,
+            milestones=tuple(milestones),
+            required=tuple(required),
+            gate_after=None
+            if raw.gate_after is None
+            else self.texts(f"{where}.gate_after", raw.gate_after),
+        )
 
-def _texts(fields: _Fields, key: str) -> Texts:
-    texts = fields.texts(key)
-    assert texts is not None  # required=True never returns None
-    return texts
+    def phases(self) -> tuple[Phase, ...]:
+        if not self.file.phases:
+            raise self.fail("phases", "must list at least one phase")
+        phases = tuple(self.phase(i, p) for i, p in enumerate(self.file.phases))
+        seen: dict[str, str] = {}
+        for index, phase in enumerate(phases):
+            if phase.key in {p.key for p in phases[:index]}:
+                raise self.fail(f"phases[{index}].key", f"{phase.key!r} is used twice")
+            for kind in phase.kinds:
+                if kind in seen:
+                    raise self.fail(
+                        f"phases[{index}].kinds",
+                        f"{kind!r} already belongs to phase {seen[kind]!r}",
+                    )
+                seen[kind] = phase.key
+        return phases
 
+    def timetable(self) -> dict[str, dict[int, tuple[dt.time, ...]]]:
+        timetable: dict[str, dict[int, tuple[dt.time, ...]]] = {}
+        for kind, days in self.file.timetable.items():
+            if kind not in self.file.kinds:
+                raise self.fail(f"timetable.{kind}", "is not a session kind of this programme")
+            per_day: dict[int, tuple[dt.time, ...]] = {}
+            for day, times in days.items():
+                if day not in WEEKDAYS:
+                    raise self.fail(
+                        f"timetable.{kind}.{day}", f"is not a weekday ({', '.join(WEEKDAYS)})"
+                    )
+                per_day[WEEKDAYS.index(day)] = tuple(
+                    sorted(self.time(f"timetable.{kind}.{day}", t) for t in times)
+                )
+            timetable[kind] = per_day
+        return timetable
 
-def _phase(fields: _Fields, kinds: Mapping[str, Any]) -> Phase:
-    phase_kinds = fields.strings("kinds")
-    if not phase_kinds:
-        raise fields.fail("kinds", "must name at least one session kind")
-    for kind in phase_kinds:
-        if kind not in kinds:
-            raise fields.fail("kinds", f"names the unknown session kind {kind!r}")
-    sessions = fields.optional_whole("sessions")
-    milestones = []
-    for m in fields.tables("milestones"):
-        at = m.whole("at_session", low=1)
-        if sessions is not None and at > sessions:
-            raise m.fail("at_session", f"is beyond the phase's {sessions} sessions")
-        milestones.append(Milestone(at, _texts(m, "title"), m.texts("followed_by", required=False)))
-    required = []
-    for r in fields.tables("required"):
-        kind = r.text("kind")
-        if kind not in phase_kinds:
-            raise r.fail("kind", f"{kind!r} is not one of this phase's kinds")
-        replaces = r.text("replaces", "") or None
-        if replaces is not None and replaces not in phase_kinds:
-            raise r.fail("replaces", f"{replaces!r} is not one of this phase's kinds")
-        required.append(RequiredSession(kind, r.whole("count", low=1), replaces))
-    return Phase(
-        key=fields.text("key"),
-        title=_texts(fields, "title"),
-        kinds=phase_kinds,
-        sessions=sessions,
-        max_per_week=fields.optional_whole("max_per_week"),
-        deadline_months=fields.optional_whole("deadline_months"),
-        milestones=tuple(milestones),
-        required=tuple(required),
-        gate_after=fields.texts("gate_after", required=False),
-    )
+    def time(self, key: str, text: str) -> dt.time:
+        try:
+            if len(text) != 5:
+                raise ValueError
+            return dt.time.fromisoformat(text)
+        except ValueError:
+            raise self.fail(key, f"{text!r} is not a time of day written HH:MM") from None
 
+    def billing(self) -> Billing | None:
+        raw = self.file.billing
+        if raw is None:
+            return None
+        kinds = self.kinds("billing.kinds", raw.kinds, self.file.kinds)
+        if not kinds:
+            raise self.fail("billing.kinds", "must name at least one session kind")
+        if (raw.at_most is None) != (raw.per_months is None):
+            raise self.fail("billing.at_most", "and per_months go together")
+        return Billing(raw.code, kinds, raw.minimum_minutes, raw.at_most, raw.per_months)
 
-def _time(fields: _Fields, key: str, text: Any) -> dt.time:
-    try:
-        if not isinstance(text, str) or len(text) != 5:
-            raise ValueError
-        return dt.time.fromisoformat(text)
-    except ValueError:
-        raise fields.fail(key, f"{text!r} is not a time of day written HH:MM") from None
-
-
-def _timetable(
-    fields: _Fields, kinds: Mapping[str, Any]
-) -> dict[str, dict[int, tuple[dt.time, ...]]]:
-    timetable: dict[str, dict[int, tuple[dt.time, ...]]] = {}
-    for kind in fields.table:
-        if kind not in kinds:
-            raise fields.fail(kind, "is not a session kind of this programme")
-        day_fields = fields.sub(kind)
-        per_day: dict[int, tuple[dt.time, ...]] = {}
-        for day, times in day_fields.table.items():
-            if day not in WEEKDAYS:
-                raise day_fields.fail(day, f"is not a weekday ({', '.join(WEEKDAYS)})")
-            if not isinstance(times, list):
-                raise day_fields.fail(day, "must be a list of times")
-            per_day[WEEKDAYS.index(day)] = tuple(sorted(_time(day_fields, day, t) for t in times))
-        timetable[kind] = per_day
-    return timetable
-
-
-def _billing(fields: _Fields, kinds: Mapping[str, Any]) -> Billing | None:
-    if not fields.table:
-        return None
-    billed = fields.strings("kinds")
-    if not billed:
-        raise fields.fail("kinds", "must name at least one session kind")
-    for kind in billed:
-        if kind not in kinds:
-            raise fields.fail("kinds", f"names the unknown session kind {kind!r}")
-    at_most, per_months = fields.optional_whole("at_most"), fields.optional_whole("per_months")
-    if (at_most is None) != (per_months is None):
-        raise fields.fail("at_most", "and per_months go together")
-    return Billing(
-        code=fields.text("code"),
-        kinds=billed,
-        minimum_minutes=fields.whole("minimum_minutes", low=1),
-        at_most=at_most,
-        per_months=per_months,
-    )
+    def follow_ups(self) -> tuple[FollowUp, ...]:
+        follow_ups = []
+        for i, f in enumerate(self.file.follow_ups):
+            at = f"follow_ups[{i}]"
+            self.kinds(f"{at}.kind", [f.kind], self.file.kinds)
+            follow_ups.append(
+                FollowUp(
+                    self.texts(f"{at}.title", f.title),
+                    f.kind,
+                    f.months,
+                    self.anchor(f"{at}.after", f.after),
+                )
+            )
+        return tuple(follow_ups)
 
 
 def parse_programme(raw: Mapping[str, Any], source: str) -> Programme:
     """Build a :class:`Programme` from a parsed TOML document."""
-    top = _Fields(source, dict(raw), "")
-    head = top.sub("programme")
-    rules = top.sub("rules")
-    kinds_fields = top.sub("kinds")
-    kinds = {
-        key: SessionKind(
-            key,
-            _texts(kinds_fields.sub(key), "title"),
-            kinds_fields.sub(key).whole("minutes", low=1),
-        )
-        for key in kinds_fields.table
-    }
-    if not kinds:
-        raise kinds_fields.fail("", "must define at least one session kind")
-    phases = tuple(_phase(p, kinds) for p in top.tables("phases"))
-    if not phases:
-        raise top.fail("phases", "must list at least one phase")
-    seen: dict[str, str] = {}
-    for index, phase in enumerate(phases):
-        for kind in phase.kinds:
-            if kind in seen:
-                raise ProgrammeError(
-                    f"{source}: phases[{index}].kinds: {kind!r} "
-                    f"already belongs to phase {seen[kind]!r}"
-                )
-            seen[kind] = phase.key
-    reminders = top.sub("reminders", required=False)
+    file = _convert(source, dict(raw), _File)
+    check = _Checker(source, file)
+    if not file.kinds:
+        raise check.fail("kinds", "must define at least one session kind")
+    kinds = {}
+    for key, value in file.kinds.items():
+        kind = _convert(source, value, _Kind, f"kinds.{key}")
+        kinds[key] = SessionKind(key, check.texts(f"kinds.{key}.title", kind.title), kind.minutes)
+    head, rules = file.programme, file.rules
     return Programme(
-        code=head.text("code"),
-        title=_texts(head, "title"),
+        code=head.code,
+        title=check.texts("programme.title", head.title),
         source=source,
         kinds=kinds,
-        phases=phases,
-        billing=_billing(top.sub("billing", required=False), kinds),
-        once_in_a_lifetime=head.flag("once_in_a_lifetime", False),
-        eligibility=head.strings("eligibility"),
-        cancellation_notice_hours=rules.whole("cancellation_notice_hours"),
-        late_cancellation_fee_cents=rules.whole("late_cancellation_fee_cents"),
-        unexcused_absence_limit=rules.whole("unexcused_absence_limit", low=1),
-        cancellation_phone=rules.text("cancellation_phone", ""),
-        ends_months_after_start=rules.optional_whole("ends_months_after_start"),
-        follow_ups=tuple(
-            FollowUp(f.whole("after_months", low=1), _texts(f, "title"))
-            for f in top.tables("follow_ups")
-        ),
-        timetable=_timetable(top.sub("timetable", required=False), kinds),
-        reminders={key: _texts(reminders, key) for key in reminders.table},
+        phases=check.phases(),
+        once_in_a_lifetime=head.once_in_a_lifetime,
+        billing=check.billing(),
+        eligibility=tuple(head.eligibility),
+        cancellation_notice_hours=rules.cancellation_notice_hours,
+        late_cancellation_fee_cents=rules.late_cancellation_fee_cents,
+        unexcused_absence_limit=rules.stop_after_unexcused_absences,
+        cancellation_phone=rules.cancellation_phone,
+        follow_ups=check.follow_ups(),
+        timetable=check.timetable(),
+        reminders={
+            key: check.texts(f"reminders.{key}", texts) for key, texts in file.reminders.items()
+        },
     )
 
 

@@ -23,12 +23,12 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import ClassVar, Literal
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
 
-from devices.eid.reader import ReaderAttached, ReaderDetached, ReaderEvent
+from devices.eid.reader import CardRemoved, ReaderAttached, ReaderDetached, ReaderEvent
 from kiosk.core.config import ConfigError
 from kiosk.core.i18n import Translator, translator
 from kiosk.programme import ProgrammeError
@@ -95,6 +95,11 @@ class KioskApp(App[None], inherit_bindings=False):
         self.retry_seconds = RETRY_SECONDS
         self.fatal_error = ""
         """A configuration error found while opening the database: the program must stop."""
+        self.last_input = services.monotonic()
+        """When a key, a mouse or a tap last came (the services' monotonic clock): reception
+        closes itself after a while without any."""
+        self._held_cards: list[ReaderEvent] = []
+        """A card's events while a staff screen covers the patient's: answered once it closes."""
 
     def _fatal_error(self) -> None:
         """An exception no handler caught: log it, leave one line on the terminal, exit.
@@ -148,6 +153,7 @@ class KioskApp(App[None], inherit_bindings=False):
             # Only possible in the main thread; a kiosk always runs there.
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
             self._signal_installed = True
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         self.call_after_refresh(self._open_data)
         notifier = self.services.notifier
         notifier.ready("home screen shown")
@@ -219,12 +225,37 @@ class KioskApp(App[None], inherit_bindings=False):
         event = message.event
         self.services.devices.note(event, self.services.clock.now())
         patient = self._patient_screen()
-        if patient is not None:
-            # Cards only count while the patient screen is in front; reception on top of it
-            # must not check people in unseen. Reader state changes always count.
-            in_front = self.screen is patient
-            if in_front or isinstance(event, ReaderAttached | ReaderDetached):
-                patient.handle_card(event)
+        if patient is None:
+            return
+        # Reader state changes always count. A card only counts while the patient screen is in
+        # front (reception on top of it must not check people in unseen): until then its events
+        # wait, and the patient is answered as soon as reception closes.
+        if self.screen is patient or isinstance(event, ReaderAttached | ReaderDetached):
+            patient.handle_card(event)
+        elif isinstance(event, CardRemoved):
+            self._held_cards.clear()
+        else:
+            if not self._held_cards:
+                self.notify(
+                    self.staff_tr("A card is in the reader: it is read when you close this."),
+                    severity="warning",
+                )
+            self._held_cards.append(event)
+
+    def _screen_changed(self, screen: Screen[object]) -> None:
+        """The patient screen is in front again: answer the card that waited."""
+        patient = self._patient_screen()
+        if patient is None or screen is not patient or not self._held_cards:
+            return
+        held, self._held_cards = self._held_cards, []
+        for event in held:
+            patient.handle_card(event)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Note when input last came, whatever it was (a key, the mouse, a tap)."""
+        if isinstance(event, events.InputEvent):
+            self.last_input = self.services.monotonic()
+        await super().on_event(event)
 
     def on_attendance_changed(self, message: AttendanceChanged) -> None:
         """Tell the open screens (reception reloads its day)."""

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from devices.eid.identity import Identity
 from devices.printer.interface import TicketPrinter
-from kiosk.core.clock import Clock
+from kiosk.core.clock import Clock, local_day_bounds
 from kiosk.core.config import Settings
 from kiosk.core.i18n import Translator
 from kiosk.core.writing import write_whole
@@ -39,6 +39,7 @@ from kiosk.domain.next_session import NextWindow, next_checkin_window
 from kiosk.domain.outcomes import CheckinResult
 from kiosk.domain.parking.printing import PrintOutcome, print_ticket
 from kiosk.domain.parking.qr import screen_text
+from kiosk.domain.parking.unprinted import UnprintedTicket, unprinted_tickets
 from kiosk.domain.patient_search import PatientMatch, search_patients
 from kiosk.domain.today import DaySession, day_view
 from kiosk.ui import result_text
@@ -58,6 +59,20 @@ class ReceptionDay:
     sessions: list[DaySession]
     alerts: list[AlertView]
     due: list[DueToday]
+    unprinted: list[UnprintedTicket] = field(default_factory=list)
+    """The day's tickets a printer fault left unprinted (reception reprints them)."""
+
+
+@dataclass(frozen=True)
+class Reprinted:
+    """How a reprint went: the ticket's number and the print's outcome, or why there was
+    none."""
+
+    number: int = 0
+    outcome: PrintOutcome | None = None
+    refusal: Literal["", "malformed", "unknown", "database"] = ""
+    """``malformed``: no parking code; ``unknown``: no ticket of this site has it;
+    ``database``: the tickets' database could not be used."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +172,30 @@ class KioskFacade:
                 ),
                 alerts=open_alerts(db, site_id=settings.site_id),
                 due=due_today(db, site_id=settings.site_id, day=day, programmes=context.programmes),
+                unprinted=unprinted_tickets(
+                    db,
+                    site_id=settings.site_id,
+                    since=local_day_bounds(day)[0],
+                    keys=settings.parking.keys,
+                ),
             )
+
+    def reprint(self, printer: TicketPrinter, code: str) -> Reprinted:
+        """Print the ticket ``code`` (a short code or a QR payload) names again."""
+        # Imported when reception reprints: the desk's actions open a database of their own.
+        from kiosk.domain.parking.code import MalformedCode
+        from kiosk.domain.parking.desk import NoSuchTicket, TicketDatabaseError, reprint
+
+        try:
+            number, outcome = reprint(self.settings, code, printer, clock=self._context.clock)
+        except MalformedCode:
+            return Reprinted(refusal="malformed")
+        except NoSuchTicket:
+            return Reprinted(refusal="unknown")
+        except TicketDatabaseError as exc:
+            logger.error("reprinting a ticket failed: %s", exc)
+            return Reprinted(refusal="database")
+        return Reprinted(number, outcome)
 
     def search_patients(self, name: str, birth_date: dt.date | None) -> list[PatientMatch]:
         """This site's patients by name words and birth date (manual check-in)."""
@@ -171,14 +209,24 @@ class KioskFacade:
         engine = self._context.checkin_engine()
         return engine.check_in_patient(patient_id, actor="reception", note="card forgotten")
 
-    def perform(self, action: str, target: str, reason: str, tr: Translator) -> str:
+    def perform(
+        self,
+        action: str,
+        target: str,
+        reason: str,
+        tr: Translator,
+        *,
+        called_at: dt.datetime | None = None,
+    ) -> str:
         """Carry out reception's ``action`` (a name of
-        :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS`) on ``target`` with ``reason``;
-        answers what was done, or raises :class:`~kiosk.domain.attendance.AttendanceError`."""
+        :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS`) on ``target`` with ``reason``
+        (and for a cancellation when the patient called, None: now); answers what was done, or
+        raises :class:`~kiosk.domain.attendance.AttendanceError`."""
         # Imported when reception acts, not when the kiosk opens its database (Babel's numbers).
-        from kiosk.ui.reception_actions import RECEPTION_ACTIONS
+        from kiosk.ui.reception_actions import RECEPTION_ACTIONS, Answer
 
-        return RECEPTION_ACTIONS[action].run(self._context.attendance(), target, reason, tr)
+        answer = Answer(reason, called_at)
+        return RECEPTION_ACTIONS[action].run(self._context.attendance(), target, answer, tr)
 
     def preview_close_day(self, day: dt.date) -> DayPreview:
         """What closing ``day`` would do now."""

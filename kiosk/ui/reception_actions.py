@@ -1,13 +1,15 @@
 """Reception's actions on the selected booking, declared once.
 
 Each entry says what the action is called, its key on the reception screen, what it asks before
-it runs (a reason, required or not; a confirmation) and which :class:`Attendance` call does it.
+it runs (a reason, required or not; the moment the patient called; a confirmation) and which
+:class:`Attendance` call does it.
 The screen makes its key bindings from :data:`RECEPTION_ACTIONS` and the facade dispatches by the
 same entries, so an action is added in one place.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -15,9 +17,19 @@ from typing import Literal
 from babel.numbers import format_currency
 
 from kiosk.core.i18n import N_, Translator
-from kiosk.domain.attendance import Attendance, AttendanceError
+from kiosk.domain.attendance import Attendance, AttendanceError, DayPreview
+from kiosk.programme.model import text_in
 
 Target = Literal["booking", "enrolment"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What reception typed before an action: the reason and, for a cancellation, when the
+    patient called (None: now)."""
+
+    reason: str
+    called_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -30,13 +42,16 @@ class ReceptionAction:
     prompt: str
     """The question for the reason (marked for the catalogues; shown translated)."""
     reason_required: bool
-    run: Callable[[Attendance, str, str, Translator], str]
-    """Does it: ``(attendance, target id, reason, tr)``; answers what was done, in ``tr``'s
+    run: Callable[[Attendance, str, Answer, Translator], str]
+    """Does it: ``(attendance, target id, answer, tr)``; answers what was done, in ``tr``'s
     language, or raises :class:`AttendanceError`."""
     confirm: str | None = None
     """A question asked after the reason, when the action is not easily taken back."""
     target: Target = "booking"
     """What the action works on: the selected booking, or that booking's enrolment."""
+    asks_called_at: bool = False
+    """Whether the moment the patient called is asked after the reason (a cancellation's
+    notice counts from it)."""
 
 
 UNDONE = {
@@ -47,37 +62,37 @@ UNDONE = {
 """What :meth:`Attendance.undo` took back, said to reception."""
 
 
-def _undo(attendance: Attendance, booking: str, reason: str, tr: Translator) -> str:
-    return tr(UNDONE[attendance.undo(booking, reason=reason)])
+def _undo(attendance: Attendance, booking: str, answer: Answer, tr: Translator) -> str:
+    return tr(UNDONE[attendance.undo(booking, reason=answer.reason)])
 
 
-def _cancel(attendance: Attendance, booking: str, reason: str, tr: Translator) -> str:
-    cancellation = attendance.cancel(booking, reason=reason)
+def _cancel(attendance: Attendance, booking: str, answer: Answer, tr: Translator) -> str:
+    cancellation = attendance.cancel(booking, reason=answer.reason, called_at=answer.called_at)
     if cancellation.fee_cents:
         fee = format_currency(cancellation.fee_cents / 100, "EUR", locale=tr.locale)
         return tr("Cancelled late: administration fee {fee}.", fee=fee)
     return tr("Cancelled in time: no fee.")
 
 
-def _excuse(attendance: Attendance, booking: str, reason: str, tr: Translator) -> str:
-    attendance.excuse(booking, reason=reason)
+def _excuse(attendance: Attendance, booking: str, answer: Answer, tr: Translator) -> str:
+    attendance.excuse(booking, reason=answer.reason)
     return tr("Absence excused.")
 
 
-def _present(attendance: Attendance, booking: str, reason: str, tr: Translator) -> str:
-    attendance.mark_present(booking, reason=reason)
+def _present(attendance: Attendance, booking: str, answer: Answer, tr: Translator) -> str:
+    attendance.mark_present(booking, reason=answer.reason)
     return tr("Absence corrected: present.")
 
 
-def _admit(attendance: Attendance, booking: str, reason: str, tr: Translator) -> str:
-    admitted = attendance.admit(booking, reason=reason)
+def _admit(attendance: Attendance, booking: str, answer: Answer, tr: Translator) -> str:
+    admitted = attendance.admit(booking, reason=answer.reason)
     if admitted.short_code:
         return tr("Admitted; parking code {code}.", code=admitted.short_code)
     return tr("Admitted.")
 
 
-def _resume(attendance: Attendance, enrolment: str, reason: str, tr: Translator) -> str:
-    attendance.resume(enrolment, reason=reason)
+def _resume(attendance: Attendance, enrolment: str, answer: Answer, tr: Translator) -> str:
+    attendance.resume(enrolment, reason=answer.reason)
     return tr("Programme resumed.")
 
 
@@ -93,6 +108,7 @@ RECEPTION_ACTIONS: dict[str, ReceptionAction] = {
             False,
             _cancel,
             confirm=N_("Cancel this booking?"),
+            asks_called_at=True,
         ),
         ReceptionAction("excuse", "e", N_("Excused absence: reason"), True, _excuse),
         ReceptionAction("present", "p", N_("Present after all: reason"), True, _present),
@@ -139,3 +155,37 @@ def refusal_reason(exc: AttendanceError, tr: Translator) -> str:
     not know yet stays as the domain wrote it)."""
     reason = str(exc)
     return tr(reason) if reason in ATTENDANCE_REFUSALS else reason
+
+
+def close_day_question(preview: DayPreview, tr: Translator) -> str:
+    """The confirmation before closing the day: how many absences, which programmes stop, how
+    many bookings stay expected because their session has not ended."""
+    lines = [
+        tr(
+            "Close the day? {absences} absences will be recorded for sessions that have ended.",
+            absences=preview.absences,
+        )
+    ]
+    if preview.not_over:
+        lines.append(
+            tr(
+                "{count} patients booked in sessions not over yet stay expected.",
+                count=preview.not_over,
+            )
+        )
+    if preview.refused:
+        lines.append(
+            tr(
+                "{count} patients came and were refused at the kiosk: no absence for them.",
+                count=preview.refused,
+            )
+        )
+    if preview.stops:
+        names = ", ".join(
+            f"{stop.patient_name} ({text_in(stop.programme_title, tr.language)})"
+            for stop in preview.stops
+        )
+        lines.append(tr("Programmes that would stop: {names}", names=names))
+    else:
+        lines.append(tr("No programme would stop."))
+    return "\n".join(lines)

@@ -66,6 +66,14 @@ REFUSALS: dict[Outcome, tuple[str, str]] = {
         N_("The period for your programme has ended."),
         GO_TO_RECEPTION,
     ),
+    Outcome.GATE_PENDING: (
+        N_("The team has not yet decided whether you can start the next part of your programme."),
+        N_("Please go to reception: they will tell you when you can start."),
+    ),
+    Outcome.PHASE_COMPLETE: (
+        N_("You have completed every session of this part of your programme."),
+        N_("Please go to reception: they will tell you what comes next."),
+    ),
     Outcome.WEEKLY_LIMIT_REACHED: (
         N_("You have already had the most sessions allowed this week."),
         GO_TO_RECEPTION,
@@ -229,6 +237,15 @@ def _reminder(reminder: Reminder, tr: Translator) -> str:
     title = text_in(reminder.title, tr.language) if reminder.title else ""
     if reminder.code == "register_info_session":
         return tr("Please register for the information session: {title}", title=title)
+    if reminder.code == "gate_pending":
+        return tr("Next: {title}. Reception will tell you the decision.", title=title)
+    if reminder.code == "follow_up_due":
+        day = reminder.date or dt.date.today()
+        return tr(
+            "{title} is due on {date}: please make an appointment at reception.",
+            title=title,
+            date=tr.date(day),
+        )
     if reminder.code == "deadline_close":
         day = reminder.date or dt.date.today()
         return tr("Your programme must be completed by {date}.", date=tr.date(day))

@@ -60,8 +60,12 @@ class Centre:
         last_name: str = "Peeters",
         status: EnrolmentStatus = EnrolmentStatus.ACTIVE,
         started_on: dt.date = MONDAY - dt.timedelta(weeks=8),
+        decided: bool = True,
     ) -> tuple[str, str]:
-        """A patient enrolled in ``programme``: returns (national number, enrolment id)."""
+        """A patient enrolled in ``programme``: returns (national number, enrolment id).
+        ``decided``: the team said go at every gate of the trajectory already."""
+        phases = self.context.programmes[programme].phases
+        decisions = ",".join(f"{p.key}:go" for p in phases if p.gate_after) if decided else ""
         self.sequence += 1
         nn = make(dt.date(1980, 5, 17), self.sequence * 2 + 1)
         with self.context.sessions() as db, db.begin():
@@ -81,6 +85,7 @@ class Centre:
                 site_id="GENK",
                 status=status,
                 started_on=started_on,
+                decisions=decisions,
             )
             db.add_all([patient, enrolment])
         return nn, enrolment.id

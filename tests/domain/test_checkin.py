@@ -7,7 +7,15 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from kiosk.db.models import AuditEntry, CheckIn, EnrolmentStatus, OutboxEvent, ParkingTicket
+from kiosk.db.models import (
+    Alert,
+    AuditEntry,
+    CheckIn,
+    Enrolment,
+    EnrolmentStatus,
+    OutboxEvent,
+    ParkingTicket,
+)
 from kiosk.domain.checkin import IdentityEvidence
 from tests.domain.conftest import MONDAY, Centre, local_time
 
@@ -133,11 +141,25 @@ def test_finished_programme_is_refused(centre: Centre) -> None:
     assert centre.tap(nn, local_time(MONDAY, "09:30")).outcome == "programme_finished"
 
 
-def test_a_37th_group_session_is_refused_as_finished(centre: Centre) -> None:
+def test_the_group_sessions_leave_their_places_to_the_information_sessions(
+    centre: Centre,
+) -> None:
     nn, enrolment = centre.patient(started_on=MONDAY - dt.timedelta(weeks=30))
-    centre.group_history(nn, enrolment, 36, until=MONDAY)
+    centre.group_history(nn, enrolment, 34, until=MONDAY)
     centre.book(enrolment, local_time(MONDAY, "10:00"))
-    assert centre.tap(nn, local_time(MONDAY, "09:30")).outcome == "programme_finished"
+    assert centre.tap(nn, local_time(MONDAY, "09:30")).outcome == "phase_complete"
+    centre.attend(nn, enrolment, local_time(MONDAY, "14:00"), kind="info_ergo")
+    tuesday = MONDAY + dt.timedelta(days=1)
+    centre.book(enrolment, local_time(tuesday, "13:00"), kind="info_psy")
+    last = centre.tap(nn, local_time(tuesday, "12:50"))
+    assert last.outcome == "checked_in"
+    assert last.progress is not None and (last.progress.number, last.progress.total) == (36, 36)
+    with centre.context.sessions() as db:
+        row = db.get(Enrolment, enrolment)
+        assert row is not None and row.status == EnrolmentStatus.FINISHED
+    centre.book(enrolment, local_time(tuesday + dt.timedelta(days=1), "13:00"))
+    later = centre.tap(nn, local_time(tuesday + dt.timedelta(days=1), "12:50"))
+    assert later.outcome == "programme_finished"
 
 
 def test_past_the_six_month_deadline_is_refused(centre: Centre) -> None:
@@ -148,13 +170,17 @@ def test_past_the_six_month_deadline_is_refused(centre: Centre) -> None:
     assert centre.tap(nn, local_time(MONDAY, "09:30")).outcome == "deadline_passed"
 
 
-def test_the_weekly_maximum_is_enforced(centre: Centre) -> None:
+def test_past_the_weekly_maximum_reception_is_alerted(centre: Centre) -> None:
     nn, enrolment = centre.patient()
     centre.attend(nn, enrolment, local_time(MONDAY, "08:30"))
     centre.attend(nn, enrolment, local_time(MONDAY + dt.timedelta(days=1), "13:00"))
     centre.book(enrolment, local_time(MONDAY + dt.timedelta(days=2), "13:00"))
     result = centre.tap(nn, local_time(MONDAY + dt.timedelta(days=2), "12:30"))
-    assert result.outcome == "weekly_limit_reached"
+    # Booked and present: checked in, and reception judges the third session of the week.
+    assert result.outcome == "checked_in"
+    with centre.context.sessions() as db:
+        kinds = db.scalars(select(Alert.kind)).all()
+    assert kinds == ["check_booking"]
 
 
 def test_two_bookings_the_same_day_pick_the_open_window(centre: Centre) -> None:
@@ -165,7 +191,8 @@ def test_two_bookings_the_same_day_pick_the_open_window(centre: Centre) -> None:
     assert afternoon.outcome == "checked_in"
     assert afternoon.session is not None
     assert afternoon.session.kind == "info_ergo"
-    assert [s.code for s in afternoon.specials] == ["milestone", "info_session"]
+    # An information session is never a test moment, even as the first session.
+    assert [s.code for s in afternoon.specials] == ["info_session"]
 
 
 def test_test_moment_two_announces_the_interim_consultation(centre: Centre) -> None:

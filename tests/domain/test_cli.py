@@ -120,7 +120,7 @@ def test_broken_programme_file_names_file_and_field(tmp_path: Path) -> None:
     (tmp_path / "kiosk.toml").write_text(f'programmes_dir = "{programmes}"\n', encoding="utf-8")
     done = run_kiosk(tmp_path, "demo-data")
     assert done.returncode == 2
-    assert f"{programmes / 'bad.toml'}: rules: is missing" in done.stderr
+    assert f"{programmes / 'bad.toml'}: programme.title: is missing" in done.stderr
     assert not (tmp_path / "kiosk.sqlite").exists()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.domain.register import COLUMNS, billed_starts
+from kiosk.programme.loader import SHIPPED
 from kiosk.programme.model import Billing
 from sync.importer import HEADER
 from tests.commands import run_kiosk
@@ -50,12 +51,11 @@ ROWS = (
 )
 
 
-@pytest.fixture
-def centre(tmp_path: Path) -> Path:
-    """A centre imported from :data:`ROWS` whose every session was attended (checked in at its
+def make_centre(tmp_path: Path, rows: tuple[Mapping[str, str], ...], **config: Path) -> Path:
+    """A centre imported from ``rows`` whose every session was attended (checked in at its
     start through ``kiosk checkin`` on the centre's own file)."""
     url = f"sqlite:///{tmp_path / 'central.sqlite'}"
-    write_config(tmp_path, url)
+    write_config(tmp_path, url, **config)
     config = tmp_path / "kiosk.toml"
     # The kiosk's own database is the centre's file: `kiosk checkin` records there directly.
     config.write_text(
@@ -64,12 +64,18 @@ def centre(tmp_path: Path) -> Path:
     )
     assert run_kiosk(tmp_path, "central", "init").returncode == 0
     export = tmp_path / "export.csv"
-    export.write_text(csv_text(ROWS), encoding="utf-8")
+    export.write_text(csv_text(rows), encoding="utf-8")
     done = run_kiosk(tmp_path, "central", "import", str(export))
     assert done.returncode == 0, done.stderr
-    for r in ROWS:
+    for r in rows:
         attend(tmp_path, r)
     return tmp_path
+
+
+@pytest.fixture
+def centre(tmp_path: Path) -> Path:
+    """The centre of :data:`ROWS`."""
+    return make_centre(tmp_path, ROWS)
 
 
 def attend(data_dir: Path, r: Mapping[str, str]) -> None:
@@ -105,7 +111,8 @@ def test_one_line_per_patient_and_day_with_first_start_and_last_end(centre: Path
     # A consultation and the individual pre-programme are not 558994 sessions.
     assert (line["nomenclature_code"], line["billed_sessions"]) == ("", "0")
     # Each session says its phase: two "#1" of different phases can no longer be confused.
-    assert line["sessions"] == "consultation 1/1; pre 1/6; pre 2/6"
+    # The consultations are open-ended (the first, the interim and the final one).
+    assert line["sessions"] == "consultation 1; pre 1/6; pre 2/6"
     assert line["identity_method"] == "command"
 
 
@@ -148,3 +155,22 @@ def test_at_most_36_in_6_months_counted_from_the_first() -> None:
     assert billed_starts(late, billing) == {at(0)}
     assert billed_starts([("group", at(0), at(0) + dt.timedelta(minutes=119))], billing) == set()
     assert billed_starts([("individual", at(0), at(0) + two_hours)], billing) == set()
+
+
+def test_an_attendance_no_programme_file_follows_stays_in_the_register(tmp_path: Path) -> None:
+    programmes = tmp_path / "programmes"
+    programmes.mkdir()
+    neck = (SHIPPED / "back-and-neck.toml").read_text(encoding="utf-8")
+    own = programmes / "nek-kort.toml"
+    own.write_text(neck.replace('code = "back-and-neck"', 'code = "nek-kort"'), "utf-8")
+    rows = (
+        row("core1", "2026-03-02T09:00:00", "2026-03-02T10:00:00", nn=OTHER, programme="nek-kort"),
+    )
+    centre = make_centre(tmp_path, rows, programmes_dir=programmes)
+    own.unlink()  # the centre drops the file; the attendance happened all the same
+    (line,) = register(centre, "2026-03-02", "--central")
+    assert (line["programme"], line["sessions"], line["nomenclature_code"]) == (
+        "nek-kort",
+        "core1 ?",
+        "",
+    )

@@ -267,12 +267,15 @@ def test_a_programme_title_too_long_for_the_centre_names_the_file(tmp_path: Path
         encoding="utf-8",
     )
     write_config(tmp_path, f"sqlite:///{tmp_path / 'central.sqlite'}", programmes_dir)
-    done = run_kiosk(tmp_path, "central", "init")
-    assert done.returncode == 2
-    assert done.stderr == (
+    refusal = (
         f"kiosk: {programmes_dir / 'neck.toml'}: programme.title.en: "
         "is longer than the centre's 200 characters\n"
     )
+    done = run_kiosk(tmp_path, "central", "init")
+    assert (done.returncode, done.stderr) == (2, refusal)
+    # The demo fills the same table by the same rule.
+    done = run_kiosk(tmp_path, "demo-data", "--patients", "2")
+    assert (done.returncode, done.stderr) == (2, refusal)
 
 
 def test_a_refusal_by_the_centre_rolls_the_whole_import_back(

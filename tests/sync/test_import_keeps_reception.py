@@ -58,6 +58,28 @@ def test_a_reimport_keeps_receptions_cancellation(tmp_path: Path, central_url: s
     assert zoe(data_dir)["status"] == "cancelled"
 
 
+def test_only_the_recorded_booking_is_held(tmp_path: Path, central_url: str) -> None:
+    # Another patient's booking on the same centre still follows the export.
+    data_dir = centre(tmp_path, central_url)
+    other = {**VALID_ROWS[2], "starts_at": "2026-03-02T11:00:00+01:00",
+             "ends_at": "2026-03-02T12:00:00+01:00"}  # fmt: skip
+    import_rows(data_dir, dict(BOOKED), other)
+    booking = zoe(data_dir)["booking_id"]
+    assert run_kiosk(data_dir, "booking", "cancel", booking, "--reason", "ill").returncode == 0
+    import_rows(data_dir, dict(BOOKED), {**other, "status": "cancelled"})
+    day = json.loads(run_kiosk(data_dir, "today", "--date", DAY, "--json").stdout)
+    statuses = {p["national_number"]: p["status"] for s in day for p in s["patients"]}
+    assert statuses == {
+        BOOKED["national_number"]: "cancelled",
+        other["national_number"]: "cancelled",
+    }
+    import_rows(data_dir, dict(BOOKED), other)
+    day = json.loads(run_kiosk(data_dir, "today", "--date", DAY, "--json").stdout)
+    statuses = {p["national_number"]: p["status"] for s in day for p in s["patients"]}
+    assert statuses[BOOKED["national_number"]] == "cancelled"
+    assert statuses[other["national_number"]] != "cancelled"
+
+
 def test_a_reimport_does_not_cancel_an_attended_session(tmp_path: Path, central_url: str) -> None:
     data_dir = centre(tmp_path, central_url)
     import_rows(data_dir, dict(BOOKED))

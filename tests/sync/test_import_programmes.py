@@ -110,3 +110,17 @@ def test_demo_data_fills_a_centre_that_central_init_made(pg_url: str, tmp_path: 
     filled = run_kiosk(tmp_path, "demo-data", "--central", "--patients", "3")
     assert (filled.returncode, filled.stderr) == (0, "")
     assert set(programme_rows(pg_url)) == set(load_programmes(None))
+
+
+def test_the_central_command_leaves_the_database_to_sync() -> None:
+    # The command line parses and reports; sync opens the centre (issue 13).
+    import ast
+
+    import kiosk.cli.central
+
+    tree = ast.parse(Path(kiosk.cli.central.__file__).read_text(encoding="utf-8"))
+    nodes = list(ast.walk(tree))
+    imported = [a.name for n in nodes if isinstance(n, ast.Import) for a in n.names]
+    imported += [n.module or "" for n in nodes if isinstance(n, ast.ImportFrom)]
+    assert "sync" in imported
+    assert not [m for m in imported if m.startswith(("sqlalchemy", "kiosk.db"))]

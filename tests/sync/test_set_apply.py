@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from kiosk.db.engine import make_engine
 from kiosk.programme import Programme
 from sync import central
-from sync.apply import Applied, OutgoingEvent, apply_batch
+from sync.apply import Applied, OutgoingEvent, apply_each
 from sync.set_apply import apply_events
 from tests.postgres import create_database, drop_database
 from tests.sync.conftest import NOW, fill_centre
@@ -69,6 +69,7 @@ def _checkin(booking: tuple[str, str, str], **changes: object) -> dict[str, Any]
         "id": str(uuid.uuid4()),
         "booking_id": booking[0],
         "patient_id": booking[1],
+        "site_id": "GENK",
         "kiosk_id": "GENK-1",
         "checked_in_at": AT,
         "late": False,
@@ -86,16 +87,21 @@ TICKET_NUMBERS = itertools.count(1)
 
 
 def _ticket(booking: tuple[str, str, str], **changes: object) -> dict[str, Any]:
-    return {
+    ticket: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "site_id": "GENK",
         "ticket_number": next(TICKET_NUMBERS),
         "booking_id": booking[0],
-        "key_id": "k1",
+        "key_id": "K1",
         "issued_at": AT,
         "expires_at": (NOW + dt.timedelta(hours=3)).isoformat(),
-        "payload": "P1.x",
         **changes,
+    }
+    number, expires = int(ticket["ticket_number"]), dt.datetime.fromisoformat(ticket["expires_at"])
+    site = ticket["site_id"]
+    return {
+        "payload": f"RK1:K1:{site}:{number:010d}:{expires:%Y%m%d%H%M}:ZWD4LN7OFUY2AN7R",
+        **ticket,
     }
 
 
@@ -193,6 +199,8 @@ def _batch(genk: list[tuple[str, str, str]], hasselt: list[tuple[str, str, str]]
         ("teleport", {}, 1),
         ("checkin", _checkin(genk[9]), 2),
         ("checkin", [1, 2], 1),
+        # Another ticket's code.
+        ("parking_ticket", _ticket(genk[10], payload=_ticket(genk[10])["payload"]), 1),
     ]
 
 
@@ -215,7 +223,7 @@ def test_set_based_and_per_event_paths_agree(centres: tuple[str, str]) -> None:
     set_based, per_event = make_engine(centres[0]), make_engine(centres[1])
     events = _events(_batch(_bookings(set_based, "GENK"), _bookings(set_based, "HASSELT")))
     fast = apply_events(set_based, events, site_id="GENK", kiosk_id="GENK-1", now=NOW)
-    slow = apply_batch(per_event, events, site_id="GENK", kiosk_id="GENK-1", now=NOW)
+    slow = apply_each(per_event, events, site_id="GENK", kiosk_id="GENK-1", now=NOW)
     assert fast == slow
     assert len(fast.new) == 13 and not fast.duplicates
     assert {events.index(e): fast.refused[e.id] for e in events if e.id in fast.refused} == {
@@ -231,6 +239,7 @@ def test_set_based_and_per_event_paths_agree(centres: tuple[str, str]) -> None:
         22: "unknown event kind 'teleport'",
         23: "schema version 2 is not supported by this centre",
         24: "malformed checkin payload (TypeError)",
+        25: "the parking code does not match the ticket",
     }
     assert _contents(set_based) == _contents(per_event)
     # Sent again (the acknowledgement was lost): nothing changes.
@@ -253,7 +262,7 @@ def test_a_batch_of_commuting_kinds_matches_the_per_event_path(
     genk, hasselt = _bookings(set_based, "GENK"), _bookings(set_based, "HASSELT")
     events = _events(_batch(genk, hasselt)[cases])
     fast = apply_events(set_based, events, site_id="GENK", kiosk_id="GENK-1", now=NOW)
-    slow = apply_batch(per_event, events, site_id="GENK", kiosk_id="GENK-1", now=NOW)
+    slow = apply_each(per_event, events, site_id="GENK", kiosk_id="GENK-1", now=NOW)
     assert fast == slow and len(fast.refused) == {10: 6, 16: 9}[cases.stop]
     assert _contents(set_based) == _contents(per_event)
     again = apply_events(set_based, events, site_id="GENK", kiosk_id="GENK-1", now=NOW)

@@ -8,6 +8,7 @@ import re
 from typing import cast
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
 from kiosk.core.clock import local
@@ -34,6 +35,18 @@ def status_of(screen: ReceptionScreen, booking_id: str) -> Status:
             if person.booking_id == booking_id:
                 return person.status
     raise AssertionError("booking not on screen")
+
+
+async def answer_called_at(pilot: Pilot[None], moment: str = "") -> None:
+    """Type when the patient called (empty: now) into the question a cancellation asks."""
+
+    def asked() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, ReasonPrompt) and "belde" in screen.question
+
+    await until(pilot, asked)
+    await opened(pilot, ReasonPrompt)
+    await pilot.press(*moment, "enter")
 
 
 def booking_of(screen: ReceptionScreen, status: Status) -> tuple[str, str]:
@@ -113,6 +126,7 @@ async def test_cancel_with_fee_and_excuse_after_close_day(kiosk: Kiosk) -> None:
         await pilot.press("c")
         await opened(pilot, ReasonPrompt)
         await pilot.press(*"ziek", "enter")
+        await answer_called_at(pilot)
         await opened(pilot, ConfirmScreen)
         await pilot.press("y")
         await until(pilot, lambda: status_of(screen, booking) == Status.CANCELLED)
@@ -196,7 +210,7 @@ async def test_a_name_with_markup_shows_as_plain_text_in_the_list_and_manual_che
             p.booking_id for s in screen.sessions for p in s.attendees if p.patient_id == patient
         ]
         table = screen.query_one("#day", DataTable)
-        assert str(table.get_row(booking)[1]) == "  Smet[/], [b]An"
+        assert str(table.get_row(booking)[1]) == "   Smet[/], [b]An"
         await pilot.pause()
         await pilot.press("m")
         await opened(pilot, ManualCheckinScreen)
@@ -225,6 +239,7 @@ async def test_cancel_asks_first_and_every_action_can_be_taken_back(kiosk: Kiosk
         await pilot.press("c")
         await opened(pilot, ReasonPrompt)
         await pilot.press(*"griep", "enter")
+        await answer_called_at(pilot)
         await opened(pilot, ConfirmScreen)
         assert cast(ConfirmScreen, app.screen).question == "Deze boeking annuleren?"
         await pilot.press("n")
@@ -233,6 +248,7 @@ async def test_cancel_asks_first_and_every_action_can_be_taken_back(kiosk: Kiosk
         await pilot.press("c")
         await opened(pilot, ReasonPrompt)
         await pilot.press("enter")
+        await answer_called_at(pilot)
         await opened(pilot, ConfirmScreen)
         await pilot.press("y")
         await until(pilot, lambda: status_of(screen, booking) == Status.CANCELLED)

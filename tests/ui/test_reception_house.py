@@ -36,7 +36,7 @@ def test_every_reception_action_has_its_own_key_and_is_on_the_key_line() -> None
         assert by_action[f"booking_action('{name}')"] == action.key
     english = translator("en")(
         "m manual check-in  a admit  u undo  c cancel  e excuse  p present  s resume  "
-        "d close day  x export  l alerts  [ ] day  r reload"
+        "t reprint  d close day  x export  l alerts  [ ] day  r reload"
     )
     for action in RECEPTION_ACTIONS.values():
         assert f"{action.key} " in english

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from kiosk.core.config import Settings
 from kiosk.db.models import ParkingTicket
 from kiosk.db.types import new_id
+from kiosk.domain.events import ParkingTicketPayload
 from kiosk.domain.journal import emit
 from kiosk.domain.parking.code import SITE_ID, TicketCode, short_code
 from kiosk.domain.parking.keys import Keyring, ParkingNotConfigured
@@ -107,17 +108,16 @@ def issue_ticket(
     db.add(ticket)
     emit(
         db,
-        "parking_ticket",
-        {
-            "id": ticket.id,
-            "site_id": ticket.site_id,
-            "ticket_number": number,
-            "booking_id": booking_id,
-            "key_id": kid,
-            "issued_at": now.isoformat(),
-            "expires_at": code.expires_at.isoformat(),
-            "payload": ticket.payload,
-        },
+        ParkingTicketPayload(
+            id=ticket.id,
+            site_id=ticket.site_id,
+            ticket_number=number,
+            booking_id=booking_id,
+            key_id=kid,
+            issued_at=now,
+            expires_at=code.expires_at,
+            payload=ticket.payload,
+        ),
         now,
     )
     return ticket

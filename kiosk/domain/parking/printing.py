@@ -25,6 +25,7 @@ from kiosk.core.config import ConfigError, Settings
 from kiosk.core.i18n import translator
 from kiosk.db.models import Alert, ParkingTicket
 from kiosk.domain.alerts import raise_alert, resolve
+from kiosk.domain.events import TicketPrintedPayload
 from kiosk.domain.journal import emit
 from kiosk.domain.parking.issue import ticket_short_code
 
@@ -110,12 +111,9 @@ def print_ticket(
         # The centre keeps what the paper did too (and a pull never undoes it before it is sent).
         emit(
             db,
-            "ticket_printed",
-            {
-                "id": ticket.id,
-                "printed_at": ticket.printed_at.isoformat() if ticket.printed_at else None,
-                "print_error": ticket.print_error,
-            },
+            TicketPrintedPayload(
+                id=ticket.id, printed_at=ticket.printed_at, print_error=ticket.print_error
+            ),
             now,
         )
         if fault is None:

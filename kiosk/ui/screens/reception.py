@@ -1,10 +1,11 @@
 """Reception: today's sessions by start time, who is expected, here, late or absent, live.
 
-Actions: manual check-in (forgotten card), reception's actions on the selected booking (the
-table :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS`: admit, undo, cancel, excuse,
-present, resume), close the day, export the day as CSV, resolve an open alert. Everything goes
-through the app's facade in thread workers; the list reloads every :data:`RELOAD_SECONDS` and at
-once after a change in this process.
+Actions: manual check-in (forgotten card; its ticket printed or its code shown), reception's
+actions on the selected booking (the table :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS`:
+admit, undo, cancel with the moment of the call, excuse, present, resume), reprint a ticket,
+close the day, export the day as CSV, resolve an open alert. On the kiosk it closes itself after
+:data:`IDLE_SECONDS` without any input. Everything goes through the app's facade in thread
+workers; the list reloads every :data:`RELOAD_SECONDS` and at once after a change in this process.
 """
 
 from __future__ import annotations
@@ -12,78 +13,41 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.events import Key
-from textual.screen import Screen
 from textual.widgets import Static
 
 from kiosk.core.clock import local
-from kiosk.core.i18n import Translator
 from kiosk.domain.alerts import AlertError
-from kiosk.domain.attendance import AttendanceError, DayPreview
+from kiosk.domain.attendance import AttendanceError
+from kiosk.domain.call_moment import parse_call_moment
 from kiosk.domain.today import DaySession, Status
-from kiosk.programme.model import text_in
-from kiosk.ui import result_text
 from kiosk.ui.messages import AttendanceChanged, ReloadDay
-from kiosk.ui.reception_actions import RECEPTION_ACTIONS, refusal_reason
+from kiosk.ui.reception_actions import RECEPTION_ACTIONS, close_day_question, refusal_reason
 from kiosk.ui.screens.alerts import AlertsScreen
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
 from kiosk.ui.screens.reason_prompt import ReasonPrompt
+from kiosk.ui.screens.reception_tickets import ReceptionTickets
 from kiosk.ui.widgets.alerts_strip import AlertsStrip
-from kiosk.ui.widgets.day_table import DayTable
+from kiosk.ui.widgets.day_table import DayTable, now_row
 
 if TYPE_CHECKING:
     from kiosk.domain.alerts import AlertView, DueToday
-    from kiosk.ui.app import KioskApp
-    from kiosk.ui.facade import KioskFacade, ReceptionDay
+    from kiosk.domain.parking.unprinted import UnprintedTicket
+    from kiosk.ui.facade import ReceptionDay
 
 logger = logging.getLogger(__name__)
 
 RELOAD_SECONDS = 2.0
 IDLE_SECONDS = 120.0
-"""On the kiosk, reception closes itself after this long without a key."""
+"""On the kiosk, reception closes itself after this long without any input."""
 
 
-def close_day_question(preview: DayPreview, tr: Translator) -> str:
-    """The confirmation before closing the day: how many absences, which programmes stop, how
-    many bookings stay expected because their session has not ended."""
-    lines = [
-        tr(
-            "Close the day? {absences} absences will be recorded for sessions that have ended.",
-            absences=preview.absences,
-        )
-    ]
-    if preview.not_over:
-        lines.append(
-            tr(
-                "{count} patients booked in sessions not over yet stay expected.",
-                count=preview.not_over,
-            )
-        )
-    if preview.refused:
-        lines.append(
-            tr(
-                "{count} patients came and were refused at the kiosk: no absence for them.",
-                count=preview.refused,
-            )
-        )
-    if preview.stops:
-        names = ", ".join(
-            f"{stop.patient_name} ({text_in(stop.programme_title, tr.language)})"
-            for stop in preview.stops
-        )
-        lines.append(tr("Programmes that would stop: {names}", names=names))
-    else:
-        lines.append(tr("No programme would stop."))
-    return "\n".join(lines)
-
-
-class ReceptionScreen(Screen[None]):
+class ReceptionScreen(ReceptionTickets):
     """The day at a glance, with reception's actions on the selected booking."""
 
     CSS_PATH = "reception.tcss"
@@ -93,6 +57,7 @@ class ReceptionScreen(Screen[None]):
             Binding(action.key, f"booking_action('{action.name}')", show=False)
             for action in RECEPTION_ACTIONS.values()
         ),
+        Binding("t", "reprint", show=False),
         Binding("d", "close_day", show=False),
         Binding("x", "export", show=False),
         Binding("l", "alerts", show=False),
@@ -109,24 +74,12 @@ class ReceptionScreen(Screen[None]):
         self.sessions: list[DaySession] = []
         self.alerts: list[AlertView] = []
         self.due: list[DueToday] = []
+        self.unprinted: list[UnprintedTicket] = []
         self._since = 0.0
+        self._opened_at: dt.date | None = None
+        """The day the table was last opened at (scrolled to the current time)."""
         self.day_offset = 0
         """Days from today of the day shown (``[`` and ``]`` move it)."""
-
-    @property
-    def kiosk(self) -> KioskApp:
-        """The app, typed."""
-        return cast("KioskApp", self.app)
-
-    @property
-    def facade(self) -> KioskFacade:
-        """The way to the data (blocks until the database is open: use it in workers)."""
-        return self.kiosk.services.facade
-
-    @property
-    def tr(self) -> Translator:
-        """Staff texts."""
-        return self.kiosk.staff_tr
 
     @property
     def day(self) -> dt.date:
@@ -146,7 +99,7 @@ class ReceptionScreen(Screen[None]):
         yield AlertsStrip(id="alerts")
         keys = tr(
             "m manual check-in  a admit  u undo  c cancel  e excuse  p present  s resume  "
-            "d close day  x export  l alerts  [ ] day  r reload"
+            "t reprint  d close day  x export  l alerts  [ ] day  r reload"
         )
         back = tr("q quit") if self.standalone else tr("Esc back")
         yield Static(f"{keys}  {back}", id="reception-keys")
@@ -159,15 +112,13 @@ class ReceptionScreen(Screen[None]):
         if not self.standalone:
             self.set_interval(1.0, self._idle_check)
 
-    def on_key(self, event: Key) -> None:
-        """Any key keeps reception open."""
-        self._since = self.kiosk.services.monotonic()
-
     def _idle_check(self) -> None:
-        if (
-            self.app.screen is self
-            and self.kiosk.services.monotonic() - self._since >= IDLE_SECONDS
-        ):
+        # Any input counts (keys, the mouse, taps), on this screen or a dialog above it: the
+        # dialogs close with reception, which must not stay open for the next patient to see.
+        quiet = self.kiosk.services.monotonic() - max(self._since, self.kiosk.last_input)
+        if quiet >= IDLE_SECONDS and self in self.app.screen_stack:
+            while self.app.screen is not self:
+                self.app.pop_screen()
             self.app.pop_screen()
 
     # -- loading ------------------------------------------------------------------------------
@@ -198,14 +149,24 @@ class ReceptionScreen(Screen[None]):
 
     def _fill(self, day: ReceptionDay) -> None:
         self.sessions, self.alerts, self.due = day.sessions, day.alerts, day.due
+        self.unprinted = day.unprinted
         self._show_title()
         self.query_one(AlertsStrip).show(
             self.alerts,
             self.due,
             self.tr,
             reader_down=self.kiosk.services.devices.reader_attached is False,
+            unprinted=tuple(day.unprinted),
         )
-        self.query_one(DayTable).show(self.sessions)
+        table = self.query_one(DayTable)
+        if self._opened_at != self.day:
+            # A day is first shown at the current time's session (today) or at its start.
+            self._opened_at = self.day
+            now = self.kiosk.services.clock.now()
+            at = now_row(self.sessions, now) if self.day_offset == 0 else 0
+            table.show(self.sessions, at=at)
+        else:
+            table.show(self.sessions)
 
     def _show_title(self) -> None:
         tr = self.tr
@@ -267,22 +228,13 @@ class ReceptionScreen(Screen[None]):
         reason = refusal_reason(exc, self.tr)
         self.notify(self.tr("Not done: {reason}", reason=reason), severity="warning", markup=False)
 
-    def _no_answer(self) -> None:
-        self.notify(self.tr("The database did not answer; try again."), severity="error")
-
     def action_manual(self) -> None:
         """Check in a patient who forgot the card."""
         self.app.push_screen(ManualCheckinScreen(), self._manual_chosen)
 
     def _manual_chosen(self, patient_id: str | None) -> None:
-        if patient_id is None:
-            return
-        tr = self.tr
-
-        def job() -> str:
-            return result_text.for_result(self.facade.check_in_by_hand(patient_id), tr).title
-
-        self._run(job)
+        if patient_id is not None:
+            self.check_in_by_hand(patient_id)
 
     def action_booking_action(self, name: str) -> None:
         """One of :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS` on the selected
@@ -297,9 +249,16 @@ class ReceptionScreen(Screen[None]):
         def chosen(reason: str | None) -> None:
             if reason is None:
                 return
+            if action.asks_called_at:
+                self._ask_called_at(lambda called_at: then(reason, called_at))
+            else:
+                then(reason, None)
 
+        def then(reason: str, called_at: dt.datetime | None) -> None:
             def run() -> None:
-                self._run(lambda: self.facade.perform(name, target, reason, tr))
+                self._run(
+                    lambda: self.facade.perform(name, target, reason, tr, called_at=called_at)
+                )
 
             if action.confirm is None:
                 run()
@@ -309,6 +268,24 @@ class ReceptionScreen(Screen[None]):
         self.app.push_screen(
             ReasonPrompt(tr(action.prompt), required=action.reason_required), chosen
         )
+
+    def _ask_called_at(self, then: Callable[[dt.datetime | None], None]) -> None:
+        """When the patient called (empty: now); asked again until it is a moment."""
+        tr = self.tr
+
+        def typed(text: str | None) -> None:
+            if text is None:
+                return
+            try:
+                moment = parse_call_moment(text, self.kiosk.services.clock.now())
+            except ValueError:
+                self.notify(tr("That is not a moment: HH:MM or DD/MM HH:MM."), severity="warning")
+                self._ask_called_at(then)
+                return
+            then(moment)
+
+        question = tr("When did the patient call? HH:MM or DD/MM HH:MM (empty: now)")
+        self.app.push_screen(ReasonPrompt(question, required=False), typed)
 
     def action_close_day(self) -> None:
         """Close the day's ended sessions, after a question that says what will happen."""
