@@ -69,12 +69,12 @@ bench: venv
 fuzz: venv
 	$(BIN)/pytest tests/eid/test_fuzz.py tests/sync/test_import_fuzz.py --fuzz-examples 100000
 
-# The translation catalogues, from every text the code marks (tr, staff_tr, N_) anywhere in the
+# The translation catalogues, from every text the code marks (tr, staff_tr, N_, NP_) anywhere in the
 # kiosk package: the screens and the printed ticket (kiosk/domain/parking/printing.py) alike,
 # the same scope tests/ui/test_translations.py checks. New texts arrive untranslated (or fuzzy)
 # and that test names them until they are filled in; texts no code uses any more go obsolete.
 # One message per line and the file but no line number: the diffs show what changed.
-CATALOG_KEYWORDS := -k tr -k staff_tr -k N_
+CATALOG_KEYWORDS := -k tr -k staff_tr -k N_ -k NP_:1c,2
 catalogs: $(BIN)/.installed
 	pot=$$(mktemp --suffix=.pot) && \
 	$(BIN)/pybabel -q extract --no-default-keywords $(CATALOG_KEYWORDS) --add-location=file \

@@ -101,8 +101,14 @@ class Settings:
     """How long a result stays while the card is still in; then the screen signals the card."""
     result_after_card_seconds: int = _DEFAULT.ui.result_after_card_seconds
     """How long a result stays readable after the card is taken out (or until the next card)."""
+    warning_seconds: int = _DEFAULT.ui.warning_seconds
+    """How long before a time limit of the patient screen a countdown warns of it (a touch, a
+    click or a key gives the patient the whole time again)."""
     speech: str = _DEFAULT.ui.speech
     """Speech output of the patient screen: off (the default) or espeak-ng."""
+    speech_output: str = _DEFAULT.ui.speech_output
+    """Where the voice is heard: a speaker (the hall hears it: the patient's name is left out)
+    or a headset (the name is said too)."""
     theme: str = _DEFAULT.ui.theme
     """The screens' colours: default, or high-contrast (white and yellow on black)."""
     reception_pin_hash: str = ""
@@ -199,7 +205,9 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
         language=ui.language,
         result_timeout_seconds=ui.result_timeout_seconds,
         result_after_card_seconds=ui.result_after_card_seconds,
+        warning_seconds=ui.warning_seconds,
         speech=ui.speech,
+        speech_output=ui.speech_output,
         theme=ui.theme,
         reception_pin_hash=config_keys.pin_hash(file.reception.pin_hash, where),
         reader=devices.reader,

@@ -34,7 +34,9 @@ K1 = "{os.urandom(32).hex()}"
 language = "nl"
 result_timeout_seconds = 15
 result_after_card_seconds = 8
+warning_seconds = 5
 speech = "off"
+speech_output = "speaker"
 theme = "default"
 
 [devices]

@@ -27,6 +27,7 @@ def _whole(low: int, high: int) -> msgspec.Meta:
 Minutes = Annotated[int, _whole(0, 24 * 60)]
 ResultSeconds = Annotated[int, _whole(3, 600)]
 AfterCardSeconds = Annotated[int, _whole(1, 600)]
+WarningSeconds = Annotated[int, _whole(1, 60)]
 BackupsKept = Annotated[int, _whole(1, 1000)]
 KioskNumber = Annotated[int, _whole(1, 99)]
 Language = Literal["nl", "fr", "en", "de"]
@@ -70,7 +71,9 @@ class UiTable(_Table, frozen=True):
     language: Language = "nl"
     result_timeout_seconds: ResultSeconds = 15
     result_after_card_seconds: AfterCardSeconds = 8
+    warning_seconds: WarningSeconds = 5
     speech: Literal["off", "espeak-ng"] = "off"
+    speech_output: Literal["speaker", "headset"] = "speaker"
     theme: Literal["default", "high-contrast"] = "default"
 
 

@@ -38,6 +38,12 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> str:
+    """Mark ``message`` in ``context`` for extraction (a catalogue may translate it apart, as
+    French does a sentence's masculine and feminine forms); see :meth:`Translator.pgettext`."""
+    return message
+
+
 def catalogue_path(language: str) -> Path:
     """Where the ``.po`` file of ``language`` is."""
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -51,7 +57,7 @@ def catalogue(language: str) -> dict[str, str]:
     with catalogue_path(language).open("rb") as handle:
         po = read_po(handle, locale=_BABEL_LOCALES[language], domain=DOMAIN)
     return {
-        message.id: message.string
+        (f"{message.context}\x04{message.id}" if message.context else message.id): message.string
         for message in po
         if isinstance(message.id, str)
         and message.id
@@ -76,6 +82,11 @@ class Translator:
     def __call__(self, message: str, **values: object) -> str:
         """``message`` translated, with ``{name}`` placeholders filled from ``values``."""
         text = self._texts.get(message, message)
+        return text.format(**values) if values else text
+
+    def pgettext(self, context: str, message: str, **values: object) -> str:
+        """``message`` as translated in ``context``, else as without one."""
+        text = self._texts.get(f"{context}\x04{message}") or self._texts.get(message, message)
         return text.format(**values) if values else text
 
     def time(self, moment: dt.datetime) -> str:

@@ -42,6 +42,21 @@ class Outcome(enum.StrEnum):
         return self in (Outcome.CHECKED_IN, Outcome.ALREADY_CHECKED_IN)
 
 
+class GrammaticalForm(enum.StrEnum):
+    """How a sentence about the patient agrees, in a language that marks it (French
+    "enregistré" / "enregistrée"): from the sex the e-ID states; neutral wording when unknown.
+    A grammatical choice only: never shown or logged as data."""
+
+    NEUTRAL = "neutral"
+    MASCULINE = "masculine"
+    FEMININE = "feminine"
+
+    @classmethod
+    def of_sex(cls, sex: str | None) -> GrammaticalForm:
+        """The form for the e-ID's ``M`` or ``F``; neutral for anything else."""
+        return {"M": cls.MASCULINE, "F": cls.FEMININE}.get(sex or "", cls.NEUTRAL)
+
+
 @dataclass(frozen=True)
 class SessionInfo:
     """The booked session, as the patient needs to see it."""
@@ -118,3 +133,5 @@ class CheckinResult:
     booking_id: str | None = None
     language: str | None = None
     """The patient's language when known (their last choice at the kiosk), else None."""
+    form: GrammaticalForm = GrammaticalForm.NEUTRAL
+    """How the result's sentences agree with the patient (from the e-ID; neutral without)."""

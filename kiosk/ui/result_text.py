@@ -10,11 +10,37 @@ import datetime as dt
 from dataclasses import dataclass
 
 from devices.eid.errors import CardRemovedError, NotAnEidCard
-from kiosk.core.i18n import N_, Translator
-from kiosk.domain.outcomes import CheckinResult, Outcome, Reminder
+from kiosk.core.i18n import N_, NP_, Translator
+from kiosk.domain.outcomes import CheckinResult, GrammaticalForm, Outcome, Reminder
 from kiosk.programme.model import Texts, text_in
 
 GO_TO_RECEPTION = N_("Please go to reception.")
+NOT_YET = N_("Not checked in yet")
+
+# The sentences that agree with the patient: the neutral text (no "(e)"), then its masculine and
+# feminine forms, which a catalogue translates apart by context where its language needs it.
+AGREEING: dict[str, tuple[str, str]] = {
+    N_("Welcome, {name}! You are checked in."): (
+        NP_("masculine", "Welcome, {name}! You are checked in."),
+        NP_("feminine", "Welcome, {name}! You are checked in."),
+    ),
+    N_("Welcome! You are checked in."): (
+        NP_("masculine", "Welcome! You are checked in."),
+        NP_("feminine", "Welcome! You are checked in."),
+    ),
+    N_("{name}, you were already checked in."): (
+        NP_("masculine", "{name}, you were already checked in."),
+        NP_("feminine", "{name}, you were already checked in."),
+    ),
+    N_("You were already checked in."): (
+        NP_("masculine", "You were already checked in."),
+        NP_("feminine", "You were already checked in."),
+    ),
+    NOT_YET: (
+        NP_("masculine", "Not checked in yet"),
+        NP_("feminine", "Not checked in yet"),
+    ),
+}
 
 # For each refusal: what happened, and what to do next.
 REFUSALS: dict[Outcome, tuple[str, str]] = {
@@ -72,6 +98,9 @@ class ResultText:
     badge: str = ""
     """For a refusal: the word beside its symbol ("Not checked in"); success says so in the
     title."""
+    anonymous_title: str | None = None
+    """The title without the patient's name, as a speaker in the hall says it; None: the title
+    names nobody."""
 
 
 def for_result(result: CheckinResult, tr: Translator) -> ResultText:
@@ -80,11 +109,18 @@ def for_result(result: CheckinResult, tr: Translator) -> ResultText:
     session = result.session
     start = tr.time(session.starts_at) if session else ""
     if result.outcome.admitted and session is not None:
-        title = (
-            tr("Welcome, {name}! You are checked in.", name=name)
-            if result.outcome == Outcome.CHECKED_IN
-            else tr("{name}, you were already checked in.", name=name)
+        new = result.outcome == Outcome.CHECKED_IN
+        anonymous = agreeing(
+            tr,
+            result.form,
+            N_("Welcome! You are checked in.") if new else N_("You were already checked in."),
         )
+        named = (
+            N_("Welcome, {name}! You are checked in.")
+            if new
+            else N_("{name}, you were already checked in.")
+        )
+        title = agreeing(tr, result.form, named, name=name) if name else anonymous
         lines = [
             tr(
                 "{kind}, {start} to {end}",
@@ -127,32 +163,54 @@ def for_result(result: CheckinResult, tr: Translator) -> ResultText:
             short_code=parking.short_code if parking else "",
             extras=extras,
             reminders=tuple(_reminder(r, tr) for r in result.reminders),
+            anonymous_title=anonymous,
         )
-    not_yet = tr("Not checked in yet")
+    not_yet = agreeing(tr, result.form, NOT_YET)
     if result.outcome == Outcome.TOO_EARLY and result.opens_at is not None:
+        starts = tr("Your session starts at {start}.", start=start)
         return ResultText(
-            tr("{name}, your session starts at {start}.", name=name, start=start),
+            tr("{name}, your session starts at {start}.", name=name, start=start)
+            if name
+            else starts,
             next_step=tr(
                 "You can check in from {opens}. Please come back then and insert your card again.",
                 opens=tr.time(result.opens_at),
             ),
             badge=not_yet,
+            anonymous_title=starts,
         )
     happened, todo = REFUSALS.get(result.outcome, (N_("We cannot check you in."), GO_TO_RECEPTION))
     # The greeting first, then the problem, then what to do.
     if name:
         return ResultText(
-            tr("Hello, {name}", name=name), (tr(happened, start=start),), tr(todo), badge=not_yet
+            tr("Hello, {name}", name=name),
+            (tr(happened, start=start),),
+            tr(todo),
+            badge=not_yet,
+            anonymous_title="",
         )
     return ResultText(tr(happened, start=start), next_step=tr(todo), badge=not_yet)
 
 
-def spoken(text: ResultText, card_note: str = "") -> str:
+def agreeing(tr: Translator, form: GrammaticalForm, message: str, **values: object) -> str:
+    """``message`` in the form that agrees with the patient (one of :data:`AGREEING`)."""
+    forms = AGREEING.get(message)
+    if forms is None or form == GrammaticalForm.NEUTRAL:
+        return tr(message, **values)
+    masculine, feminine = forms
+    return tr.pgettext(
+        form.value, masculine if form == GrammaticalForm.MASCULINE else feminine, **values
+    )
+
+
+def spoken(text: ResultText, card_note: str = "", *, with_name: bool = True) -> str:
     """What the speech output says: the screen's own sentences, in the screen's order (the QR
-    code is not read out)."""
+    code is not read out); without ``with_name`` the title is said without the patient's name
+    (a speaker in a public hall)."""
+    title = text.title if with_name or text.anonymous_title is None else text.anonymous_title
     parts = [
         text.badge,
-        text.title,
+        title,
         *text.lines,
         text.next_step,
         text.short_code,
@@ -209,18 +267,18 @@ def for_card_failure(reason: str, tr: Translator) -> ResultText:
         return ResultText(
             tr("This is not an e-ID card."),
             next_step=tr("Please insert your Belgian identity card (e-ID)."),
-            badge=tr("Not checked in yet"),
+            badge=tr(NOT_YET),
         )
     if reason == CardRemovedError.reason:
         return ResultText(
             tr("The card was taken out too soon."),
             next_step=tr("Insert it again and leave it in until you see your result."),
-            badge=tr("Not checked in yet"),
+            badge=tr(NOT_YET),
         )
     return ResultText(
         tr("We could not read your card."),
         next_step=tr("Take it out and insert it again. If it still fails, please go to reception."),
-        badge=tr("Not checked in yet"),
+        badge=tr(NOT_YET),
     )
 
 
@@ -245,5 +303,5 @@ def for_system_fault(tr: Translator) -> ResultText:
     return ResultText(
         tr("Check-in is not possible right now."),
         next_step=tr("Please go to reception. We are sorry for the wait."),
-        badge=tr("Not checked in yet"),
+        badge=tr(NOT_YET),
     )

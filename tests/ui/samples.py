@@ -52,7 +52,8 @@ CHECKED_IN = CheckinResult(
     reminders=(Reminder("absences", count=1, limit=3), Reminder("bring", title=BRING)),
     parking=ParkingInfo(
         payload="RK1:K1:GENK:0100000001:202603161130:QH4S72NBXVEAFL3X",
-        short_code="010-0000-001-15",
+        # Ticket 0100000001 at GENK under a key of 32 zero bytes (kiosk.domain.parking.code).
+        short_code="0100-0000-0138-3385",
         expires_at=START + dt.timedelta(hours=3),
         ticket_id="t",
         printed=False,

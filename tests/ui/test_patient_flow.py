@@ -223,9 +223,10 @@ async def test_unknown_card_is_sent_to_reception(kiosk: Kiosk) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = patient_screen(app)
         kiosk.reader.insert(stranger)
-        await until(pilot, lambda: screen.state == "result")
+        # Wait for what the patient reads: the state changes before the result is painted.
+        await until(pilot, lambda: "We kennen deze kaart niet." in screen_text(pilot))
+        assert screen.state == "result"
         text = screen_text(pilot)
-        assert "We kennen deze kaart niet." in text
         assert "Ga naar het onthaal" in text
 
 
@@ -321,7 +322,7 @@ async def test_what_matters_is_visible_at_80x24(kiosk: Kiosk, language: str) -> 
             "36",
             TEST[language],
             INTERIM[language].split()[-1],
-            "010-0000-001-15",
+            CHECKED_IN.parking.short_code if CHECKED_IN.parking else "?",
             "█▀▀▀▀▀█",
             tr("Please take a seat; you will be called.").split()[-1],
         )

@@ -16,6 +16,7 @@ import pytest
 from textual.pilot import Pilot
 
 from devices.eid.reader import CardInserted
+from devices.speech.recording import RecordingSpeaker
 from kiosk.core.i18n import LANGUAGES
 from kiosk.domain.outcomes import CheckinResult
 from kiosk.ui.screens.patient import PatientScreen
@@ -140,3 +141,21 @@ def test_high_contrast_theme(kiosk: Kiosk, snap_compare: SnapCompare, outcome: s
 def test_simulation_panel(kiosk: Kiosk, snap_compare: SnapCompare) -> None:
     app = kiosk.app(simulate=True)
     assert snap_compare(app, terminal_size=(110, 30))
+
+
+@pytest.mark.parametrize("size", KIOSK_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_countdown_and_repeat_at_kiosk_sizes(
+    kiosk: Kiosk, snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
+    """A result about to time out with speech on: the countdown line and the Repeat button."""
+    settings = dataclasses.replace(kiosk.settings, speech="espeak-ng")
+    kiosk.context.settings = settings
+    kiosk.settings = settings
+    app = kiosk.app(speaker=RecordingSpeaker())
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await showing(CHECKED_IN)(pilot)
+        kiosk.ticks[0] += settings.result_timeout_seconds - 3
+        await shown(pilot, "Deze pagina sluit over 3 s.", "Herhaal")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -14,7 +14,7 @@ import kiosk
 from kiosk.core import i18n
 
 KIOSK = Path(kiosk.__file__).parent
-KEYWORDS = {"tr": None, "staff_tr": None, "N_": None}
+KEYWORDS = {"tr": None, "staff_tr": None, "N_": None, "NP_": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -22,7 +22,11 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 def source_texts() -> frozenset[str]:
     """Every text the kiosk's code marks for translation (the scan takes a while: once)."""
     found = extract_from_dir(str(KIOSK), keywords=KEYWORDS, method_map=[("**.py", "python")])
-    return frozenset(message for _, _, message, _, _ in found if isinstance(message, str))
+    return frozenset(
+        f"{context}\x04{message}" if context else message
+        for _, _, message, _, context in found
+        if isinstance(message, str)
+    )
 
 
 def test_the_screens_have_texts_to_translate() -> None:

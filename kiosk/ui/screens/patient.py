@@ -3,9 +3,10 @@ adds the simulation panel beside it).
 
 Every result ends with "take your card back" while the card is in. Once the card is out the
 result stays readable for ``result_after_card_seconds`` (or until the next card), then the screen
-goes home. A card left in is signalled: ``CARD_WARNING_SECONDS`` before ``result_timeout_seconds``
-the line turns into a warning with the terminal bell; at the timeout the personal result is
-replaced by "a card is still in the reader" (bell again) until the card comes out. The timeouts
+goes home. A card left in is signalled before ``result_timeout_seconds`` with a warning and the
+terminal bell; at the timeout the personal result is replaced by "a card is still in the
+reader" (bell again) until the card comes out. Both limits warn with a countdown and are
+extended by a touch or a key (:mod:`kiosk.ui.screens.patient_aids`, with the voice). The limits
 are timestamps compared on a short tick (exact to the tick), not timers re-armed on every event.
 Check-ins and printing run in thread workers; a worker's result only counts if the tap it
 belongs to is still the current one. The worker also prepares the result's text and QR code,
@@ -14,16 +15,16 @@ and prints only once the result is painted: the patient sees it first.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
-from typing import TYPE_CHECKING, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher
 
 from devices.eid.identity import Identity
@@ -39,11 +40,12 @@ from devices.eid.reader import (
 from devices.printer.interface import FaultKind
 from kiosk.core import logs, redaction
 from kiosk.core.clock import local
-from kiosk.core.i18n import LANGUAGES, Translator, translator
-from kiosk.domain.outcomes import CheckinResult
+from kiosk.core.i18n import LANGUAGES, translator
+from kiosk.domain.outcomes import CheckinResult, GrammaticalForm
 from kiosk.ui import result_text
 from kiosk.ui.messages import AttendanceChanged
 from kiosk.ui.result_text import ResultText
+from kiosk.ui.screens.patient_aids import AidedScreen
 from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.widgets.home_view import HomeView
 from kiosk.ui.widgets.reading_view import ReadingView
@@ -51,20 +53,16 @@ from kiosk.ui.widgets.result_view import ResultView
 from kiosk.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
     from kiosk.ui.facade import KioskFacade
 
 logger = logging.getLogger(__name__)
 
-State = Literal["home", "reading", "checking", "result", "card_left", "reader_down"]
 TICK_SECONDS = 0.1
-CARD_WARNING_SECONDS = 5
-"""How long before the card-left screen the result warns that the card is still in."""
 PAINT_WAIT_SECONDS = 0.5
 """The ticket is printed once the result is painted, or after this long at the latest."""
 
 
-class PatientScreen(Screen[None]):
+class PatientScreen(AidedScreen):
     """The public screen. Its keys are hidden; none of them quits."""
 
     CSS_PATH = "patient.tcss"
@@ -76,29 +74,12 @@ class PatientScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.state: State = "home"
-        self.language = "nl"
         self._tap = 0
         """Counts card insertions: a worker's answer for an older tap is dropped."""
-        self._result_since: float | None = None
-        self._card_in = False
-        self._card_out_since: float | None = None
-        """When the card came out while a result was shown."""
-        self._card_warned = False
         self._chosen: str | None = None
         """The language the patient tapped on the home screen (it is then remembered)."""
         self._clock_text = ""
         self.last_result: CheckinResult | None = None
-
-    @property
-    def kiosk(self) -> KioskApp:
-        """The app, typed."""
-        return cast("KioskApp", self.app)
-
-    @property
-    def tr(self) -> Translator:
-        """Texts in the language currently chosen on the screen."""
-        return translator(self.language)
 
     def compose(self) -> ComposeResult:
         """Top bar and the three views, and what stands beside them."""
@@ -125,30 +106,12 @@ class PatientScreen(Screen[None]):
     # -- time ---------------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        if self.state == "result":
-            self._result_tick()
-        self._refresh_clock()
-
-    def _result_tick(self) -> None:
-        settings = self.kiosk.services.settings
-        now = self.kiosk.services.monotonic()
-        if self._card_out_since is not None:
-            if now - self._card_out_since >= settings.result_after_card_seconds:
-                self._show_home()
-            return
-        if self._result_since is None:
-            return
-        shown = now - self._result_since
-        if shown >= settings.result_timeout_seconds:
+        expired = self._limit_tick() if self.state == "result" else None
+        if expired == "card_in":
             self._show_card_left()
-        elif not self._card_warned and shown >= settings.result_timeout_seconds - min(
-            CARD_WARNING_SECONDS, settings.result_timeout_seconds / 2
-        ):
-            self._card_warned = True
-            self.query_one(ResultView).show_card_note(
-                self.tr("Your card is still in the reader: please take it back now."), warn=True
-            )
-            self.app.bell()
+        elif expired == "card_out":
+            self._show_home()
+        self._refresh_clock()
 
     def _refresh_clock(self, *, force: bool = False) -> dt.datetime | None:
         """Show the time when the minute changed (or ``force``); the moment shown, or None."""
@@ -170,20 +133,18 @@ class PatientScreen(Screen[None]):
     def _show_home(self) -> None:
         """Back to the start: default language, nothing personal left on screen."""
         self.state = "home"
-        self._result_since = None
-        self._card_out_since = None
+        self._limit = None
         self.last_result = None
         self._chosen = None
         self.language = self.kiosk.services.settings.language
-        if self.kiosk.services.speech_on:
-            self._hush()
+        self._hush()
         self.query_one(ResultView).clear()
         self._switch("home")
         self._refresh_clock(force=True)
 
     def _show_reading(self, *, checking: bool) -> None:
         self.state = "checking" if checking else "reading"
-        self._result_since = None
+        self._limit = None
         self.query_one(ReadingView).show(self.tr, checking)
         self._switch("reading")
 
@@ -193,57 +154,34 @@ class PatientScreen(Screen[None]):
         view.show(text)
         view.show_language(self.language)
         self._switch("result")
-        now = self.kiosk.services.monotonic()
-        self._result_since = now
-        self._card_warned = False
-        self._card_out_since = None if self._card_in else now
+        self._start_limit()
         note = self.tr("Please take your card back.") if self._card_in else ""
         if note:
             view.show_card_note(note, warn=False)
-        self._speak(result_text.spoken(text, note))
-
-    def _speak(self, sentence: str) -> None:
-        """Hand the screen's text to the voice, when speech output is on."""
-        if self.kiosk.services.speech_on:
-            self._say(sentence, self.language)
-
-    @work(thread=True, exclusive=True, group="speech")
-    def _hush(self) -> None:
-        speaker = self.kiosk.services.speaker
-        if speaker is not None:
-            speaker.stop()
-
-    @work(thread=True, exclusive=True, group="speech")
-    def _say(self, sentence: str, language: str) -> None:
-        speaker = self.kiosk.services.speaker
-        if speaker is None:
-            return
-        try:
-            speaker.say(sentence, language)
-        except OSError as exc:  # no sound is better than no screen
-            logger.error("speech output failed: %s", type(exc).__name__)
+        self._say_text(text, note)
 
     def _card_taken_out(self) -> None:
         """The result stays readable for a while; the card line goes."""
-        self._card_out_since = self.kiosk.services.monotonic()
+        self._start_limit()
         self.query_one(ResultView).show_card_note("", warn=False)
 
     def _show_card_left(self) -> None:
         """Nothing personal left, and a clear signal for whoever comes next."""
         self.state = "card_left"
-        self._result_since = None
+        self._limit = None
         self.last_result = None
         view = self.query_one(ResultView)
         text = result_text.for_card_left(self.tr)
         note = self.tr("Please take your card back.")
         view.show(text)
+        view.show_countdown("")
         view.show_card_note(note, warn=True)
         self.app.bell()
-        self._speak(result_text.spoken(text, note))
+        self._say_text(text, note)
 
     def _show_reader_down(self) -> None:
         self.state = "reader_down"
-        self._result_since = None
+        self._limit = None
         self.query_one(ResultView).show(result_text.for_reader_down(self.tr))
         self._switch("result")
 
@@ -296,7 +234,9 @@ class PatientScreen(Screen[None]):
         services = self.kiosk.services
         try:
             facade = services.facade
-            result = facade.check_in(identity)
+            # The e-ID's sex only picks how the sentences agree (French "enregistrée").
+            form = GrammaticalForm.of_sex(identity.sex)
+            result = dataclasses.replace(facade.check_in(identity), form=form)
         except Exception as exc:  # a database fault must end in a calm screen, not a traceback
             logger.error("check-in failed: %s", type(exc).__name__)
             self.app.call_from_thread(self._answer_failed, tap)
@@ -407,14 +347,13 @@ class PatientScreen(Screen[None]):
 
     def _show_again(self, text: ResultText, tap: int, language: str) -> None:
         if tap == self._tap and self.state == "result" and self.language == language:
-            card_out = self._card_out_since is not None
-            self._show_result(text)
-            if card_out:  # the card line stays gone; the touch gives the patient time again
-                self._card_taken_out()
+            self._show_result(text)  # the touch gives the patient the whole time again
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """Language buttons of the home view and of the result."""
         button_id = event.button.id or ""
+        if button_id == "result-repeat":
+            self.action_repeat()
         for prefix in ("lang-", "result-lang-"):
             if button_id.startswith(prefix):
                 self.set_language(button_id.removeprefix(prefix))

@@ -53,16 +53,20 @@ class ResultView(Vertical):
             with Vertical(id="result-ticket"):
                 yield Static(id="result-qr")
         # Docked at the bottom, full width: always seen, whatever the result's length; the
-        # patient can switch the result to another language there.
-        with Horizontal(id="result-bottom"):
-            yield Static(id="result-card")
-            for language in LANGUAGES:
-                yield Button(
-                    language.upper(),
-                    id=f"result-lang-{language}",
-                    classes="language",
-                    compact=True,
-                )
+        # patient can switch the result to another language there. Above it, while a time
+        # limit runs out, its countdown.
+        with Vertical(id="result-bottom"):
+            yield Static(id="result-countdown")
+            with Horizontal(id="result-row"):
+                yield Static(id="result-card")
+                yield Button("", id="result-repeat", compact=True)
+                for language in LANGUAGES:
+                    yield Button(
+                        language.upper(),
+                        id=f"result-lang-{language}",
+                        classes="language",
+                        compact=True,
+                    )
 
     def on_resize(self, event: Resize) -> None:
         """Blank lines and large digits only where they fit with everything else."""
@@ -124,6 +128,16 @@ class ResultView(Vertical):
         label = self.query_one("#result-card", Static)
         label.update(Content(note))
         label.set_class(warn, "-warn")
+
+    def show_repeat(self, label: str) -> None:
+        """The button that says the text again ("" hides it: speech output is off)."""
+        button = self.query_one("#result-repeat", Button)
+        button.label = label
+        button.display = bool(label)
+
+    def show_countdown(self, text: str) -> None:
+        """The line that warns of the end of a time limit ("" hides it)."""
+        self._set("#result-countdown", text)
 
     def show_print_note(self, note: str, *, fault: bool) -> None:
         """What happened to the paper ticket."""
