@@ -89,6 +89,17 @@ def _slots(programme: ProgrammeSpec, phase: Phase, rng: random.Random) -> list[t
     return sorted(chosen)
 
 
+def _kind_at(
+    programme: ProgrammeSpec, kinds: list[str], weekday: int, time: dt.time, number: int
+) -> str:
+    """The kind of the ``number``-th session at a (weekday, time) slot: one whose timetable has
+    that slot (Core 1 on Monday, Core 2 on Tuesday), so the demo books no session a timetable
+    would flag; in turn among several."""
+    fitting = [k for k in kinds if time in programme.timetable.get(k, {}).get(weekday, ())]
+    pool = fitting or kinds
+    return pool[(number - 1) % len(pool)]
+
+
 def plan_sessions(
     programme: ProgrammeSpec, start: dt.date, rng: random.Random
 ) -> Iterator[tuple[str, dt.datetime]]:
@@ -115,7 +126,9 @@ def plan_sessions(
                 if end is not None and moment > end:
                     return
                 number += 1
-                kind = replaced.get(number, timetabled[(number - 1) % len(timetabled)])
+                kind = replaced.get(number) or _kind_at(
+                    programme, timetabled, weekday, time, number
+                )
                 yield kind, dt.datetime.combine(moment, time, tzinfo=BRUSSELS)
                 if total is not None and number >= total:
                     break
