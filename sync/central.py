@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine
 from kiosk.db.files import sqlite_path
+from kiosk.db.models import REPLICATED
 from kiosk.programme import Programme
 from sync import notify
 from sync.importer import ImportReport, ImportRows, store, store_programmes
@@ -48,22 +49,7 @@ SITE_OF_ROW = {
 }
 # What a kiosk may read (grants); the policies above narrow it to its site. What it may write
 # follows from the effects of the event kinds (kiosk.domain.events), and it stores its events.
-READS = (
-    "sites",
-    "programmes",
-    "patients",
-    "enrolments",
-    "sessions",
-    "bookings",
-    "checkins",
-    "absences",
-    "cancellations",
-    "parking_tickets",
-    "alerts",
-    "sync_events",
-    "sync_counter",
-    "sync_deletions",
-)
+READS = (*REPLICATED, "alerts", "sync_events", "sync_counter", "sync_deletions")
 
 
 def grants() -> dict[str, str]:

@@ -533,9 +533,13 @@ def store(engine: Engine, rows: ImportRows, programmes: Mapping[str, Programme])
             _upsert(conn, _TABLES["sites"], list(tables["sites"].values()), keep=("name",))
             _upsert(conn, _TABLES["patients"], list(tables["patients"].values()), keep=())
             warnings = lifetime_warnings(conn, rows, programmes)
-            # Status of an enrolment is the centre's (absences stop it): set on creation only.
+            # Status of an enrolment and why it stopped are the centre's (absences, the physician,
+            # the team stop it): set on creation only.
             _upsert(
-                conn, _TABLES["enrolments"], list(tables["enrolments"].values()), keep=("status",)
+                conn,
+                _TABLES["enrolments"],
+                list(tables["enrolments"].values()),
+                keep=("status", "stop_reason"),
             )
             _upsert(conn, _TABLES["sessions"], list(tables["sessions"].values()), keep=())
             _upsert(conn, _TABLES["bookings"], list(tables["bookings"].values()), keep=())

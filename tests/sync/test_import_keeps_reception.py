@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqlalchemy import text
+
+from kiosk.db.engine import make_engine
 from tests.commands import run_kiosk
 from tests.sync.importing import VALID_ROWS, csv_text, write_config
 
@@ -90,3 +93,29 @@ def test_a_reimport_does_not_cancel_an_attended_session(tmp_path: Path, central_
     assert done.returncode == 0, done.stdout
     import_rows(data_dir, {**BOOKED, "status": "cancelled"})
     assert zoe(data_dir)["status"] in ("arrived", "late")
+
+
+def test_a_reimport_keeps_why_a_programme_stopped(tmp_path: Path, central_url: str) -> None:
+    data_dir = centre(tmp_path, central_url)
+    import_rows(data_dir, dict(BOOKED))
+    enrolment = zoe(data_dir)["enrolment_id"]
+    done = run_kiosk(
+        data_dir, "enrolment", "decide", enrolment, "--gate", "pre", "--alternative",
+        "--reason", "home exercises",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    import_rows(data_dir, dict(BOOKED))
+    engine = make_engine(central_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT status, stop_reason, decisions FROM enrolments WHERE id = :id"),
+                {"id": enrolment},
+            ).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == (
+        "STOPPED",
+        "team decision: alternative plan: home exercises",
+        "pre:alternative",
+    )
