@@ -112,6 +112,8 @@ class Settings:
     theme: str = _DEFAULT.ui.theme
     """The screens' colours: default, or high-contrast (white and yellow on black)."""
     reception_pin_hash: str = ""
+    reception_idle_seconds: int = _DEFAULT.reception.idle_seconds
+    """Reception on the kiosk closes by itself after this long without a key, click or tap."""
     reader: str = _DEFAULT.devices.reader
     reader_name: str = ""
     trusted_roots: Path | None = None
@@ -210,6 +212,7 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None) -> Settings:
         speech_output=ui.speech_output,
         theme=ui.theme,
         reception_pin_hash=config_keys.pin_hash(file.reception.pin_hash, where),
+        reception_idle_seconds=file.reception.idle_seconds,
         reader=devices.reader,
         reader_name=devices.reader_name,
         trusted_roots=config_keys.trusted_roots(devices.trusted_roots, where),

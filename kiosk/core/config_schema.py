@@ -28,6 +28,7 @@ Minutes = Annotated[int, _whole(0, 24 * 60)]
 ResultSeconds = Annotated[int, _whole(3, 600)]
 AfterCardSeconds = Annotated[int, _whole(1, 600)]
 WarningSeconds = Annotated[int, _whole(1, 60)]
+IdleSeconds = Annotated[int, _whole(10, 3600)]
 BackupsKept = Annotated[int, _whole(1, 1000)]
 KioskNumber = Annotated[int, _whole(1, 99)]
 Language = Literal["nl", "fr", "en", "de"]
@@ -78,9 +79,11 @@ class UiTable(_Table, frozen=True):
 
 
 class ReceptionTable(_Table, frozen=True):
-    """``[reception]``: the hash of the reception PIN (``kiosk pin-hash``)."""
+    """``[reception]``: the hash of the reception PIN (``kiosk pin-hash``), and how long reception
+    on the kiosk stays open without any input before it closes by itself."""
 
     pin_hash: str = ""
+    idle_seconds: IdleSeconds = 120
 
 
 class DevicesTable(_Table, frozen=True):

@@ -25,12 +25,14 @@ from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
 from kiosk.ui.screens.patient import PatientScreen
 from kiosk.ui.screens.reason_prompt import ReasonPrompt
-from kiosk.ui.screens.reception import IDLE_SECONDS, ReceptionScreen
+from kiosk.ui.screens.reception import ReceptionScreen
 from kiosk.ui.screens.ticket_code import TicketCodeScreen
 from kiosk.ui.widgets.day_table import SESSION_ROW, STATUS_LOOKS, day_rows
 from tests.ui.conftest import Kiosk, select_row
 from tests.ui.test_reception import answer_called_at, booking_of, reception, status_of
 from tests.ui.waiting import label, opened, shown, until
+
+IDLE_SECONDS = 120  # the default of [reception] idle_seconds
 
 
 def test_every_status_has_a_symbol_and_a_colour_of_its_own() -> None:
@@ -252,6 +254,19 @@ async def test_a_card_taken_out_while_reception_is_open_is_forgotten(kiosk: Kios
         await pilot.press("escape")
         await pilot.pause(0.5)
         assert patient_screen.last_result is None
+
+
+async def test_the_idle_time_is_the_configured_one(kiosk: Kiosk) -> None:
+    settings = dataclasses.replace(kiosk.settings, reception_idle_seconds=30)
+    kiosk.context.settings = kiosk.settings = settings
+    app = kiosk.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_reception_on_the_kiosk(pilot, app)
+        kiosk.ticks[0] += 29
+        await pilot.pause(1.5)
+        assert isinstance(app.screen, ReceptionScreen)
+        kiosk.ticks[0] += 30  # 59 s in all: half the default, closed all the same
+        await until(pilot, lambda: not isinstance(app.screen, ReceptionScreen))
 
 
 async def test_reception_closes_by_itself_after_no_input_of_any_kind(kiosk: Kiosk) -> None:

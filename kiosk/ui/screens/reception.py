@@ -4,7 +4,7 @@ Actions: manual check-in (forgotten card; its ticket printed or its code shown),
 actions on the selected booking (the table :data:`~kiosk.ui.reception_actions.RECEPTION_ACTIONS`:
 admit, undo, cancel with the moment of the call, excuse, present, resume), reprint a ticket,
 close the day, export the day as CSV, resolve an open alert. On the kiosk it closes itself after
-:data:`IDLE_SECONDS` without any input. Everything goes through the app's facade in thread
+``[reception] idle_seconds`` without any input. Everything goes through the app's facade in thread
 workers; the list reloads every :data:`RELOAD_SECONDS` and at once after a change in this process.
 """
 
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RELOAD_SECONDS = 2.0
-IDLE_SECONDS = 120.0
 """On the kiosk, reception closes itself after this long without any input."""
 
 
@@ -116,7 +115,8 @@ class ReceptionScreen(ReceptionTickets):
         # Any input counts (keys, the mouse, taps), on this screen or a dialog above it: the
         # dialogs close with reception, which must not stay open for the next patient to see.
         quiet = self.kiosk.services.monotonic() - max(self._since, self.kiosk.last_input)
-        if quiet >= IDLE_SECONDS and self in self.app.screen_stack:
+        idle = self.kiosk.services.settings.reception_idle_seconds
+        if quiet >= idle and self in self.app.screen_stack:
             while self.app.screen is not self:
                 self.app.pop_screen()
             self.app.pop_screen()
