@@ -60,28 +60,26 @@ def after_absence(
             EnrolmentStoppedPayload(id=enrolment.id, at=now, reason=enrolment.stop_reason),
             now,
         )
-        raise_alert(
-            db,
-            now=now,
-            kind=AlertKind.PROGRAMME_STOPPED,
-            site_id=enrolment.site_id,
-            patient_id=enrolment.patient_id,
-            enrolment_id=enrolment.id,
-            message=f"Programme stopped after {count} unexcused absences: "
-            "the physician decides what follows.",
+        kind = AlertKind.PROGRAMME_STOPPED
+        message = (
+            f"Programme stopped after {count} unexcused absences: "
+            "the physician decides what follows."
         )
-        return True
-    if count == limit - 1:
-        raise_alert(
-            db,
-            now=now,
-            kind=AlertKind.ABSENCES_WARNING,
-            site_id=enrolment.site_id,
-            patient_id=enrolment.patient_id,
-            enrolment_id=enrolment.id,
-            message=f"{count} unexcused absences: one more stops the programme.",
-        )
-    return False
+    elif count == limit - 1:
+        kind = AlertKind.ABSENCES_WARNING
+        message = f"{count} unexcused absences: one more stops the programme."
+    else:
+        return False
+    raise_alert(
+        db,
+        now=now,
+        kind=kind,
+        site_id=enrolment.site_id,
+        patient_id=enrolment.patient_id,
+        enrolment_id=enrolment.id,
+        message=message,
+    )
+    return kind == AlertKind.PROGRAMME_STOPPED
 
 
 def stop_lifted_without(

@@ -90,9 +90,7 @@ class BookingCorrections(Desk):
         stop it caused is lifted."""
         if not reason.strip():
             raise AttendanceError("an excused absence needs a reason")
-        now = self._clock.now()
-        with self._sessions() as db, db.begin():
-            booking = self._booking(db, booking_id)
+        with self._on_booking(booking_id) as (db, booking, now):
             absence = booking.absence
             if absence is None:
                 raise AttendanceError("there is no absence recorded for this booking")
@@ -109,9 +107,7 @@ class BookingCorrections(Desk):
 
     def undo_checkin(self, booking_id: str, *, actor: str = "reception", reason: str = "") -> None:
         """Take back a check-in made by mistake (wrong patient, wrong session)."""
-        now = self._clock.now()
-        with self._sessions() as db, db.begin():
-            booking = self._booking(db, booking_id)
+        with self._on_booking(booking_id) as (db, booking, now):
             checkin: CheckIn | None = booking.checkin
             if checkin is None:
                 raise AttendanceError("this booking has no check-in to undo")
@@ -152,9 +148,7 @@ class BookingCorrections(Desk):
         goes with the cancellation)."""
         if not reason.strip():
             raise AttendanceError("undoing needs a reason")
-        now = self._clock.now()
-        with self._sessions() as db, db.begin():
-            booking = self._booking(db, booking_id)
+        with self._on_booking(booking_id) as (db, booking, now):
             cancellation = booking.cancellation
             if booking.status != BookingStatus.CANCELLED or cancellation is None:
                 raise AttendanceError("this booking is not cancelled")
@@ -176,9 +170,7 @@ class BookingCorrections(Desk):
         programme as any unexcused absence would."""
         if not reason.strip():
             raise AttendanceError("undoing needs a reason")
-        now = self._clock.now()
-        with self._sessions() as db, db.begin():
-            booking = self._booking(db, booking_id)
+        with self._on_booking(booking_id) as (db, booking, now):
             absence = booking.absence
             if absence is None or not absence.excused:
                 raise AttendanceError("this absence is not excused")
@@ -198,9 +190,7 @@ class BookingCorrections(Desk):
         at the session's start, noted as reception's, and a stop the absence caused is lifted."""
         if not reason.strip():
             raise AttendanceError("a correction needs a reason")
-        now = self._clock.now()
-        with self._sessions() as db, db.begin():
-            booking = self._booking(db, booking_id)
+        with self._on_booking(booking_id) as (db, booking, now):
             if booking.absence is None:
                 raise AttendanceError("there is no absence recorded for this booking")
             programme = self._programmes[booking.enrolment.programme_code]

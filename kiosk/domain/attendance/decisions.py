@@ -34,9 +34,7 @@ class EnrolmentDecisions(Desk):
         ticket issued; a programme whose last counted session this was is finished."""
         if not reason.strip():
             raise AttendanceError("admitting a refused patient needs a reason")
-        now = self._clock.now()
-        with self._sessions() as db, db.begin():
-            booking = self._booking(db, booking_id)
+        with self._on_booking(booking_id) as (db, booking, now):
             self._still_open(booking)
             programme = self._programmes[booking.enrolment.programme_code]
             withdraw_absence(db, booking, programme, now, why="admitted by reception", actor=actor)

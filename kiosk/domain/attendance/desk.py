@@ -4,37 +4,32 @@ check-in it may record and the audit entry it ends with; and the error it refuse
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, joinedload
 
-from kiosk.core.clock import Clock
-from kiosk.core.config import Settings
 from kiosk.db.models import Booking, BookingStatus, CheckIn
 from kiosk.db.types import new_id
 from kiosk.domain.journal import audit, checkin_payload, emit
-from kiosk.programme.model import Programme
+from kiosk.domain.on_database import OnDatabase
 
 
 class AttendanceError(ValueError):
     """A reception action that cannot be done (the message says why, in plain words)."""
 
 
-class Desk:
+class Desk(OnDatabase):
     """Reception's actions on one database: the part each kind of action builds on."""
 
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        programmes: Mapping[str, Programme],
-        settings: Settings,
-        clock: Clock,
-    ) -> None:
-        self._sessions = sessions
-        self._programmes = programmes
-        self._settings = settings
-        self._clock = clock
+    @contextmanager
+    def _on_booking(self, booking_id: str) -> Iterator[tuple[Session, Booking, dt.datetime]]:
+        """One action's transaction on the booking (:class:`AttendanceError` when there is
+        none): the session, the booking, and the action's moment."""
+        now = self._clock.now()
+        with self._sessions() as db, db.begin():
+            yield db, self._booking(db, booking_id), now
 
     def _audit(
         self,
