@@ -7,17 +7,15 @@ and the outbox events are committed together or not at all. A refusal records on
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, joinedload
 
 from devices.eid.identity import Identity
 from devices.eid.national_number import validate
-from kiosk.core.clock import Clock, local, local_day_bounds
-from kiosk.core.config import Settings
+from kiosk.core.clock import local, local_day_bounds
 from kiosk.db.models import (
     Booking,
     BookingStatus,
@@ -35,6 +33,7 @@ from kiosk.domain.attendance import stop_lifted_without, withdraw_absence
 from kiosk.domain.checkin_window import window_of
 from kiosk.domain.gates import passed_gates
 from kiosk.domain.journal import audit, checkin_payload, emit
+from kiosk.domain.on_database import OnDatabase
 from kiosk.domain.outcomes import CheckinResult, Outcome, ParkingInfo, SessionInfo
 from kiosk.domain.parking.issue import issue_ticket, ticket_short_code
 from kiosk.domain.patients import find_by_national_number, initial_name
@@ -103,20 +102,8 @@ class _Candidate:
     closes: dt.datetime
 
 
-class CheckinEngine:
+class CheckinEngine(OnDatabase):
     """Decides and records check-ins against one database."""
-
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        programmes: Mapping[str, Programme],
-        settings: Settings,
-        clock: Clock,
-    ) -> None:
-        self._sessions = sessions
-        self._programmes = programmes
-        self._settings = settings
-        self._clock = clock
 
     def check_in(self, identity: IdentityEvidence, at: dt.datetime | None = None) -> CheckinResult:
         """Check in the holder of ``identity`` at ``at`` (default: now)."""
