@@ -12,9 +12,7 @@ from kiosk.cli.common import CommandError, UsageError, print_json, settings
 from kiosk.core.clock import SystemClock, local
 from kiosk.db.files import sqlite_path
 from kiosk.domain.context import open_context
-from sync.push import requeue_set_aside
-from sync.service import SyncService
-from sync.status import sync_status
+from sync.api import SyncService, requeue_set_aside, sync_status
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

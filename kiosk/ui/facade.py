@@ -46,7 +46,7 @@ from kiosk.ui import result_text
 from kiosk.ui.result_text import ResultText
 
 if TYPE_CHECKING:
-    from sync.status import SyncStatus
+    from sync.api import SyncStatus
 
 logger = logging.getLogger(__name__)
 
@@ -261,7 +261,7 @@ class KioskFacade:
         """Whether the database answers, and the sync state when it does (never raises)."""
         # Imported when the technician looks: sync brings the PostgreSQL driver, which the
         # kiosk's first minutes (and its memory) do without.
-        from sync.status import sync_status
+        from sync.api import sync_status
 
         context = self._context
         url = context.settings.local_url
