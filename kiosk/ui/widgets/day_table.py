@@ -14,6 +14,8 @@ per booking, so an action never needs it to pick the right patient.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TypeVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -53,6 +55,7 @@ MIN_NAME = 12
 """The name column never gets narrower than this, even on a very small terminal."""
 
 Row = tuple[str, tuple[str | Text, ...]]
+C = TypeVar("C")
 
 
 def _cells(cell: str | Text) -> int:
@@ -64,11 +67,6 @@ def status_cell(status: Status, tr: Translator) -> Text:
     """``√ arrived`` in green: the symbol, the word, the colour."""
     symbol, style = STATUS_LOOKS[status]
     return Text(f"{symbol} {tr(STATUS_LABELS[status])}", style=style)
-
-
-def columns(*, birth_dates: bool) -> tuple[str, ...]:
-    """The columns' (untranslated) labels, the birth date's only with ``birth_dates``."""
-    return COLUMNS if birth_dates else COLUMNS[:BORN_COLUMN] + COLUMNS[BORN_COLUMN + 1 :]
 
 
 def day_rows(sessions: list[DaySession], tr: Translator, *, birth_dates: bool) -> list[Row]:
@@ -103,9 +101,9 @@ def day_rows(sessions: list[DaySession], tr: Translator, *, birth_dates: bool) -
     return rows
 
 
-def _keep(cells: list[str | Text], birth_dates: bool) -> tuple[str | Text, ...]:
-    """A row's cells, without the birth date's when it is not shown."""
-    return tuple(cells if birth_dates else cells[:BORN_COLUMN] + cells[BORN_COLUMN + 1 :])
+def _keep(cells: Sequence[C], birth_dates: bool) -> tuple[C, ...]:
+    """One item per column of :data:`COLUMNS`, the birth date's only with ``birth_dates``."""
+    return tuple(cells) if birth_dates else (*cells[:BORN_COLUMN], *cells[BORN_COLUMN + 1 :])
 
 
 def now_row(sessions: list[DaySession], now: dt.datetime) -> int:
@@ -137,7 +135,7 @@ class DayTable(DataTable[str | Text]):
     def __init__(self, tr: Translator, *, birth_dates: bool, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._tr = tr
-        self._columns = columns(birth_dates=birth_dates)
+        self._columns = _keep(COLUMNS, birth_dates)
         self._birth_dates = birth_dates
         self._rows: list[Row] = []
         self._width = 0
