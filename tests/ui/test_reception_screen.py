@@ -52,7 +52,7 @@ def test_every_status_has_a_symbol_and_a_colour_of_its_own() -> None:
 
 
 def test_session_headers_are_bold_and_patients_indented(kiosk: Kiosk) -> None:
-    rows = day_rows(kiosk.day(), translator("nl"))
+    rows = day_rows(kiosk.day(), translator("nl"), birth_dates=True)
     headers = [cells for key, cells in rows if key.startswith(SESSION_ROW)]
     patients = [cells for key, cells in rows if not key.startswith(SESSION_ROW)]
     assert headers and patients
@@ -82,7 +82,7 @@ def no_printer_app(kiosk: Kiosk, **options: object) -> KioskApp:
 
 def longest_session(kiosk: Kiosk) -> tuple[str, str]:
     """The row key and ``kind · room`` of the day's session with the widest title."""
-    rows = day_rows(kiosk.day(), translator("nl"))
+    rows = day_rows(kiosk.day(), translator("nl"), birth_dates=True)
     headers = [(key, str(cells[1])) for key, cells in rows if key.startswith(SESSION_ROW)]
     return max(headers, key=lambda header: len(header[1]))
 
@@ -297,3 +297,26 @@ async def test_a_cancellation_counts_its_notice_from_the_call_typed_on_screen(
         await pilot.press("y")
         await until(pilot, lambda: status_of(screen, booking) == Status.CANCELLED)
         await until(pilot, lambda: any("geen kosten" in str(n.message) for n in app._notifications))
+
+
+async def test_birth_dates_are_shown_at_the_desk_and_never_on_the_kiosk(kiosk: Kiosk) -> None:
+    # The session the day opens at (the current time's), and who is booked in it.
+    current = next(s for s in kiosk.day() if s.ends_at > kiosk.clock.now())
+    people = [p for p in current.attendees if p.birth_date is not None]
+    assert people
+    nl = translator("nl")
+    first = people[0]
+    name = f"{first.last_name}, {first.first_name}"
+    born = nl.short_date(first.birth_date)  # type: ignore[arg-type]
+    desk = kiosk.app(mode="reception")
+    async with desk.run_test(size=(120, 34)) as pilot:
+        await shown(pilot, name, born, "Geboren")
+    on_kiosk = kiosk.app()
+    async with on_kiosk.run_test(size=(120, 34)) as pilot:
+        screen = await open_reception(pilot, on_kiosk)
+        text = await shown(pilot, name, absent=("Geboren",))
+        everyone = [p for s in screen.sessions for p in s.attendees if p.birth_date is not None]
+        for person in everyone:
+            assert nl.short_date(person.birth_date) not in text  # type: ignore[arg-type]
+        columns = screen.query_one("#day", DataTable).ordered_columns
+        assert [column.label.plain for column in columns] == ["Uur", "Patiënt", "Status", "In"]
