@@ -48,13 +48,13 @@ from kiosk.db.models import (
     OutboxEvent,
     ParkingTicket,
     Patient,
-    Programme,
+    ProgrammeRow,
+    SessionRow,
     Site,
     SyncCounter,
     SyncDeletion,
     SyncState,
 )
-from kiosk.db.models import Session as SessionRow
 from kiosk.domain.events import KINDS
 from sync.id_sets import one_of
 from sync.kinds import owned_rows
@@ -204,7 +204,7 @@ def read_changes(
         conn, select(*_columns(Site)).where(Site.id == site_id, changed(Site.change_seq))
     )
     rows["programmes"] = _fetch(
-        conn, select(*_columns(Programme)).where(changed(Programme.change_seq))
+        conn, select(*_columns(ProgrammeRow)).where(changed(ProgrammeRow.change_seq))
     )
     rows["patients"] = _fetch(
         conn,

@@ -24,8 +24,8 @@ from kiosk.db.models import (
     EnrolmentStatus,
     ParkingTicket,
     Patient,
+    SessionRow,
 )
-from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import UTCDateTime, new_id
 from kiosk.domain import progress, trajectory
 from kiosk.domain.after_checkin import follow_through

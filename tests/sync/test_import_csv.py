@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from kiosk.db.engine import make_engine
-from kiosk.db.models import Booking, Patient, Site
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import Booking, Patient, SessionRow, Site
 from kiosk.domain.patients import nn_hash
 from kiosk.programme import Programme, load_programmes
 from kiosk.programme.loader import SHIPPED

@@ -11,8 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from kiosk.core.clock import local, local_day_bounds
-from kiosk.db.models import Absence, AuditEntry, Booking, BookingStatus, Enrolment, EnrolmentStatus
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import (
+    Absence,
+    AuditEntry,
+    Booking,
+    BookingStatus,
+    Enrolment,
+    EnrolmentStatus,
+    SessionRow,
+)
 from kiosk.db.types import new_id
 from kiosk.domain.attendance.absences import absence_payload, after_absence
 from kiosk.domain.attendance.desk import AttendanceError, Desk
