@@ -27,13 +27,13 @@ from kiosk.core.config import Settings
 from kiosk.core.i18n import Translator
 from kiosk.core.writing import write_whole
 from kiosk.db.files import sqlite_path
+from kiosk.db.health import DatabaseHealth, database_health
 from kiosk.domain import alerts
 from kiosk.domain.alerts import AlertView, DueToday, due_today, open_alerts
 from kiosk.domain.attendance import DayClosed, DayPreview
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import KioskContext, open_context, redacted_url
 from kiosk.domain.day_csv import attendance_csv
-from kiosk.domain.health import DatabaseHealth, database_health
 from kiosk.domain.language_choice import LanguageChoices
 from kiosk.domain.next_session import NextWindow, next_checkin_window
 from kiosk.domain.outcomes import CheckinResult
