@@ -3,10 +3,11 @@
 Two forms: a FHIR R4 ``Bundle`` of ``Appointment`` resources (see :mod:`sync.fhir`), or a CSV,
 UTF-8, one row per booking, with this header::
 
-    national_number,first_name,last_name,birth_date,site_id,programme,enrolment_start,kind,starts_at,ends_at,room,status
+    national_number,first_name,last_name,birth_date,site_id,programme,enrolment_start,kind,starts_at,ends_at,room,status,language
 
 ``birth_date`` and ``enrolment_start`` are ISO dates, ``starts_at``/``ends_at`` ISO date-times
-with offset, ``status`` is ``booked`` or ``cancelled``. Row ids are derived from the row's
+with offset, ``status`` is ``booked`` or ``cancelled``; ``language`` (``nl``, ``fr``, ``de``,
+``en`` or empty: not known) may be left out of the header. Row ids are derived from the row's
 natural keys (UUID v5), and an unchanged row is not written again, so importing the same file
 twice changes nothing and kiosks pull nothing new.
 
@@ -31,8 +32,10 @@ from sqlalchemy import Engine
 
 from kiosk.programme import Programme, load_programmes
 from sync.importer.lines import (
+    COLUMNS,
     FIRST_DAY,
     HEADER,
+    HEADER_TEXT,
     LAST_DAY,
     LIMITS,
     REQUIRED,
@@ -50,8 +53,10 @@ from sync.importer.read import (
 from sync.importer.store import ImportReport, lifetime_warnings, store, store_programmes
 
 __all__ = [
+    "COLUMNS",
     "FIRST_DAY",
     "HEADER",
+    "HEADER_TEXT",
     "LAST_DAY",
     "LIMITS",
     "REQUIRED",

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Column, String
 
 from devices.eid.national_number import InvalidNationalNumber, validate
+from kiosk.core.i18n import LANGUAGES
 from kiosk.db.models import Base, BookingStatus, EnrolmentStatus
 from kiosk.domain.patients import nn_hash
 from kiosk.programme import Programme
@@ -35,6 +36,11 @@ HEADER = [
     "room",
     "status",
 ]
+OPTIONAL = ["language"]
+"""The columns a CSV may have after the header's twelve (an export without them is fine)."""
+COLUMNS = [*HEADER, *OPTIONAL]
+HEADER_TEXT = f"{','.join(HEADER)}[,{','.join(OPTIONAL)}]"
+"""The header as the problems show it: the optional columns in brackets."""
 REQUIRED = frozenset(
     {"national_number", "site_id", "programme", "enrolment_start", "kind", "starts_at", "ends_at"}
 )
@@ -194,8 +200,12 @@ def line_rows(
     status_text = check.text("status") or BookingStatus.BOOKED.value
     if "status" not in check.problems and status_text not in {s.value for s in BookingStatus}:
         check.problems["status"] = f"is not {' or '.join(BookingStatus)}"
+    # The schedule owns the patient's language: a line without one says "not known".
+    language = check.text("language") or None
+    if language is not None and language not in LANGUAGES:
+        check.problems["language"] = f"is not {', '.join(LANGUAGES[:-1])} or {LANGUAGES[-1]}"
     if check.problems:
-        return {}, {name: check.problems[name] for name in HEADER if name in check.problems}
+        return {}, {name: check.problems[name] for name in COLUMNS if name in check.problems}
     assert started is not None and starts is not None and ends is not None  # no problems
 
     hashed = nn_hash(lookup_key, nn)
@@ -215,6 +225,7 @@ def line_rows(
                 "last_name": last_name,
                 "birth_date": born,
                 "site_id": site,
+                "language": language,
             },
         ),
         "enrolments": (

@@ -12,7 +12,7 @@ from typing import Any
 
 from kiosk.programme import Programme
 from sync.fhir import FhirError, bundle_items
-from sync.importer.lines import HEADER, ImportFailed, Line, line_rows
+from sync.importer.lines import COLUMNS, HEADER, HEADER_TEXT, ImportFailed, Line, line_rows
 
 # What a table's row is to the person reading an error, and the field a differing column shows.
 _NOUN = {"patients": "patient", "enrolments": "enrolment", "sessions": "session"}
@@ -127,18 +127,18 @@ def parse_csv(
     try:
         header = next(reader, None)
         if header is None:
-            raise ImportFailed(f"{source}: empty; the header must be {','.join(HEADER)}")
-        if header != HEADER:
-            raise ImportFailed(f"{source}: line 1: the header must be {','.join(HEADER)}")
+            raise ImportFailed(f"{source}: empty; the header must be {HEADER_TEXT}")
+        if header not in (HEADER, COLUMNS):
+            raise ImportFailed(f"{source}: line 1: the header must be {HEADER_TEXT}")
         while True:
             where = f"line {reader.line_num + 1}"  # a quoted field may span lines: the first
             row = next(reader, None)
             if row is None:
                 break
-            if len(row) == len(HEADER):
-                collector.add(where, dict(zip(HEADER, row, strict=True)))
+            if len(row) == len(header):
+                collector.add(where, dict(zip(header, row, strict=True)))
             elif row:  # not a blank line
-                collector.refuse(where, [f"{len(row)} fields, the header has {len(HEADER)}"])
+                collector.refuse(where, [f"{len(row)} fields, the header has {len(header)}"])
     except csv.Error as exc:
         raise ImportFailed(f"{source}: line {reader.line_num}: not CSV ({exc})") from None
     return collector.result()
