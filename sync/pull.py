@@ -6,8 +6,8 @@ checkpoint up to ``hi`` (plus tombstones), then writes those rows and the new ch
 local transaction: an interruption anywhere leaves the old checkpoint and the next pull simply
 starts again from it.
 
-What a kiosk holds: patients of its site with only the lookup hash, first name and the initial of
-the last name (no national number, no birth date); enrolments; sessions and bookings in the window
+What a kiosk holds: patients of its site with the lookup hash, first name, last initial and
+language only (no national number, no birth date); enrolments; sessions and bookings in the window
 (yesterday to 14 days ahead) and the attendance of active enrolments (progress is counted from
 it); cancellations and parking tickets of those bookings. When the window moves on, the days that
 entered it are fetched whole, whatever their change numbers, and what left it is pruned, so a
@@ -150,6 +150,7 @@ def _patient_columns() -> list[ColumnElement[Any]]:
         t.c.first_name,
         func.substr(t.c.last_name, 1, 1).label("last_name"),
         t.c.site_id,
+        t.c.language,
     ]
 
 

@@ -92,6 +92,8 @@ class Patient(Base):
     last_name: Mapped[str] = mapped_column(String(120), default="")
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    language: Mapped[str | None] = mapped_column(String(2))
+    """The patient's language as the schedule gives it (one of the kiosk's), None when unknown."""
 
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="patient")
 

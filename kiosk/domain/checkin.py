@@ -154,7 +154,12 @@ class CheckinEngine(OnDatabase):
         if chosen is None:
             outcome = self._no_booking_outcome(patient) if outcome is None else outcome
             self._audit(db, now, outcome, patient.id, None, identity)
-            return CheckinResult(outcome, display_name=initial_name(patient))
+            return CheckinResult(
+                outcome,
+                display_name=initial_name(patient),
+                patient_id=patient.id,
+                language=patient.language,
+            )
         booking, session = chosen.booking, chosen.session
         enrolment = booking.enrolment
         # A programme file changed or went after the booking came in: not the patient's fault.
@@ -167,6 +172,7 @@ class CheckinEngine(OnDatabase):
                 display_name=initial_name(patient),
                 patient_id=patient.id,
                 booking_id=booking.id,
+                language=patient.language,
             )
         programme = self._programmes[enrolment.programme_code]
         info = SessionInfo(
@@ -185,6 +191,7 @@ class CheckinEngine(OnDatabase):
             cancellation_phone=programme.cancellation_phone,
             patient_id=patient.id,
             booking_id=booking.id,
+            language=patient.language,
         )
         # The bookings ahead matter only to a programme with follow-up consultations.
         history = progress.history_of(db, enrolment.id, with_booked=bool(programme.follow_ups))

@@ -110,11 +110,12 @@ class KioskFacade:
     # -- the patient --------------------------------------------------------------------------
 
     def check_in(self, identity: Identity) -> CheckinResult:
-        """Check in the holder of a card that was read; with their language when known."""
+        """Check in the holder of a card that was read, with their language when known: the one
+        they last chose at this kiosk, else the schedule's."""
         engine = self._context.checkin_engine()
         result = engine.check_in(IdentityEvidence.from_card(identity))
-        language = self.languages.language_of(result.patient_id)
-        return replace(result, language=language) if language else result
+        chosen = self.languages.language_of(result.patient_id)
+        return replace(result, language=chosen) if chosen else result
 
     @property
     def languages(self) -> LanguageChoices:
