@@ -61,7 +61,9 @@ def test_network_faults_mid_batch(
     make_kiosk: Callable[..., Kiosk],
 ) -> None:
     fill_centre(pg_url, programmes)
-    kiosk = make_kiosk(_via(proxy, pg_url), deadline_s=1.5, statement_timeout_ms=3000)
+    # The deadline is short for the stall to end in it, yet long enough for the first full pull
+    # on a loaded machine (1.5 s was not, under faketime at a load average of 5).
+    kiosk = make_kiosk(_via(proxy, pg_url), deadline_s=5.0, statement_timeout_ms=10000)
     assert kiosk.sync.run_round().error == ""
     assert kiosk.check_in_day(TODAY) > 5
     proxy.set(mode, drop_after=2000)
