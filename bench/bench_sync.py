@@ -10,12 +10,14 @@ each), for bookings that exist at the site, so the centre checks every reference
 attendance, the ticket and the audit row as well as the event. The baseline is a plain COPY of
 the same 100 000 events into the centre's event table of a twin database, timed in the same run:
 in each of three rounds the best of three COPYs, then the push; the figure is the median of the
-rounds' ratios.
+rounds' ratios. The kiosks push through the centre's ``sync_push`` function (as the owner here:
+a kiosk role's push differs only in where the site comes from).
 
 A second baseline times the writing alone: a plain COPY, in one transaction over one connection,
 of every row the push writes (the events, and the check-ins, tickets and audit rows they make)
 into a twin holding the same site, under the same keys, indexes and foreign keys. What the push
-takes beyond it is reading the kiosks' queues, decoding, judging and deduplicating.
+takes beyond it is reading the kiosks' queues, decoding, judging and deduplicating; the target
+is a push at 70 % of that COPY's rate or better.
 """
 
 from __future__ import annotations
@@ -395,7 +397,8 @@ def _push_round(work: Path) -> _Round:
             f"  round: COPY {total / copy_s:,.0f} rows/s (best of {COPIES}: {copy_s:.2f} s); "
             f"COPY of every row a push writes {total / floor_s:,.0f} events/s ({floor_s:.2f} s) "
             f"= {100 * copy_s / floor_s:.0f}%; push {total / push_s:,.0f} events/s "
-            f"({push_s:.2f} s) = {100 * copy_s / push_s:.0f}%"
+            f"({push_s:.2f} s) = {100 * copy_s / push_s:.0f}% of COPY, "
+            f"{100 * floor_s / push_s:.0f}% of the COPY of its rows"
         )
         return _Round(copy_s, floor_s, push_s)
     finally:
@@ -418,8 +421,9 @@ def bench_push(work: Path) -> None:
     )
     print(
         f"push, {KIOSKS} kiosk processes: {total / push_s:,.0f} events/s (median {push_s:.2f} s), "
-        f"{100 * statistics.median(r.copy_s / r.push_s for r in rounds):.0f}% of COPY "
-        "(median of the rounds' ratios; target >= 30%)"
+        f"{100 * statistics.median(r.copy_s / r.push_s for r in rounds):.0f}% of COPY, "
+        f"{100 * statistics.median(r.floor_s / r.push_s for r in rounds):.0f}% of the COPY of "
+        "every row it writes (medians of the rounds' ratios; target >= 70% of the latter)"
     )
 
 

@@ -16,8 +16,6 @@ SPLIT_PENDING = frozenset(
     {
         "kiosk/domain/attendance.py",  # split pending
         "sync/importer.py",  # split pending
-        "sync/pull.py",  # split pending
-        "sync/set_apply.py",  # split pending
     }
 )
 _NOT_CODE = frozenset(
