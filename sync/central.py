@@ -23,7 +23,8 @@ from kiosk.db.engine import make_engine
 from kiosk.db.files import sqlite_path
 from kiosk.db.models import REPLICATED
 from kiosk.programme import Programme
-from sync import notify, pull_function, push_function
+from sync import exit_function, notify, pull_function, push_function
+from sync.exit_function import EXIT_GROUP
 from sync.importer import ImportReport, ImportRows, store, store_programmes
 
 GROUP_ROLE = "kiosk"
@@ -53,9 +54,10 @@ def init(engine: Engine) -> None:
 
 
 def _security(conn: Connection) -> None:
-    exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": GROUP_ROLE})
-    if not exists:
-        conn.execute(text(f"CREATE ROLE {GROUP_ROLE} NOLOGIN"))
+    for group in (GROUP_ROLE, EXIT_GROUP):
+        exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": group})
+        if not exists:
+            conn.execute(text(f"CREATE ROLE {group} NOLOGIN"))
     schema = conn.scalar(text("SELECT quote_ident(current_schema())"))
     _role_map(conn, schema)
     # The only doors: functions running as the owner, each with the schema then pg_temp as its
@@ -63,9 +65,11 @@ def _security(conn: Connection) -> None:
     push_function.install(conn, schema=schema)
     pull_function.install(conn, schema=schema)
     notify.install(conn, group_role=GROUP_ROLE)
+    exit_function.install(conn, schema=schema)
     _no_privileges(conn, schema)
-    for function in KIOSK_FUNCTIONS:
-        conn.execute(text(f"GRANT EXECUTE ON FUNCTION {schema}.{function} TO {GROUP_ROLE}"))
+    for group, functions in ((GROUP_ROLE, KIOSK_FUNCTIONS), (EXIT_GROUP, exit_function.SIGNATURES)):
+        for function in functions:
+            conn.execute(text(f"GRANT EXECUTE ON FUNCTION {schema}.{function} TO {group}"))
 
 
 def _role_map(conn: Connection, schema: str) -> None:
@@ -107,18 +111,17 @@ def _role_map(conn: Connection, schema: str) -> None:
 
 
 def _no_privileges(conn: Connection, schema: str) -> None:
-    """Kiosk roles (and PUBLIC) hold nothing: no table, sequence or function of the schema, no
-    temporary table, no CREATE; the owner keeps what it needs, explicitly."""
+    """Kiosk and exit roles (and PUBLIC) hold nothing: no table, sequence or function of the
+    schema, no temporary table, no CREATE; the owner keeps what it needs, explicitly."""
     database = conn.scalar(text("SELECT quote_ident(current_database())"))
-    conn.execute(text(f"REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC, {GROUP_ROLE}"))
+    groups = f"{GROUP_ROLE}, {EXIT_GROUP}"
+    conn.execute(text(f"REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC, {groups}"))
     conn.execute(text(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO CURRENT_USER"))
-    conn.execute(text(f"GRANT CONNECT ON DATABASE {database} TO {GROUP_ROLE}"))
-    conn.execute(text(f"REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC, {GROUP_ROLE}"))
-    conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {GROUP_ROLE}"))
+    conn.execute(text(f"GRANT CONNECT ON DATABASE {database} TO {groups}"))
+    conn.execute(text(f"REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC, {groups}"))
+    conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {groups}"))
     for objects in ("TABLES", "SEQUENCES"):
-        conn.execute(
-            text(f"REVOKE ALL ON ALL {objects} IN SCHEMA {schema} FROM PUBLIC, {GROUP_ROLE}")
-        )
+        conn.execute(text(f"REVOKE ALL ON ALL {objects} IN SCHEMA {schema} FROM PUBLIC, {groups}"))
     for table in _POLICED:
         conn.execute(text(f"DROP POLICY IF EXISTS kiosk_site ON {schema}.{table}"))
         conn.execute(text(f"ALTER TABLE {schema}.{table} DISABLE ROW LEVEL SECURITY"))
@@ -133,7 +136,7 @@ def _no_privileges(conn: Connection, schema: str) -> None:
         {"s": schema},
     )
     for function in owned:
-        conn.execute(text(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC, {GROUP_ROLE}"))
+        conn.execute(text(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC, {groups}"))
 
 
 KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
@@ -196,6 +199,35 @@ def add_kiosk(engine: Engine, role: str, *, site_id: str, kiosk_id: str, kiosk_n
         )
 
 
+def add_exit(engine: Engine, role: str, *, site_id: str) -> None:
+    """Create (or re-point) the login role of a car park exit of ``site_id``: it may only verify
+    and redeem that site's tickets (:mod:`sync.exit_function`). A role that exists but was not
+    made by this function (a kiosk's, the owner, a person's) is refused."""
+    if engine.dialect.name != "postgresql":
+        raise RoleRefused("exit roles exist only on a PostgreSQL centre")
+    if not ROLE_NAME.fullmatch(role):
+        raise RoleRefused("a role name is lower-case letters, digits and _ (at most 63)")
+    if not SITE_ID.fullmatch(site_id):
+        raise RoleRefused("a site id is 1 to 16 of A-Z, 0-9, _ and -")
+    with engine.begin() as conn:
+        if not conn.scalar(text("SELECT 1 FROM sites WHERE id = :s"), {"s": site_id}):
+            raise RoleRefused(f"the centre has no site {site_id}")
+        exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
+        ours = conn.scalar(text("SELECT 1 FROM sync_exit_roles WHERE role_name = :r"), {"r": role})
+        if exists and not ours:
+            raise RoleRefused(f"role {role} exists and is not an exit's: choose another name")
+        if not exists:
+            conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(text(f"GRANT {EXIT_GROUP} TO {role}"))
+        conn.execute(
+            text(
+                "INSERT INTO sync_exit_roles (role_name, site_id) VALUES (:r, :s) "
+                "ON CONFLICT (role_name) DO UPDATE SET site_id = EXCLUDED.site_id"
+            ),
+            {"r": role, "s": site_id},
+        )
+
+
 # -- by URL, for the command line (which holds no engine and no SQLAlchemy) -------------------
 
 
@@ -233,6 +265,12 @@ def add_kiosk_at(url: str, role: str, *, site_id: str, kiosk_id: str, kiosk_numb
     """:func:`add_kiosk` on the centre at ``url``."""
     with _centre(url) as engine:
         add_kiosk(engine, role, site_id=site_id, kiosk_id=kiosk_id, kiosk_number=kiosk_number)
+
+
+def add_exit_at(url: str, role: str, *, site_id: str) -> None:
+    """:func:`add_exit` on the centre at ``url``."""
+    with _centre(url) as engine:
+        add_exit(engine, role, site_id=site_id)
 
 
 def import_at(url: str, rows: ImportRows, programmes: Mapping[str, Programme]) -> ImportReport:
