@@ -93,7 +93,9 @@ ISO_INSTANT = (
     r":[0-5][0-9](\.[0-9]{3}|\.[0-9]{6})?[+-](0[0-9]|1[0-5]):[0-5][0-9]$"
 )
 _INSTANT = re.compile(ISO_INSTANT, re.ASCII)
-# The largest whole number a payload may hold (18 digits: a bigint, whatever its sign).
+# The largest whole number a payload may hold (18 digits: a bigint, whatever its sign). A number
+# written with an exponent (1e3) is whole to jsonb and a float to Python, so the paths would
+# differ on it; json.dumps never writes one for an int, and the generated batches hold none.
 _INTEGER_LIMIT = 10**18
 # Why a field not in the shape its form allows is refused; both paths give these words.
 IRREGULAR = {

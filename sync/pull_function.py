@@ -2,8 +2,10 @@
 """The centre's pull on PostgreSQL: the ``sync_pull`` function, made at ``kiosk central init``
 from the queries of :mod:`sync.changes`, and the decoding of what it returns.
 
-``sync_pull(checkpoint, hi, window_start, window_end, fresh_from)`` returns one ``jsonb``
-object: per replicated table the site's rows (only the replica's columns), and ``tombstones``.
+``sync_pull(checkpoint, hi, window_start, window_end, fresh_from)`` returns one ``json``
+object: per replicated table the site's rows (only the replica's columns), the bookings and
+sessions of pulled attendance outside the window (``more_bookings``, ``more_sessions``), and
+``tombstones``.
 The site is the role map's for ``session_user``; only the owner (no kiosk role) names one. The
 caller asks ``sync_horizon()`` for ``hi`` first and then calls this in a ``REPEATABLE READ``
 transaction, as before (:func:`sync.pull.pull`).
@@ -70,24 +72,30 @@ def _sql(query: Select[Any], schema: str) -> str:
 
 
 def _rows(query: str) -> str:
-    return f"(SELECT coalesce(jsonb_agg(to_jsonb(q)), '[]'::jsonb) FROM ({query}) q)"
+    # json, not jsonb: an aggregate of text, without jsonb's binary form and sorted keys.
+    return f"(SELECT coalesce(json_agg(q), '[]'::json) FROM ({query}) q)"
 
 
 def body(schema: str) -> str:
-    """The function's PL/pgSQL body."""
+    """The function's PL/pgSQL body: one variable per table, one object at the end."""
     queries = change_queries(_ASKED)
+    names = [*queries, "more_bookings", "more_sessions", "tombstones"]
+    declared = "\n".join(f"    v_{name} json;" for name in names)
     reads = "\n".join(
-        f"    result := result || jsonb_build_object('{name}', {_rows(_sql(query, schema))});"
-        for name, query in queries.items()
+        f"    v_{name} := {_rows(_sql(query, schema))};" for name, query in queries.items()
     )
-    children = " || ".join(f"(result->'{table_of(m).name}')" for m in CHILDREN)
+    children = " UNION ALL ".join(
+        f"SELECT r->>'booking_id' FROM json_array_elements(v_{table_of(m).name}) r"
+        for m in CHILDREN
+    )
     bookings = _sql(select_of(Booking), schema)
     sessions = _sql(select_of(SessionRow), schema)
     tombstones = _sql(tombstones_query(_ASKED), schema)
+    built = ", ".join(f"'{name}', v_{name}" for name in names)
     return f"""
 DECLARE
     v_site text;
-    result jsonb := '{{}}'::jsonb;
+{declared}
 BEGIN
     SELECT m.site_id INTO v_site FROM {schema}.sync_kiosk_roles m
         WHERE m.role_name = session_user;
@@ -100,25 +108,24 @@ BEGIN
     END IF;
 {reads}
     -- Bookings and sessions of pulled attendance outside the window come along with it.
-    result := jsonb_set(result, '{{bookings}}', (result->'bookings') || {
+    v_more_bookings := {
         _rows(
-            f"{bookings} WHERE bookings.id IN (SELECT r->>'booking_id' FROM "
-            f"jsonb_array_elements({children}) r) AND bookings.id NOT IN (SELECT r->>'id' FROM "
-            "jsonb_array_elements(result->'bookings') r) AND EXISTS (SELECT 1 FROM "
+            f"{bookings} WHERE bookings.id IN ({children}) AND bookings.id NOT IN "
+            "(SELECT r->>'id' FROM json_array_elements(v_bookings) r) AND EXISTS (SELECT 1 FROM "
             f"{schema}.sessions s WHERE s.id = bookings.session_id AND s.site_id = v_site)"
         )
-    });
-    result := jsonb_set(result, '{{sessions}}', (result->'sessions') || {
+    };
+    v_more_sessions := {
         _rows(
             f"{sessions} WHERE sessions.site_id = v_site AND sessions.id IN "
-            "(SELECT r->>'session_id' FROM jsonb_array_elements(result->'bookings') r) "
-            "AND sessions.id NOT IN (SELECT r->>'id' FROM "
-            "jsonb_array_elements(result->'sessions') r)"
+            "(SELECT r->>'session_id' FROM json_array_elements(v_bookings) r UNION ALL "
+            "SELECT r->>'session_id' FROM json_array_elements(v_more_bookings) r) "
+            "AND sessions.id NOT IN (SELECT r->>'id' FROM json_array_elements(v_sessions) r)"
         )
-    });
-    result := result || jsonb_build_object('tombstones', (SELECT coalesce(jsonb_agg(
-        jsonb_build_array(q.table_name, q.row_id)), '[]'::jsonb) FROM ({tombstones}) q));
-    RETURN result;
+    };
+    v_tombstones := (SELECT coalesce(json_agg(json_build_array(q.table_name, q.row_id)),
+        '[]'::json) FROM ({tombstones}) q);
+    RETURN json_build_object({built});
 END"""
 
 
@@ -133,7 +140,7 @@ def install(conn: Connection, *, schema: str) -> None:
     conn.exec_driver_sql(
         f"CREATE FUNCTION {schema}.sync_pull(p_checkpoint bigint, p_hi bigint, "
         "p_start timestamptz, p_end timestamptz, p_fresh_from timestamptz, "
-        "p_site text DEFAULT NULL) RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER "
+        "p_site text DEFAULT NULL) RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER "
         f"SET search_path = {schema}, pg_temp AS $fn$" + body(schema) + " $fn$"
     )
 
@@ -173,6 +180,8 @@ def read_by_function(
         (checkpoint, hi, start, end, fresh_from(checkpoint, window, previous), site_id),
     ).scalar_one()
     tombstones = [(str(t), str(r)) for t, r in found["tombstones"]]
+    found["bookings"] += found["more_bookings"]
+    found["sessions"] += found["more_sessions"]
     rows: dict[str, list[dict[str, Any]]] = {}
     for name in _ORDER:  # parents first, as the kiosk's database writes them
         pulled, decoders = found[name], _decoders(name)
