@@ -27,12 +27,14 @@ system-packages:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-# Every Python package from the lock, each file checked against its hash; then the kiosk itself
-# without dependencies and without build isolation (the locked setuptools builds it, nothing
-# unpinned is fetched).
-$(BIN)/.installed: pyproject.toml requirements-dev.lock
+# Every Python package from the locks, each file checked against its hash, and nothing built in
+# an isolated environment (that would fetch the build requirements unpinned: pyscard asks for
+# setuptools and PyPI's swig): first the locked setuptools, then the dependencies, pyscard
+# built by that setuptools and apt's swig, then the kiosk itself without dependencies.
+$(BIN)/.installed: pyproject.toml requirements-build.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install -q --require-hashes -r requirements-build.lock
+	$(BIN)/pip install -q --require-hashes --no-build-isolation -r requirements-dev.lock
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
@@ -85,10 +87,14 @@ catalogs: $(BIN)/.installed
 
 # The lock files, after a change of the dependencies in pyproject.toml (commit them with it):
 # requirements.lock for the box (the kiosk's dependencies and the setuptools that builds its
-# wheel), requirements-dev.lock for `make run`, `make test` and CI (with the dev tools).
-# Every version pinned and every file's hash: an install gets exactly what was tested.
+# wheel), requirements-dev.lock for `make run`, `make test` and CI (with the dev tools), and
+# requirements-build.lock, the same setuptools alone, installed first so that the source
+# packages (pyscard) build without isolation. Every version pinned and every file's hash: an
+# install gets exactly what was tested.
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
 lock: $(BIN)/.installed
 	$(PIP_COMPILE) --build-deps-for=wheel --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --build-deps-for=wheel --only-build-deps --constraint requirements.lock \
+		--output-file requirements-build.lock pyproject.toml
 	$(PIP_COMPILE) --extra dev --output-file requirements-dev.lock pyproject.toml

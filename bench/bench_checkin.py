@@ -23,8 +23,7 @@ from sqlalchemy import func, select, text
 
 from kiosk.core.clock import BRUSSELS, SettableClock, local_day_bounds
 from kiosk.core.config import ParkingSettings, Settings
-from kiosk.db.models import Booking, Patient
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import Booking, Patient, SessionRow
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import open_context
 from kiosk.domain.demo import DEFAULT_SITES, generate

@@ -19,8 +19,7 @@ from sqlalchemy import text
 
 from kiosk.core.config import ParkingSettings, Settings
 from kiosk.db.engine import create_schema, make_engine, session_factory
-from kiosk.db.models import Booking, Enrolment, Patient, Programme, Site
-from kiosk.db.models import Session as Slot
+from kiosk.db.models import Booking, Enrolment, Patient, ProgrammeRow, SessionRow, Site
 from kiosk.domain.parking import qr
 from kiosk.domain.parking.code import TicketCode, verify_payload
 from kiosk.domain.parking.issue import issue_ticket
@@ -69,7 +68,7 @@ def main() -> None:
             parking=ParkingSettings(signing_key="K1", keys=keys),
         )
         with sessions() as db, db.begin():
-            db.add_all([Site(id="GENK", name="Genk"), Programme(code="rug", name="Rug")])
+            db.add_all([Site(id="GENK", name="Genk"), ProgrammeRow(code="rug", name="Rug")])
             db.flush()
             patient = Patient(nn_hash="h", first_name="An", site_id="GENK")
             db.add(patient)
@@ -81,7 +80,7 @@ def main() -> None:
             db.flush()
             bookings = []
             for n in range(400):
-                slot = Slot(
+                slot = SessionRow(
                     site_id="GENK",
                     programme_code="rug",
                     kind=f"k{n}",

@@ -31,8 +31,7 @@ from sqlalchemy import Connection, Engine, Table, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from kiosk.db.models import Booking, CentralEvent, Enrolment, ParkingTicket, Patient
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import Booking, CentralEvent, Enrolment, ParkingTicket, Patient, SessionRow
 from kiosk.domain.event_parts import (
     TICKET_NUMBER_TAKEN,
     AtSite,

@@ -41,11 +41,11 @@ from kiosk.db.models import (
     EnrolmentStatus,
     ParkingTicket,
     Patient,
-    Programme,
+    ProgrammeRow,
+    SessionRow,
     Site,
     SyncDeletion,
 )
-from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import UTCDateTime
 from sync.id_sets import one_of
 
@@ -136,7 +136,9 @@ def change_queries(asked: Asked) -> dict[str, Select[Any]]:
         "sites": select(*replica_columns(Site)).where(
             Site.id == asked.site, changed(Site.change_seq)
         ),
-        "programmes": select(*replica_columns(Programme)).where(changed(Programme.change_seq)),
+        "programmes": select(*replica_columns(ProgrammeRow)).where(
+            changed(ProgrammeRow.change_seq)
+        ),
         "patients": select(*replica_columns(Patient)).where(
             Patient.site_id == asked.site, changed(Patient.change_seq)
         ),

@@ -10,7 +10,9 @@ What the scheduling system sends, and where each field of a booking comes from:
   ``participant`` actors ``Patient/...`` and ``Location/...``.
 * ``Patient``: the ``identifier`` in the Belgian SSIN naming system
   (``https://www.ehealth.fgov.be/standards/fhir/core/NamingSystem/ssin``), ``name[0]``
-  (``given``, ``family``) and ``birthDate`` (a year or a month alone is an unknown date).
+  (``given``, ``family``), ``birthDate`` (a year or a month alone is an unknown date) and the
+  ``communication`` marked ``preferred`` (else the first): its ``language`` codes (BCP-47,
+  ``fr-BE``), else its text, as one of the kiosk's languages; any other language is not known.
 * ``ServiceRequest`` (the referral to the programme): ``code`` coded in
   ``urn:rehab-kiosk:programme`` and ``occurrencePeriod.start`` (or ``authoredOn``), the
   enrolment's start.
@@ -29,6 +31,8 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+
+from kiosk.core.i18n import kiosk_language
 
 SSIN = "https://www.ehealth.fgov.be/standards/fhir/core/NamingSystem/ssin"
 PROGRAMME = "urn:rehab-kiosk:programme"
@@ -84,6 +88,13 @@ class _Node:
             return []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(key, "must be a list of strings")
+        return value
+
+    def flag(self, key: str) -> bool:
+        """A boolean element, False when absent."""
+        value = self.value.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(key, "must be true or false")
         return value
 
     def node(self, key: str) -> _Node | None:
@@ -187,6 +198,20 @@ def _participant(
     return None
 
 
+def _language(patient: _Node) -> str:
+    """The kiosk's language of the patient's preferred communication, "" when none is."""
+    spoken = patient.nodes("communication")
+    chosen = [c for c in spoken if c.flag("preferred")] or spoken
+    concept = chosen[0].node("language") if chosen else None
+    if concept is None:
+        return ""
+    codings = concept.nodes("coding")
+    # The codes first (BCP-47 is FHIR's binding), then the words a person typed.
+    tags = [c.text("code") for c in codings] + [concept.text("text")]
+    tags += [c.text("display") for c in codings]
+    return next((language for tag in tags if (language := kiosk_language(tag))), "")
+
+
 def _day(text: str) -> str:
     """The date of a FHIR date or dateTime, as written (a bad one is the import's to report)."""
     if "T" not in text:
@@ -236,6 +261,7 @@ def _line(
         "ends_at": node.text("end"),
         "room": location.node.text("name"),
         "status": "cancelled" if status in CANCELLED else "booked",
+        "language": _language(patient.node),
     }
 
 

@@ -29,10 +29,10 @@ from kiosk.db.models import (
     Enrolment,
     EnrolmentStatus,
     OutboxEvent,
+    SessionRow,
     SyncCounter,
     SyncState,
 )
-from kiosk.db.models import Session as SessionRow
 from kiosk.domain.events import KINDS
 from sync.changes import CHILDREN, Window, read_changes, table_of
 from sync.id_sets import one_of

@@ -32,8 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from kiosk.db.models import Base, Booking
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import Base, Booking, SessionRow
 from sync.changes import (
     CHILDREN,
     Asked,

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from kiosk.core.config import ConfigError, Settings
+from kiosk.db.cipher import sqlcipher_driver
 from kiosk.db.files import DatabaseFileError, check_database_file, is_encrypted, sqlite_path
 
 PREFIX = "kiosk-"
@@ -63,9 +64,7 @@ def backup_dir(settings: Settings) -> Path:
 @contextmanager
 def _connect(path: Path, key: str | None) -> Iterator[Any]:
     """A DB-API connection (sqlcipher3 when keyed), closed at the end."""
-    module: Any = sqlite3
-    if key is not None:
-        import sqlcipher3.dbapi2 as module  # type: ignore[import-untyped,no-redef]
+    module: Any = sqlcipher_driver() if key is not None else sqlite3
     connection = module.connect(str(path), timeout=30)
     try:
         if key is not None:

@@ -28,8 +28,7 @@ from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.files import DatabaseFileError, check_database_file, is_encrypted, sqlite_path
 from kiosk.db.models import OutboxEvent
-from sync.push import role_identity
-from sync.status import sync_status
+from sync.api import role_identity, sync_status
 
 CHECK_TIMEOUT_SECONDS = 8.0
 CLOCK_WARN_SECONDS = 5.0

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from kiosk.cli.common import CommandError, UsageError, settings
 from kiosk.programme import load_programmes
-from sync import central
-from sync.importer import ImportFailed, parse_file
+from sync import api as central
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -99,12 +98,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
     try:
-        rows = parse_file(args.file, lookup_key, programmes)
-    except ImportFailed as exc:
+        rows = central.parse_file(args.file, lookup_key, programmes)
+    except central.ImportFailed as exc:
         return _refused(exc)
     try:
         report = central.import_at(cfg.central_url, rows, programmes)
-    except ImportFailed as exc:
+    except central.ImportFailed as exc:
         return _refused(exc)
     except central.NoCentre as exc:
         raise UsageError(str(exc)) from None
@@ -116,7 +115,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refused(failed: ImportFailed) -> int:
+def _refused(failed: central.ImportFailed) -> int:
     for problem in failed.problems:
         print(f"kiosk: {problem}", file=sys.stderr)
     return 2

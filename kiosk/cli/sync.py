@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import logging
 import signal
 import threading
+from collections.abc import Iterator
 from types import FrameType
 
+from kiosk.box.backup import BackupError, backup
 from kiosk.cli.common import CommandError, UsageError, print_json, settings
 from kiosk.core.clock import SystemClock, local
+from kiosk.core.config import Settings
 from kiosk.db.files import sqlite_path
-from kiosk.domain.context import open_context
-from sync.push import requeue_set_aside
-from sync.service import SyncService
-from sync.status import sync_status
+from kiosk.domain import demo_database
+from kiosk.domain.context import KioskContext, open_context
+from sync.api import SyncService, requeue_set_aside, sync_status
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,6 +37,40 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _when(moment: dt.datetime | None) -> str:
     return f"{local(moment):%Y-%m-%d %H:%M:%S}" if moment else "never"
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Only errors of logger ``name`` meanwhile."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _set_aside_a_standalone_demo(cfg: Settings, context: KioskContext) -> None:
+    """Make a demo of the kiosk's own (``kiosk demo-data``) room for the centre's replica.
+
+    Its rows were generated apart from the centre's (the same demo patients under other ids),
+    so the first pull would collide with them: they are backed up (``kiosk restore`` brings
+    them back) and removed, and the round fills the database from the centre instead.
+    """
+    with context.sessions() as db:
+        if not demo_database.is_standalone_demo(db):
+            return
+    try:
+        copy = backup(cfg)
+    except BackupError as exc:
+        raise UsageError(f"the kiosk's own demo cannot be backed up: {exc}") from None
+    with context.sessions() as db, db.begin():
+        demo_database.clear(db)
+    print(
+        f"the kiosk's own demo (kiosk demo-data) is backed up as {copy} and makes room for "
+        "the centre's replica"
+    )
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -65,6 +103,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 f"no central database at {central_file} "
                 "(run `kiosk central init`, or `kiosk demo-data --central` for a demo)"
             )
+        _set_aside_a_standalone_demo(cfg, context)
         service = SyncService(
             context.sessions,
             cfg.central_url,
@@ -74,7 +113,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
         )
         try:
             if args.once:
-                report = service.run_round()
+                # The command says what went wrong in its own one line: on a terminal the
+                # service's warnings about the same round would be a second (JSON) line.
+                with _quiet("sync") if cfg.log_target == "stderr" else contextlib.nullcontext():
+                    report = service.run_round()
                 if report.error:
                     raise CommandError(f"sync failed: {report.error}")
                 pushed = report.push.sent if report.push else 0

@@ -23,6 +23,15 @@ LANGUAGES = ("nl", "fr", "en", "de")
 """The languages of the kiosk: the patient's choice, the configured default, the catalogues."""
 LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English", "de": "Deutsch"}
 """Each language in itself: what the language buttons show."""
+# The four languages as a scheduling system may name them in words (in each of the four, folded
+# to lower case), for a FHIR ``language`` given by its text alone.
+_NAMED = {
+    "nl": ("nederlands", "dutch", "néerlandais", "niederländisch", "vlaams", "flemish", "flamand"),
+    "fr": ("français", "francais", "french", "frans", "französisch"),
+    "en": ("english", "engels", "anglais", "englisch"),
+    "de": ("deutsch", "german", "duits", "allemand"),
+}
+_BY_NAME = {name: language for language, names in _NAMED.items() for name in names}
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "kiosk"
 # Belgian forms of each language (date order, 24-hour clock); English as in the UK.
@@ -31,6 +40,14 @@ _BABEL_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB", "de": "de_BE"}
 
 TIME_PATTERNS = {"fr": "H'h'mm"}
 """Clock times where a language does not write ``14:05`` (Belgian French writes ``8h30``)."""
+
+
+def kiosk_language(tag: str) -> str | None:
+    """The kiosk's language for a BCP-47 tag (``fr-BE``, ``nl``) or a language's name (``Frans``,
+    ``Deutsch``), or None for any other language: a patient's language from elsewhere."""
+    words = tag.strip().casefold()
+    primary = words.replace("_", "-").split("-", 1)[0]
+    return primary if primary in LANGUAGES else _BY_NAME.get(words)
 
 
 def N_(message: str) -> str:

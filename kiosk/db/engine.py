@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.db.cipher import sqlcipher_driver
 from kiosk.db.files import check_database_file, is_encrypted, sqlite_path, translate_sqlite_error
 from kiosk.db.models import Base
 
@@ -37,6 +38,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 check_database_file(path, encrypted=is_encrypted(url))
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
+        if is_encrypted(url):
+            kwargs.setdefault("module", sqlcipher_driver())
         engine = create_engine(
             url,
             hide_parameters=True,

@@ -3,6 +3,9 @@
 Ids are UUID strings so that a kiosk can create rows while offline. Instants are UTC
 (:class:`UTCDateTime`). The national register number is kept only where it is needed (the
 centre and the demo database); lookups go through ``nn_hash``, a keyed hash of it.
+
+Two models are named ``...Row``: :class:`SessionRow` (SQLAlchemy has its own ``Session``) and
+:class:`ProgrammeRow` (the programme itself is :class:`kiosk.programme.Programme`, from its file).
 """
 
 from __future__ import annotations
@@ -89,11 +92,13 @@ class Patient(Base):
     last_name: Mapped[str] = mapped_column(String(120), default="")
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    language: Mapped[str | None] = mapped_column(String(2))
+    """The patient's language as the schedule gives it (one of the kiosk's), None when unknown."""
 
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="patient")
 
 
-class Programme(Base):
+class ProgrammeRow(Base):
     """A programme known to the database; its rules live in the programme's TOML file."""
 
     __tablename__ = "programmes"
@@ -125,7 +130,7 @@ class Enrolment(Base):
     bookings: Mapped[list[Booking]] = relationship(back_populates="enrolment")
 
 
-class Session(Base):
+class SessionRow(Base):
     """A bookable session: one slot of a kind, at a site, in a room."""
 
     __tablename__ = "sessions"
@@ -154,7 +159,7 @@ class Booking(Base):
         Enum(BookingStatus, native_enum=False, length=16), default=BookingStatus.BOOKED
     )
 
-    session: Mapped[Session] = relationship()
+    session: Mapped[SessionRow] = relationship()
     enrolment: Mapped[Enrolment] = relationship(back_populates="bookings")
     checkin: Mapped[CheckIn | None] = relationship(back_populates="booking", uselist=False)
     absence: Mapped[Absence | None] = relationship(back_populates="booking", uselist=False)

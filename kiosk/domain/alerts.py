@@ -24,8 +24,8 @@ from kiosk.db.models import (
     Enrolment,
     EnrolmentStatus,
     Patient,
+    SessionRow,
 )
-from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
 from kiosk.domain.events import AlertPayload, AlertResolvedPayload, AlertSeenPayload
 from kiosk.domain.journal import emit

@@ -7,17 +7,15 @@ and the outbox events are committed together or not at all. A refusal records on
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, joinedload
 
 from devices.eid.identity import Identity
 from devices.eid.national_number import validate
-from kiosk.core.clock import Clock, local, local_day_bounds
-from kiosk.core.config import Settings
+from kiosk.core.clock import local, local_day_bounds
 from kiosk.db.models import (
     Booking,
     BookingStatus,
@@ -26,8 +24,8 @@ from kiosk.db.models import (
     EnrolmentStatus,
     ParkingTicket,
     Patient,
+    SessionRow,
 )
-from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import UTCDateTime, new_id
 from kiosk.domain import progress, trajectory
 from kiosk.domain.after_checkin import follow_through
@@ -35,6 +33,7 @@ from kiosk.domain.attendance import stop_lifted_without, withdraw_absence
 from kiosk.domain.checkin_window import window_of
 from kiosk.domain.gates import passed_gates
 from kiosk.domain.journal import audit, checkin_payload, emit
+from kiosk.domain.on_database import OnDatabase
 from kiosk.domain.outcomes import CheckinResult, Outcome, ParkingInfo, SessionInfo
 from kiosk.domain.parking.issue import issue_ticket, ticket_short_code
 from kiosk.domain.patients import find_by_national_number, initial_name
@@ -103,20 +102,8 @@ class _Candidate:
     closes: dt.datetime
 
 
-class CheckinEngine:
+class CheckinEngine(OnDatabase):
     """Decides and records check-ins against one database."""
-
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        programmes: Mapping[str, Programme],
-        settings: Settings,
-        clock: Clock,
-    ) -> None:
-        self._sessions = sessions
-        self._programmes = programmes
-        self._settings = settings
-        self._clock = clock
 
     def check_in(self, identity: IdentityEvidence, at: dt.datetime | None = None) -> CheckinResult:
         """Check in the holder of ``identity`` at ``at`` (default: now)."""
@@ -167,7 +154,12 @@ class CheckinEngine:
         if chosen is None:
             outcome = self._no_booking_outcome(patient) if outcome is None else outcome
             self._audit(db, now, outcome, patient.id, None, identity)
-            return CheckinResult(outcome, display_name=initial_name(patient))
+            return CheckinResult(
+                outcome,
+                display_name=initial_name(patient),
+                patient_id=patient.id,
+                language=patient.language,
+            )
         booking, session = chosen.booking, chosen.session
         enrolment = booking.enrolment
         # A programme file changed or went after the booking came in: not the patient's fault.
@@ -180,6 +172,7 @@ class CheckinEngine:
                 display_name=initial_name(patient),
                 patient_id=patient.id,
                 booking_id=booking.id,
+                language=patient.language,
             )
         programme = self._programmes[enrolment.programme_code]
         info = SessionInfo(
@@ -198,6 +191,7 @@ class CheckinEngine:
             cancellation_phone=programme.cancellation_phone,
             patient_id=patient.id,
             booking_id=booking.id,
+            language=patient.language,
         )
         # The bookings ahead matter only to a programme with follow-up consultations.
         history = progress.history_of(db, enrolment.id, with_booked=bool(programme.follow_ups))

@@ -29,15 +29,15 @@ from kiosk.db.models import (
     Enrolment,
     EnrolmentStatus,
     Patient,
-    Programme,
+    ProgrammeRow,
+    SessionRow,
     Site,
 )
-from kiosk.db.models import Session as SessionRow
 from kiosk.db.types import new_id
 from kiosk.domain.demo_patients import card_number, make_person, plan_sessions
 from kiosk.domain.patients import nn_hash, public_name
 from kiosk.domain.programme_rows import programme_rows
-from kiosk.programme.model import Programme as ProgrammeSpec
+from kiosk.programme.model import Programme
 
 STAGES = (
     ("starting", 0.10),
@@ -120,7 +120,7 @@ class _Enrolled:
     patient_id: str
     enrolment_id: str
     site_id: str
-    programme: ProgrammeSpec
+    programme: Programme
     card_number: str
 
 
@@ -168,7 +168,7 @@ def _session_id(
 
 def generate(
     db: Session,
-    programmes: Mapping[str, ProgrammeSpec],
+    programmes: Mapping[str, Programme],
     *,
     lookup_key: bytes,
     now: dt.datetime,
@@ -207,18 +207,18 @@ def generate(
 
 
 def _add_sites_and_programmes(
-    db: Session, sites: Sequence[tuple[str, str]], programmes: Mapping[str, ProgrammeSpec]
+    db: Session, sites: Sequence[tuple[str, str]], programmes: Mapping[str, Programme]
 ) -> None:
     for site_id, name in sites:
         db.add(Site(id=site_id, name=name))
     for row in programme_rows(programmes):
         # Merged: `kiosk central init` has already stored the programme files on a centre.
-        db.merge(Programme(**row))
+        db.merge(ProgrammeRow(**row))
     db.flush()
 
 
 def _patient(
-    run: _Run, rows: _Rows, index: int, *, site_id: str, programme: ProgrammeSpec
+    run: _Run, rows: _Rows, index: int, *, site_id: str, programme: Programme
 ) -> DemoPatient:
     """One patient: their person, enrolment, place on the plan and sessions."""
     stage = run.rng.choices([s for s, _ in STAGES], [w for _, w in STAGES])[0]
@@ -267,7 +267,7 @@ def _patient(
     )
 
 
-def _place(run: _Run, programme: ProgrammeSpec, stage: str) -> _Place:
+def _place(run: _Run, programme: Programme, stage: str) -> _Place:
     """The plan of a patient at ``stage``, moved back by whole weeks to put them there."""
     plan = list(plan_sessions(programme, run.today, run.rng))
     reached = {

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.files import database_files, sqlite_path
-from kiosk.db.models import Patient
+from kiosk.db.models import Base, Patient, SyncCounter, SyncState
 from kiosk.domain import demo
 from kiosk.domain.context import KioskContext
 
@@ -76,3 +77,23 @@ def fill(
             sites=sites,
             seed=seed,
         )
+
+
+def is_standalone_demo(db: Session) -> bool:
+    """True for a kiosk database that holds patients but was never pulled from a centre.
+
+    Only ``kiosk demo-data`` (without ``--central``) makes one: a kiosk's replica gets its
+    patients from its first pull. Its rows were generated apart from any centre's (other ids
+    for the same demo patients), so they cannot become that centre's replica.
+    """
+    pulled = db.scalar(select(func.count()).where(SyncState.last_pull_at.is_not(None)))
+    return not pulled and bool(db.scalar(select(func.count(Patient.id))))
+
+
+def clear(db: Session) -> None:
+    """Delete every row of the kiosk's tables (children first); the schema, its revision and
+    the change counter stay, as a new kiosk's first sync round finds them."""
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t is not SyncCounter.__table__]
+    # The sync tables last: deleting a replicated row leaves a tombstone, removed with them.
+    for table in sorted(tables, key=lambda table: table.name.startswith("sync_")):
+        db.execute(table.delete())

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 
 from devices.eid.national_number import make
 from kiosk.core.clock import BRUSSELS
-from kiosk.programme.model import Phase
-from kiosk.programme.model import Programme as ProgrammeSpec
+from kiosk.programme.model import Phase, Programme
 
 FIRST_NAMES = (
     ("Zoë", "F"),
@@ -67,7 +66,7 @@ LAST_NAMES = (
 )
 
 
-def _slots(programme: ProgrammeSpec, phase: Phase, rng: random.Random) -> list[tuple[int, dt.time]]:
+def _slots(programme: Programme, phase: Phase, rng: random.Random) -> list[tuple[int, dt.time]]:
     """The weekly slots (weekday, time) this patient follows in ``phase``."""
     per_week = phase.max_per_week or 2
     options = sorted(
@@ -90,7 +89,7 @@ def _slots(programme: ProgrammeSpec, phase: Phase, rng: random.Random) -> list[t
 
 
 def _kind_at(
-    programme: ProgrammeSpec, kinds: list[str], weekday: int, time: dt.time, number: int
+    programme: Programme, kinds: list[str], weekday: int, time: dt.time, number: int
 ) -> str:
     """The kind of the ``number``-th session at a (weekday, time) slot: one whose timetable has
     that slot (Core 1 on Monday, Core 2 on Tuesday), so the demo books no session a timetable
@@ -101,7 +100,7 @@ def _kind_at(
 
 
 def plan_sessions(
-    programme: ProgrammeSpec, start: dt.date, rng: random.Random
+    programme: Programme, start: dt.date, rng: random.Random
 ) -> Iterator[tuple[str, dt.datetime]]:
     """The sessions (kind, local start) of a whole programme followed from ``start``."""
     day = start

@@ -1,6 +1,6 @@
 """The language each patient last chose at the kiosk, so the next result is in it at once.
 
-The schedule carries no language yet, so the patient's own choice at the kiosk is the source:
+The patient's own choice at the kiosk comes before the schedule's language (``patients.language``):
 remembered per patient (by the pseudonymous patient id, never a name or the national number)
 in a small JSON file beside the kiosk's database, written atomically.
 """

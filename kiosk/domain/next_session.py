@@ -9,8 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.core.config import CheckinWindow
-from kiosk.db.models import Booking, BookingStatus
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import Booking, BookingStatus, SessionRow
 from kiosk.domain.checkin_window import first_start_after, window_of
 
 ARRIVAL_BEFORE_START = dt.timedelta(minutes=10)

@@ -132,6 +132,7 @@ class CheckinResult:
     patient_id: str | None = None
     booking_id: str | None = None
     language: str | None = None
-    """The patient's language when known (their last choice at the kiosk), else None."""
+    """The patient's language when known, else None: their last choice at the kiosk (the facade
+    puts it in), else the schedule's."""
     form: GrammaticalForm = GrammaticalForm.NEUTRAL
     """How the result's sentences agree with the patient (from the e-ID; neutral without)."""

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import String
 
-from kiosk.db.models import Programme as ProgrammeRow
+from kiosk.db.models import ProgrammeRow
 from kiosk.programme import Programme, ProgrammeError
 
 # PostgreSQL refuses NUL, and a control character breaks a screen line.

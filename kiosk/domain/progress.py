@@ -14,8 +14,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from kiosk.db.models import Absence, Booking, BookingStatus, CheckIn, Enrolment
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import Absence, Booking, BookingStatus, CheckIn, Enrolment, SessionRow
 from kiosk.domain import trajectory
 from kiosk.domain.gates import passed_gates
 from kiosk.domain.outcomes import Progress, Reminder, Special

@@ -19,8 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from kiosk.core.clock import local, local_day_bounds
-from kiosk.db.models import Booking, CheckIn, Enrolment, Site
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import Booking, CheckIn, Enrolment, SessionRow, Site
 from kiosk.domain import progress, trajectory
 from kiosk.domain.unknown_schedule import unknown_reason
 from kiosk.programme.model import Billing, Programme

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from kiosk.core.clock import local_day_bounds
 from kiosk.core.config import CheckinWindow
-from kiosk.db.models import Booking, BookingStatus, Enrolment
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import Booking, BookingStatus, Enrolment, SessionRow
 from kiosk.domain.checkin_window import window_of
 from kiosk.domain.unknown_schedule import unknown_reason
 from kiosk.programme.model import Programme, Texts

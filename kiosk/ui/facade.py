@@ -27,13 +27,13 @@ from kiosk.core.config import Settings
 from kiosk.core.i18n import Translator
 from kiosk.core.writing import write_whole
 from kiosk.db.files import sqlite_path
+from kiosk.db.health import DatabaseHealth, database_health
 from kiosk.domain import alerts
 from kiosk.domain.alerts import AlertView, DueToday, due_today, open_alerts
 from kiosk.domain.attendance import DayClosed, DayPreview
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import KioskContext, open_context, redacted_url
 from kiosk.domain.day_csv import attendance_csv
-from kiosk.domain.health import DatabaseHealth, database_health
 from kiosk.domain.language_choice import LanguageChoices
 from kiosk.domain.next_session import NextWindow, next_checkin_window
 from kiosk.domain.outcomes import CheckinResult
@@ -46,7 +46,7 @@ from kiosk.ui import result_text
 from kiosk.ui.result_text import ResultText
 
 if TYPE_CHECKING:
-    from sync.status import SyncStatus
+    from sync.api import SyncStatus
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +110,12 @@ class KioskFacade:
     # -- the patient --------------------------------------------------------------------------
 
     def check_in(self, identity: Identity) -> CheckinResult:
-        """Check in the holder of a card that was read; with their language when known."""
+        """Check in the holder of a card that was read, with their language when known: the one
+        they last chose at this kiosk, else the schedule's."""
         engine = self._context.checkin_engine()
         result = engine.check_in(IdentityEvidence.from_card(identity))
-        language = self.languages.language_of(result.patient_id)
-        return replace(result, language=language) if language else result
+        chosen = self.languages.language_of(result.patient_id)
+        return replace(result, language=chosen) if chosen else result
 
     @property
     def languages(self) -> LanguageChoices:
@@ -261,7 +262,7 @@ class KioskFacade:
         """Whether the database answers, and the sync state when it does (never raises)."""
         # Imported when the technician looks: sync brings the PostgreSQL driver, which the
         # kiosk's first minutes (and its memory) do without.
-        from sync.status import sync_status
+        from sync.api import sync_status
 
         context = self._context
         url = context.settings.local_url

@@ -12,8 +12,15 @@ import pytest
 from devices.eid.national_number import make
 from kiosk.core.clock import BRUSSELS, SettableClock
 from kiosk.core.config import ParkingSettings, Settings
-from kiosk.db.models import Booking, Enrolment, EnrolmentStatus, Patient, Programme, Site
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import (
+    Booking,
+    Enrolment,
+    EnrolmentStatus,
+    Patient,
+    ProgrammeRow,
+    SessionRow,
+    Site,
+)
 from kiosk.db.types import new_id
 from kiosk.domain.checkin import IdentityEvidence
 from kiosk.domain.context import KioskContext, open_context
@@ -156,6 +163,6 @@ def centre(tmp_path: Path, clock: SettableClock) -> Iterator[Centre]:
     with context.sessions() as db, db.begin():
         db.add(Site(id="GENK", name="Campus Genk"))
         for programme in context.programmes.values():
-            db.add(Programme(code=programme.code, name=programme.title["en"]))
+            db.add(ProgrammeRow(code=programme.code, name=programme.title["en"]))
     yield Centre(context, clock)
     context.close()

@@ -19,9 +19,9 @@ from kiosk.db.models import (
     CheckIn,
     Enrolment,
     OutboxEvent,
+    ProgrammeRow,
     Site,
 )
-from kiosk.db.models import Programme as ProgrammeRow
 from kiosk.domain.attendance import AttendanceError
 from kiosk.domain.context import open_context
 from kiosk.domain.today import Status, day_view

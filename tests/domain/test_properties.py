@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from kiosk.core.clock import SettableClock
-from kiosk.db.models import AuditEntry, Booking, Enrolment, Programme, Site
+from kiosk.db.models import AuditEntry, Booking, Enrolment, ProgrammeRow, Site
 from kiosk.domain.attendance import CAME_BUT_REFUSED, AttendanceError
 from kiosk.domain.context import open_context
 from kiosk.domain.progress import unexcused_absences
@@ -47,7 +47,7 @@ def test_any_sequence_keeps_attendance_consistent(ops: list[tuple[str, int, int]
         context = open_context(settings_for(Path(tmp)), clock=clock, create=True)
         with context.sessions() as db, db.begin():
             db.add(Site(id="GENK", name="Genk"))
-            db.add(Programme(code="rugrevalidatie", name="Back"))
+            db.add(ProgrammeRow(code="rugrevalidatie", name="Back"))
         centre = Centre(context, clock)
         nn, enrolment = centre.patient()
         bookings = [centre.book(enrolment, local_time(DAYS[d], t)) for d, t in SLOTS]

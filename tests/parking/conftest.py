@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.core.config import ParkingSettings, Settings
 from kiosk.db.engine import create_schema, make_engine, session_factory
-from kiosk.db.models import Booking, Enrolment, Patient, Programme, Site
-from kiosk.db.models import Session as SessionSlot
+from kiosk.db.models import Booking, Enrolment, Patient, ProgrammeRow, SessionRow, Site
 
 # The README's test vector key: bytes 0x00 to 0x1f.
 VECTOR_KEY = bytes(range(32))
@@ -58,8 +57,8 @@ def add_booking(db: Session, *, site_id: str = "GENK", end: dt.datetime = SESSIO
     """A booked session at ``site_id`` ending at ``end``; returns the booking id."""
     if db.get(Site, site_id) is None:
         db.add(Site(id=site_id, name=site_id.title()))
-    if db.get(Programme, "rug") is None:
-        db.add(Programme(code="rug", name="Rugrevalidatie"))
+    if db.get(ProgrammeRow, "rug") is None:
+        db.add(ProgrammeRow(code="rug", name="Rugrevalidatie"))
     db.flush()
     patient = Patient(nn_hash=f"h{db.query(Patient).count()}", first_name="An", site_id=site_id)
     db.add(patient)
@@ -67,7 +66,7 @@ def add_booking(db: Session, *, site_id: str = "GENK", end: dt.datetime = SESSIO
     enrolment = Enrolment(
         patient_id=patient.id, programme_code="rug", site_id=site_id, started_on=end.date()
     )
-    slot = SessionSlot(
+    slot = SessionRow(
         site_id=site_id,
         programme_code="rug",
         kind="group",

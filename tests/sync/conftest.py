@@ -15,8 +15,7 @@ from kiosk.core.clock import SettableClock, local_day_bounds
 from kiosk.core.config import ParkingSettings, Settings
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, session_factory
-from kiosk.db.models import Booking, CentralEvent, CheckIn, OutboxEvent
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import Booking, CentralEvent, CheckIn, OutboxEvent, SessionRow
 from kiosk.domain import demo
 from kiosk.domain.checkin import CheckinEngine
 from kiosk.programme import Programme, load_programmes

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +43,26 @@ VALID_ROWS: tuple[Mapping[str, str], ...] = tuple(
         ),
     )
 )  # fmt: skip
+LANGUAGE_ROWS: tuple[Mapping[str, str], ...] = tuple(
+    {**row, "language": language}
+    for row, language in zip(VALID_ROWS, ("nl", "nl", "", "fr"), strict=True)
+)
+"""The same bookings with the optional column: the patients' languages (Ömer's not known)."""
 PERSONAL = ("national_number", "first_name", "last_name", "birth_date")
 
 
-def csv_text(rows: Iterable[Mapping[str, str]], header: Iterable[str] = HEADER) -> str:
-    """A CSV export of ``rows`` (quoted where needed, as a spreadsheet writes it)."""
+def csv_text(
+    rows: Iterable[Mapping[str, str]],
+    header: Iterable[str] | None = None,
+    columns: Sequence[str] = HEADER,
+) -> str:
+    """A CSV export of ``rows``' ``columns`` (quoted where needed, as a spreadsheet writes it),
+    under ``header`` (default: the columns' names)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(list(header))
+    writer.writerow(list(columns if header is None else header))
     for row in rows:
-        writer.writerow([row[name] for name in HEADER])
+        writer.writerow([row[name] for name in columns])
     return out.getvalue()
 
 
@@ -85,6 +95,12 @@ def dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
+def spoken(tag: str, *, preferred: bool = True) -> dict[str, Any]:
+    """A ``Patient.communication`` of the language ``tag`` (BCP-47)."""
+    coding = {"system": "urn:ietf:bcp:47", "code": tag}
+    return {"language": {"coding": [coding]}, "preferred": preferred}
+
+
 def bundle_of(rows: Iterable[Mapping[str, str]]) -> dict[str, Any]:
     """The FHIR bundle of the same bookings as ``rows``: one Patient per national number, one
     ServiceRequest per enrolment, one Location per room, one Appointment per row; patients are
@@ -103,6 +119,7 @@ def bundle_of(rows: Iterable[Mapping[str, str]]) -> dict[str, Any]:
                 "identifier": [{"system": SSIN, "value": row["national_number"]}],
                 "name": [{"family": row["last_name"], "given": row["first_name"].split()}],
                 **({"birthDate": row["birth_date"]} if row["birth_date"] else {}),
+                **({"communication": [spoken(row["language"])]} if row.get("language") else {}),
             },
         )
         enrolment = (patient, row["programme"], row["enrolment_start"])

@@ -79,3 +79,35 @@ def test_sync_without_a_central_database_is_one_line_and_creates_none(tmp_path: 
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "no central database at" in done.stderr
     assert not central.exists()
+
+
+def test_a_kiosk_demo_of_its_own_makes_room_for_the_centres_replica(tmp_path: Path) -> None:
+    # `make run` fills the kiosk's own demo; the README's central demo comes after it (or
+    # before): the same demo patients under other ids, which the first pull would collide with.
+    assert run_kiosk(tmp_path, "demo-data", "--patients", "20").returncode == 0
+    assert run_kiosk(tmp_path, "demo-data", "--central", "--patients", "20").returncode == 0
+    first = run_kiosk(tmp_path, "sync", "--once")
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == ""
+    (copy,) = (tmp_path / "backups").glob("kiosk-*.sqlite")
+    assert f"backed up as {copy}" in first.stdout
+    with sqlite3.connect(copy) as db:
+        assert db.execute("SELECT count(*) FROM patients").fetchone() == (20,)
+    _, _, day = first_expected(tmp_path, "--central")
+    centre_day = run_kiosk(tmp_path, "today", "--central", "--date", day, "--json").stdout
+    kiosk_day = run_kiosk(tmp_path, "today", "--date", day, "--json").stdout
+    assert [s["start"] for s in json.loads(kiosk_day)] == [
+        s["start"] for s in json.loads(centre_day)
+    ]
+    again = run_kiosk(tmp_path, "sync", "--once")
+    assert again.returncode == 0 and "backed up" not in again.stdout
+    assert len(list((tmp_path / "backups").glob("kiosk-*.sqlite"))) == 1
+
+
+def test_a_failed_round_is_one_line_on_the_terminal(tmp_path: Path) -> None:
+    assert run_kiosk(tmp_path, "demo-data", "--central", "--patients", "5").returncode == 0
+    done = run_kiosk(
+        tmp_path, "sync", "--once", KIOSK_CENTRAL_URL="postgresql+psycopg://postgres@127.0.0.1:1/x"
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("kiosk: sync failed: ") and done.stderr.count("\n") == 1

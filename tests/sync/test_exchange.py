@@ -23,8 +23,8 @@ from kiosk.db.models import (
     EnrolmentStatus,
     OutboxEvent,
     Patient,
+    SessionRow,
 )
-from kiosk.db.models import Session as SessionRow
 from kiosk.domain.attendance import Attendance
 from kiosk.domain.checkin import CheckinEngine
 from kiosk.programme import Programme

@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.db.engine import make_engine
-from kiosk.db.models import Booking, Enrolment, Patient
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import Booking, Enrolment, Patient, SessionRow
 from kiosk.programme import Programme
 from sync.fhir import PROGRAMME, SESSION_KIND, SITE, SSIN, FhirError, bundle_lines
 from sync.importer import HEADER, ImportFailed, import_csv, import_fhir

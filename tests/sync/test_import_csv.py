@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import insert, select
 
 from kiosk.db.engine import make_engine
-from kiosk.db.models import Booking, Patient, Site
-from kiosk.db.models import Session as SessionRow
+from kiosk.db.models import Booking, Patient, SessionRow, Site
 from kiosk.domain.patients import nn_hash
 from kiosk.programme import Programme, load_programmes
 from kiosk.programme.loader import SHIPPED
 from sync import central
-from sync.importer import HEADER, LIMITS, ImportFailed, parse_csv, store
+from sync.importer import HEADER, HEADER_TEXT, LIMITS, ImportFailed, parse_csv, store
 from tests.commands import run_kiosk
 from tests.sync.conftest import LOOKUP_KEY
 from tests.sync.importing import VALID_ROWS, csv_text, dump, personal_values, write_config
@@ -138,7 +137,7 @@ def test_rows_of_the_wrong_shape_or_said_twice(programmes: dict[str, Programme])
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        (b"", "export.csv: empty; the header must be " + ",".join(HEADER)),
+        (b"", "export.csv: empty; the header must be " + HEADER_TEXT),
         ((",".join(HEADER) + "\r\n").encode(), "export.csv: holds no booking"),
         (
             csv_text(VALID_ROWS).encode("latin-1"),
@@ -147,17 +146,17 @@ def test_rows_of_the_wrong_shape_or_said_twice(programmes: dict[str, Programme])
         (bytes(range(256)) * 4, "export.csv: line 2: not UTF-8 text (save the export as UTF-8)"),
         (
             csv_text(VALID_ROWS, header=[*HEADER, "note"]).encode(),
-            "export.csv: line 1: the header must be " + ",".join(HEADER),
+            "export.csv: line 1: the header must be " + HEADER_TEXT,
         ),
         (
             csv_text(VALID_ROWS, header=[h.upper() for h in HEADER]).encode(),
-            "export.csv: line 1: the header must be " + ",".join(HEADER),
+            "export.csv: line 1: the header must be " + HEADER_TEXT,
         ),
         (
             csv_text([row(room="x" * 200_000)]).encode(),
             "export.csv: line 2: not CSV (field larger than field limit (131072))",
         ),
-        (b"\x00" * 64, "export.csv: line 1: the header must be " + ",".join(HEADER)),
+        (b"\x00" * 64, "export.csv: line 1: the header must be " + HEADER_TEXT),
     ],
     ids=["empty", "header only", "latin-1", "binary", "extra column", "upper-case header",
          "huge field", "NUL bytes"],

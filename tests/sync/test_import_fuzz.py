@@ -25,11 +25,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import String
 
+from kiosk.core.i18n import LANGUAGES
 from kiosk.db.engine import make_engine
 from kiosk.db.models import Base
 from kiosk.programme import Programme, load_programmes
 from sync import central
 from sync.importer import (
+    COLUMNS,
     FIRST_DAY,
     HEADER,
     LAST_DAY,
@@ -46,7 +48,7 @@ from tests import run_options
 from tests.commands import run_kiosk
 from tests.sync.conftest import LOOKUP_KEY
 from tests.sync.importing import (
-    VALID_ROWS,
+    LANGUAGE_ROWS,
     bundle_of,
     csv_text,
     dump,
@@ -77,9 +79,9 @@ def _programmes() -> dict[str, Programme]:
     return load_programmes(None)
 
 
-VALID_CSV = csv_text(VALID_ROWS).encode()
-VALID_BUNDLE = bundle_of(VALID_ROWS)
-PERSONAL = personal_values(VALID_ROWS)
+VALID_CSV = csv_text(LANGUAGE_ROWS, columns=COLUMNS).encode()
+VALID_BUNDLE = bundle_of(LANGUAGE_ROWS)
+PERSONAL = personal_values(LANGUAGE_ROWS)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
@@ -100,6 +102,13 @@ _ODD_TEXT = st.sampled_from(
         "booked",
         "cancelled",
         "Booked",
+        "fr",
+        "de",
+        "FR",
+        "fr-BE",
+        "nl_BE",
+        "Nederlands",
+        "tr",
         "0001-01-01",
         "9999-12-31",
         "1899-12-31",
@@ -169,14 +178,14 @@ def _byte_edits(data: bytes) -> st.SearchStrategy[bytes]:
 @st.composite
 def _edited_rows(draw: st.DrawFn) -> list[dict[str, str]]:
     """The valid rows with fields replaced, rows doubled or dropped."""
-    rows = [dict(row) for row in VALID_ROWS]
+    rows = [dict(row) for row in LANGUAGE_ROWS]
     for _ in range(draw(st.integers(1, 4))):
         edit = draw(st.sampled_from(["field", "field", "field", "double", "drop"]))
         if not rows:
             break
         at = draw(st.integers(0, len(rows) - 1))
         if edit == "field":
-            rows[at][draw(st.sampled_from(HEADER))] = draw(TEXT)
+            rows[at][draw(st.sampled_from(COLUMNS))] = draw(TEXT)
         elif edit == "double":
             rows.insert(draw(st.integers(0, len(rows))), dict(rows[at]))
         else:
@@ -186,8 +195,10 @@ def _edited_rows(draw: st.DrawFn) -> list[dict[str, str]]:
 
 @st.composite
 def _csv_edits(draw: st.DrawFn) -> bytes:
-    """Edited rows as a CSV, some rows cut short or lengthened, in UTF-8 or not."""
-    lines = csv_text(draw(_edited_rows())).split("\r\n")
+    """Edited rows as a CSV with or without the language column, some rows cut short or
+    lengthened, in UTF-8 or not."""
+    columns = draw(st.sampled_from([HEADER, COLUMNS]))
+    lines = csv_text(draw(_edited_rows()), columns=columns).split("\r\n")
     for at in draw(st.sets(st.integers(1, len(lines) - 1), max_size=2)):
         fields = draw(st.lists(TEXT, max_size=2))
         lines[at] = ",".join([lines[at], *fields]) if fields else lines[at].rsplit(",", 1)[0]
@@ -301,6 +312,8 @@ def assert_storable(rows: ImportRows) -> None:
                         assert len(value) <= kind.length, (name, column)
                 if isinstance(value, dt.datetime):
                     assert value.tzinfo is not None and FIRST_DAY <= value.date() <= LAST_DAY
+    for patient in rows.tables["patients"].values():
+        assert patient["language"] in (*LANGUAGES, None)
     for session in rows.tables["sessions"].values():
         programme = _programmes()[session["programme_code"]]
         assert programme.phase_of(session["kind"]) is not None
@@ -313,7 +326,7 @@ def test_the_fuzz_starts_from_the_same_bookings_in_both_forms() -> None:
     from_fhir = outcome(parse_fhir, _serialised(VALID_BUNDLE))
     assert isinstance(from_csv, ImportRows) and isinstance(from_fhir, ImportRows)
     assert from_csv.tables == from_fhir.tables
-    assert from_csv.bookings == len(VALID_ROWS)
+    assert from_csv.bookings == len(LANGUAGE_ROWS)
 
 
 @_settings(3000)

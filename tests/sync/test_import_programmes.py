@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from kiosk.db.engine import make_engine
-from kiosk.db.models import Programme as ProgrammeRow
+from kiosk.db.models import ProgrammeRow
 from kiosk.programme import load_programmes
 from kiosk.programme.loader import SHIPPED
 from sync import central

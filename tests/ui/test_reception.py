@@ -8,7 +8,6 @@ import re
 from typing import cast
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
 from kiosk.core.clock import local
@@ -17,52 +16,24 @@ from kiosk.domain.today import Status
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.manual_checkin import ManualCheckinScreen
 from kiosk.ui.screens.reason_prompt import ReasonPrompt
-from kiosk.ui.screens.reception import ReceptionScreen
-from tests.ui.conftest import PIN, Kiosk, select_row
+from tests.ui.conftest import Kiosk, select_row
+from tests.ui.reception_steps import (
+    answer_called_at,
+    booking_of,
+    day_shown,
+    manual_check_in,
+    open_reception,
+    pick,
+    reception,
+    status_of,
+)
 from tests.ui.waiting import label, opened, shown_in, until
-
-
-def reception(app: object) -> ReceptionScreen:
-    for screen in app.screen_stack:  # type: ignore[attr-defined]
-        if isinstance(screen, ReceptionScreen):
-            return screen
-    raise AssertionError("no reception screen")
-
-
-def status_of(screen: ReceptionScreen, booking_id: str) -> Status:
-    for session in screen.sessions:
-        for person in session.attendees:
-            if person.booking_id == booking_id:
-                return person.status
-    raise AssertionError("booking not on screen")
-
-
-async def answer_called_at(pilot: Pilot[None], moment: str = "") -> None:
-    """Type when the patient called (empty: now) into the question a cancellation asks."""
-
-    def asked() -> bool:
-        screen = pilot.app.screen
-        return isinstance(screen, ReasonPrompt) and "belde" in screen.question
-
-    await until(pilot, asked)
-    await opened(pilot, ReasonPrompt)
-    await pilot.press(*moment, "enter")
-
-
-def booking_of(screen: ReceptionScreen, status: Status) -> tuple[str, str]:
-    """A booking with ``status`` and the patient's last name."""
-    for session in screen.sessions:
-        for person in session.attendees:
-            if person.status == status and person.enrolment_status == "active":
-                return person.booking_id, person.last_name
-    raise AssertionError(f"nobody {status}")
 
 
 async def test_day_by_start_time_with_counts_and_alerts(kiosk: Kiosk) -> None:
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
+        screen = await day_shown(pilot, app)
         starts = [s.starts_at for s in screen.sessions]
         assert starts == sorted(starts)
         title = await shown_in(pilot, "#reception-title", "maandag 16 maart 2026")
@@ -76,8 +47,7 @@ async def test_kiosk_check_in_shows_up_live(kiosk: Kiosk) -> None:
     kiosk.clock.set(start - dt.timedelta(minutes=10))
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
+        screen = await day_shown(pilot, app)
         ids = [
             p.booking_id for s in screen.sessions for p in s.attendees if p.patient_id == patient
         ]
@@ -94,35 +64,22 @@ async def test_kiosk_check_in_shows_up_live(kiosk: Kiosk) -> None:
 
 
 async def test_manual_check_in_then_undo(kiosk: Kiosk) -> None:
-    patient, start = kiosk.expected_patient()
-    kiosk.clock.set(start - dt.timedelta(minutes=10))
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(100, 30)) as pilot:
+        booking, _ = await manual_check_in(pilot, kiosk, app)
         screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
-        person = next(p for s in screen.sessions for p in s.attendees if p.patient_id == patient)
-        assert person.birth_date is not None
-        await pilot.press("m")
-        await opened(pilot, ManualCheckinScreen)
-        await pilot.press(*person.last_name)
-        await pilot.press("tab", *person.birth_date.strftime("%d/%m/%Y"), "enter")
-        await until(pilot, lambda: "gevonden" in label(pilot, "#manual-hint"))
-        await pilot.press("enter")
-        await until(pilot, lambda: status_of(screen, person.booking_id) == Status.ARRIVED)
-        select_row(screen, person.booking_id)
+        select_row(screen, booking)
         await pilot.press("u")
         await opened(pilot, ReasonPrompt)
         await pilot.press(*"verkeerde patiënt", "enter")
-        await until(pilot, lambda: status_of(screen, person.booking_id) == Status.EXPECTED)
+        await until(pilot, lambda: status_of(screen, booking) == Status.EXPECTED)
 
 
 async def test_cancel_with_fee_and_excuse_after_close_day(kiosk: Kiosk) -> None:
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
-        booking, _ = booking_of(screen, Status.EXPECTED)
-        select_row(screen, booking)
+        screen = await day_shown(pilot, app)
+        booking = pick(screen, Status.EXPECTED)
         await pilot.press("c")
         await opened(pilot, ReasonPrompt)
         await pilot.press(*"ziek", "enter")
@@ -140,8 +97,7 @@ async def test_cancel_with_fee_and_excuse_after_close_day(kiosk: Kiosk) -> None:
             pilot,
             lambda: any(p.status == Status.ABSENT for s in screen.sessions for p in s.attendees),
         )
-        absent, _ = booking_of(screen, Status.ABSENT)
-        select_row(screen, absent)
+        absent = pick(screen, Status.ABSENT)
         await pilot.press("e")
         await opened(pilot, ReasonPrompt)
         await pilot.press("enter")  # an empty reason is refused
@@ -153,8 +109,7 @@ async def test_cancel_with_fee_and_excuse_after_close_day(kiosk: Kiosk) -> None:
 async def test_export_writes_the_day_as_csv(kiosk: Kiosk) -> None:
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
+        screen = await day_shown(pilot, app)
         await pilot.press("x")
         path = kiosk.settings.data_dir / "exports" / "attendance-GENK-2026-03-16.csv"
         await until(pilot, path.exists)
@@ -176,8 +131,7 @@ async def test_closing_at_the_start_of_the_day_says_so_and_leaves_every_session_
 ) -> None:
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
+        screen = await day_shown(pilot, app)
         booked = sum(1 for s in screen.sessions for p in s.attendees if p.status == Status.EXPECTED)
         await pilot.press("d")
         await opened(pilot, ConfirmScreen)
@@ -204,8 +158,7 @@ async def test_a_name_with_markup_shows_as_plain_text_in_the_list_and_manual_che
         row.first_name, row.last_name = "[b]An", "Smet[/]"
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
+        screen = await day_shown(pilot, app)
         (booking,) = [
             p.booking_id for s in screen.sessions for p in s.attendees if p.patient_id == patient
         ]
@@ -232,10 +185,8 @@ async def test_a_name_with_markup_shows_as_plain_text_in_the_list_and_manual_che
 async def test_cancel_asks_first_and_every_action_can_be_taken_back(kiosk: Kiosk) -> None:
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
-        booking, _ = booking_of(screen, Status.EXPECTED)
-        select_row(screen, booking)
+        screen = await day_shown(pilot, app)
+        booking = pick(screen, Status.EXPECTED)
         await pilot.press("c")
         await opened(pilot, ReasonPrompt)
         await pilot.press(*"griep", "enter")
@@ -273,8 +224,7 @@ async def test_an_absence_corrected_to_present_and_a_stopped_programme_resumed(
 ) -> None:
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
+        screen = await day_shown(pilot, app)
         booking, _ = booking_of(screen, Status.EXPECTED)
         (person,) = [p for s in screen.sessions for p in s.attendees if p.booking_id == booking]
         kiosk.clock.set(kiosk.clock.now() + dt.timedelta(hours=14))
@@ -307,13 +257,9 @@ async def test_tab_and_shift_tab_move_between_the_manual_check_in_fields(
     app = kiosk.app(mode="reception") if mode == "reception" else kiosk.app()
     async with app.run_test(size=(120, 40)) as pilot:
         if mode == "kiosk":
-            await pilot.pause(0.3)
-            await pilot.press("f9", *PIN, "enter")
-            await until(
-                pilot, lambda: any(isinstance(s, ReceptionScreen) for s in app.screen_stack)
-            )
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
+            await open_reception(pilot, app)
+        else:
+            await day_shown(pilot, app)
         await pilot.press("m")
         await opened(pilot, ManualCheckinScreen)
         await until(pilot, lambda: app.focused is not None)
@@ -329,8 +275,7 @@ async def test_reception_moves_to_a_past_day_closes_it_and_excuses_an_absence(
 ) -> None:
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
+        screen = await day_shown(pilot, app)
         today = screen.day
         friday = today - dt.timedelta(days=3)  # NOW is a Monday
         await pilot.press(*["left_square_bracket"] * 4, "right_square_bracket")
@@ -345,8 +290,7 @@ async def test_reception_moves_to_a_past_day_closes_it_and_excuses_an_absence(
         assert "13 maart" in label(pilot, "#reception-title")
         # A check-in recorded for the wrong patient on Friday: taken back, the day closed, and
         # the absence excused, all three days later.
-        booking, _ = booking_of(screen, Status.ARRIVED)
-        select_row(screen, booking)
+        booking = pick(screen, Status.ARRIVED)
         await pilot.press("u", *"verkeerde patiënt", "enter")
         await until(pilot, lambda: status_of(screen, booking) == Status.ABSENT)
         await pilot.press("d")

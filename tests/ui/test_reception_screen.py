@@ -29,8 +29,16 @@ from kiosk.ui.screens.reception import ReceptionScreen
 from kiosk.ui.screens.ticket_code import TicketCodeScreen
 from kiosk.ui.widgets.day_table import SESSION_ROW, STATUS_LOOKS, day_rows
 from tests.ui.conftest import Kiosk, select_row
-from tests.ui.test_reception import answer_called_at, booking_of, reception, status_of
-from tests.ui.waiting import label, opened, shown, until
+from tests.ui.reception_steps import (
+    answer_called_at,
+    day_shown,
+    manual_check_in,
+    open_reception,
+    pick,
+    reception,
+    status_of,
+)
+from tests.ui.waiting import opened, shown, until
 
 IDLE_SECONDS = 120  # the default of [reception] idle_seconds
 
@@ -44,7 +52,7 @@ def test_every_status_has_a_symbol_and_a_colour_of_its_own() -> None:
 
 
 def test_session_headers_are_bold_and_patients_indented(kiosk: Kiosk) -> None:
-    rows = day_rows(kiosk.day(), translator("nl"))
+    rows = day_rows(kiosk.day(), translator("nl"), birth_dates=True)
     headers = [cells for key, cells in rows if key.startswith(SESSION_ROW)]
     patients = [cells for key, cells in rows if not key.startswith(SESSION_ROW)]
     assert headers and patients
@@ -74,7 +82,7 @@ def no_printer_app(kiosk: Kiosk, **options: object) -> KioskApp:
 
 def longest_session(kiosk: Kiosk) -> tuple[str, str]:
     """The row key and ``kind · room`` of the day's session with the widest title."""
-    rows = day_rows(kiosk.day(), translator("nl"))
+    rows = day_rows(kiosk.day(), translator("nl"), birth_dates=True)
     headers = [(key, str(cells[1])) for key, cells in rows if key.startswith(SESSION_ROW)]
     return max(headers, key=lambda header: len(header[1]))
 
@@ -84,8 +92,7 @@ async def test_names_are_cut_only_when_the_terminal_is_too_narrow(kiosk: Kiosk) 
     assert len(title) > 40
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(120, 34)) as pilot:
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
+        screen = await day_shown(pilot, app)
         table = screen.query_one("#day", DataTable)
         await until(pilot, lambda: str(table.get_row(key)[1]) == title)
         await pilot.resize_terminal(80, 24)
@@ -135,24 +142,6 @@ async def test_alerts_in_the_screens_language_and_how_many_more(kiosk: Kiosk) ->
         await shown(pilot, "Printerfout: kiosk K1, papier op", "en nog", absent=("out of paper",))
 
 
-async def manual_check_in(pilot: object, kiosk: Kiosk, app: KioskApp) -> tuple[str, str]:
-    """Check in an expected patient by hand on reception's screen; their booking and name."""
-    patient, start = kiosk.expected_patient()
-    kiosk.clock.set(start - dt.timedelta(minutes=10))
-    screen = reception(app)
-    await until(pilot, lambda: bool(screen.sessions))  # type: ignore[arg-type]
-    person = next(p for s in screen.sessions for p in s.attendees if p.patient_id == patient)
-    assert person.birth_date is not None
-    await pilot.press("m")  # type: ignore[attr-defined]
-    await opened(pilot, ManualCheckinScreen)  # type: ignore[arg-type]
-    await pilot.press(*person.last_name)  # type: ignore[attr-defined]
-    await pilot.press("tab", *person.birth_date.strftime("%d/%m/%Y"), "enter")  # type: ignore[attr-defined]
-    await until(pilot, lambda: "gevonden" in label(pilot, "#manual-hint"))  # type: ignore[arg-type]
-    await pilot.press("enter")  # type: ignore[attr-defined]
-    await until(pilot, lambda: status_of(screen, person.booking_id) == Status.ARRIVED)  # type: ignore[arg-type]
-    return person.booking_id, person.last_name
-
-
 async def test_a_manual_check_in_prints_its_ticket(kiosk: Kiosk) -> None:
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -200,22 +189,13 @@ async def test_after_a_printer_fault_reception_sees_the_ticket_and_reprints_it(
 async def test_a_reprint_by_a_code_that_is_none_says_so(kiosk: Kiosk) -> None:
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: bool(reception(app).sessions))
+        await day_shown(pilot, app)
         await pilot.press("t")
         await opened(pilot, ReasonPrompt)
         await pilot.press(*"hallo", "enter")
         await until(
             pilot, lambda: any("geen parkeercode" in str(n.message) for n in app._notifications)
         )
-
-
-async def open_reception_on_the_kiosk(pilot: object, app: KioskApp) -> ReceptionScreen:
-    await until(pilot, lambda: app._unsubscribe is not None)  # type: ignore[arg-type]
-    app.open_staff_screen("reception")
-    await until(pilot, lambda: isinstance(app.screen, ReceptionScreen))  # type: ignore[arg-type]
-    screen = app.screen
-    assert isinstance(screen, ReceptionScreen)
-    return screen
 
 
 async def test_a_card_inserted_while_reception_is_open_is_answered_when_it_closes(
@@ -227,7 +207,7 @@ async def test_a_card_inserted_while_reception_is_open_is_answered_when_it_close
     async with app.run_test(size=(100, 30)) as pilot:
         patient_screen = app.screen_stack[0]
         assert isinstance(patient_screen, PatientScreen)
-        await open_reception_on_the_kiosk(pilot, app)
+        await open_reception(pilot, app)
         kiosk.reader.insert(kiosk.card(patient))
         await until(
             pilot,
@@ -246,7 +226,7 @@ async def test_a_card_taken_out_while_reception_is_open_is_forgotten(kiosk: Kios
     async with app.run_test(size=(100, 30)) as pilot:
         patient_screen = app.screen_stack[0]
         assert isinstance(patient_screen, PatientScreen)
-        await open_reception_on_the_kiosk(pilot, app)
+        await open_reception(pilot, app)
         kiosk.reader.insert(kiosk.card(patient))
         await until(pilot, lambda: bool(app._held_cards))
         kiosk.reader.remove()
@@ -261,7 +241,7 @@ async def test_the_idle_time_is_the_configured_one(kiosk: Kiosk) -> None:
     kiosk.context.settings = kiosk.settings = settings
     app = kiosk.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await open_reception_on_the_kiosk(pilot, app)
+        await open_reception(pilot, app)
         kiosk.ticks[0] += 29
         await pilot.pause(1.5)
         assert isinstance(app.screen, ReceptionScreen)
@@ -272,7 +252,7 @@ async def test_the_idle_time_is_the_configured_one(kiosk: Kiosk) -> None:
 async def test_reception_closes_by_itself_after_no_input_of_any_kind(kiosk: Kiosk) -> None:
     app = kiosk.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await open_reception_on_the_kiosk(pilot, app)
+        await open_reception(pilot, app)
         kiosk.ticks[0] += IDLE_SECONDS - 1
         await pilot.hover("#day")  # the mouse counts as much as a key
         kiosk.ticks[0] += IDLE_SECONDS - 1
@@ -304,10 +284,8 @@ async def test_a_cancellation_counts_its_notice_from_the_call_typed_on_screen(
 ) -> None:
     app = kiosk.app(mode="reception")
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = reception(app)
-        await until(pilot, lambda: bool(screen.sessions))
-        booking, _ = booking_of(screen, Status.EXPECTED)
-        select_row(screen, booking)
+        screen = await day_shown(pilot, app)
+        booking = pick(screen, Status.EXPECTED)
         await pilot.press("c")
         await opened(pilot, ReasonPrompt)
         await pilot.press(*"ziek", "enter")
@@ -319,3 +297,26 @@ async def test_a_cancellation_counts_its_notice_from_the_call_typed_on_screen(
         await pilot.press("y")
         await until(pilot, lambda: status_of(screen, booking) == Status.CANCELLED)
         await until(pilot, lambda: any("geen kosten" in str(n.message) for n in app._notifications))
+
+
+async def test_birth_dates_are_shown_at_the_desk_and_never_on_the_kiosk(kiosk: Kiosk) -> None:
+    # The session the day opens at (the current time's), and who is booked in it.
+    current = next(s for s in kiosk.day() if s.ends_at > kiosk.clock.now())
+    people = [p for p in current.attendees if p.birth_date is not None]
+    assert people
+    nl = translator("nl")
+    first = people[0]
+    name = f"{first.last_name}, {first.first_name}"
+    born = nl.short_date(first.birth_date)  # type: ignore[arg-type]
+    desk = kiosk.app(mode="reception")
+    async with desk.run_test(size=(120, 34)) as pilot:
+        await shown(pilot, name, born, "Geboren")
+    on_kiosk = kiosk.app()
+    async with on_kiosk.run_test(size=(120, 34)) as pilot:
+        screen = await open_reception(pilot, on_kiosk)
+        text = await shown(pilot, name, absent=("Geboren",))
+        everyone = [p for s in screen.sessions for p in s.attendees if p.birth_date is not None]
+        for person in everyone:
+            assert nl.short_date(person.birth_date) not in text  # type: ignore[arg-type]
+        columns = screen.query_one("#day", DataTable).ordered_columns
+        assert [column.label.plain for column in columns] == ["Uur", "Patiënt", "Status", "In"]

@@ -242,7 +242,8 @@ class PatientScreen(AidedScreen):
             self.app.call_from_thread(self._answer_failed, tap)
             return
         logger.info("check-in outcome %s", result.outcome)
-        # A language tapped before the card wins and is remembered; else the patient's own.
+        # A language tapped before the card wins and is remembered; else the patient's own (their
+        # last choice here, else the schedule's); else the screen's.
         language = chosen or result.language or self.language
         if chosen:
             self._remember(facade, result, chosen)

@@ -94,7 +94,8 @@ class ReceptionScreen(ReceptionTickets):
         """Title, the day's table, alerts and the key line."""
         tr = self.tr
         yield Static(id="reception-title")
-        yield DayTable(tr, id="day")
+        # Birth dates at the desk only: on the kiosk this screen is in a public hall.
+        yield DayTable(tr, birth_dates=self.standalone, id="day")
         yield AlertsStrip(id="alerts")
         keys = tr(
             "m manual check-in  a admit  u undo  c cancel  e excuse  p present  s resume  "

@@ -4,11 +4,18 @@ Each status has a colour and a symbol (colour is never the only cue: a monochrom
 colour-blind eye still tell them apart); session headers are bold with a marker, the patients
 under them indented. The name column takes the width the terminal leaves after the other
 columns, so session and room are cut only when they do not fit.
+
+Birth dates are shown at the reception desk only (``kiosk reception``). On the kiosk, reception
+is an overlay on a screen in a public hall: a birth date (or its year, or an age) next to a
+full name is personal data any passer-by could read, so the column is left out there. Rows are
+per booking, so an action never needs it to pick the right patient.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TypeVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -21,6 +28,7 @@ from kiosk.programme.model import text_in
 
 COLUMNS = (N_("Time"), N_("Patient"), N_("Born"), N_("Status"), N_("In"))
 NAME_COLUMN = 1
+BORN_COLUMN = 2
 STATUS_LABELS = {
     Status.EXPECTED: N_("expected"),
     Status.ARRIVED: N_("arrived"),
@@ -47,6 +55,7 @@ MIN_NAME = 12
 """The name column never gets narrower than this, even on a very small terminal."""
 
 Row = tuple[str, tuple[str | Text, ...]]
+C = TypeVar("C")
 
 
 def _cells(cell: str | Text) -> int:
@@ -60,8 +69,9 @@ def status_cell(status: Status, tr: Translator) -> Text:
     return Text(f"{symbol} {tr(STATUS_LABELS[status])}", style=style)
 
 
-def day_rows(sessions: list[DaySession], tr: Translator) -> list[Row]:
-    """The table's rows, each with its key: a session header, then its attendees."""
+def day_rows(sessions: list[DaySession], tr: Translator, *, birth_dates: bool) -> list[Row]:
+    """The table's rows, each with its key: a session header, then its attendees (their birth
+    dates only with ``birth_dates``)."""
     # Names and rooms come from outside (the schedule): plain Text, never markup.
     rows: list[Row] = []
     for session in sessions:
@@ -75,22 +85,25 @@ def day_rows(sessions: list[DaySession], tr: Translator) -> list[Row]:
             absent=session.count(Status.ABSENT),
         )
         times = f"{tr.time(session.starts_at)}-{tr.time(session.ends_at)}"
-        header = tuple(Text(cell, style=SESSION_STYLE) for cell in (times, title, "", counts, ""))
-        rows.append((SESSION_ROW + session.session_id, header))
+        header: list[str | Text] = [
+            Text(cell, style=SESSION_STYLE) for cell in (times, title, "", counts, "")
+        ]
+        rows.append((SESSION_ROW + session.session_id, _keep(header, birth_dates)))
         for person in session.attendees:
-            rows.append(
-                (
-                    person.booking_id,
-                    (
-                        "",
-                        Text(f"   {person.last_name}, {person.first_name}"),
-                        tr.short_date(person.birth_date) if person.birth_date else "",
-                        status_cell(person.status, tr),
-                        tr.time(person.checked_in_at) if person.checked_in_at else "",
-                    ),
-                )
-            )
+            cells: list[str | Text] = [
+                "",
+                Text(f"   {person.last_name}, {person.first_name}"),
+                tr.short_date(person.birth_date) if person.birth_date else "",
+                status_cell(person.status, tr),
+                tr.time(person.checked_in_at) if person.checked_in_at else "",
+            ]
+            rows.append((person.booking_id, _keep(cells, birth_dates)))
     return rows
+
+
+def _keep(cells: Sequence[C], birth_dates: bool) -> tuple[C, ...]:
+    """One item per column of :data:`COLUMNS`, the birth date's only with ``birth_dates``."""
+    return tuple(cells) if birth_dates else (*cells[:BORN_COLUMN], *cells[BORN_COLUMN + 1 :])
 
 
 def now_row(sessions: list[DaySession], now: dt.datetime) -> int:
@@ -119,26 +132,28 @@ class DayTable(DataTable[str | Text]):
     """The day's sessions and who is booked in them; the cursor stays on its row across
     reloads, and the columns follow the terminal's width."""
 
-    def __init__(self, tr: Translator, *, id: str | None = None) -> None:
+    def __init__(self, tr: Translator, *, birth_dates: bool, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._tr = tr
+        self._columns = _keep(COLUMNS, birth_dates)
+        self._birth_dates = birth_dates
         self._rows: list[Row] = []
         self._width = 0
         self._sessions: list[DaySession] = []
-        self.add_columns(*(tr(label) for label in COLUMNS))
+        self.add_columns(*(tr(label) for label in self._columns))
 
     def show(self, sessions: list[DaySession], *, at: int | None = None) -> None:
         """Show ``sessions`` (nothing is redrawn when the rows and the width did not change);
         ``at``: a row to bring to the top with the cursor on it (the current time's session)."""
         self._sessions = sessions
-        rows = day_rows(sessions, self._tr)
+        rows = day_rows(sessions, self._tr, birth_dates=self._birth_dates)
         width = self._available()
         if rows == self._rows and width == self._width and at is None:
             return
         self._rows, self._width = rows, width
         selected = self.selected_key()
         self.clear(columns=True)
-        labels = [self._tr(label) for label in COLUMNS]
+        labels = [self._tr(label) for label in self._columns]
         # Widths measured here, not by the table: it measures new rows only once idle, and if
         # it drew them before (a busy box), Textual keeps the lines it drew at the old widths.
         widths = [
