@@ -356,12 +356,25 @@ def _validate(
 DATABASE_ERRORS = (DBAPIError, psycopg.Error)
 
 
+# PostgreSQL's classes of errors an event's values cause: data exceptions and integrity
+# violations. Any other (a table or function missing while the centre is being upgraded, a
+# privilege) is the centre's state: the batch is retried later as it is.
+_CONTENT_CLASSES = ("22", "23")
+
+
 def is_content_error(exc: DBAPIError | psycopg.Error) -> bool:
     """True when a database error comes from an event's content rather than from the network,
-    a timeout or a lock wait (those are retried later as they are)."""
+    a timeout, a lock wait or the centre's schema (those are retried later as they are)."""
     if isinstance(exc, DBAPIError):
-        return not exc.connection_invalidated and not isinstance(exc, OperationalError)
-    return isinstance(exc, psycopg.DatabaseError) and not isinstance(exc, psycopg.OperationalError)
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
+            return False
+        state = getattr(exc.orig, "sqlstate", None)
+    else:
+        if not isinstance(exc, psycopg.DatabaseError) or isinstance(exc, psycopg.OperationalError):
+            return False
+        state = exc.sqlstate
+    # SQLite's errors carry no SQLSTATE: there, any that is not operational is the content's.
+    return state is None or str(state)[:2] in _CONTENT_CLASSES
 
 
 def error_name(exc: DBAPIError | psycopg.Error) -> str:

@@ -143,7 +143,7 @@ CHECKIN_CHILD = textwrap.dedent(
     from kiosk.db.engine import make_engine, session_factory
     from kiosk.programme import load_programmes
     from sqlalchemy import select
-    from kiosk.db.models import Booking, CheckIn, Session as S
+    from kiosk.db.models import Booking, CheckIn, SessionRow as S
     sessions = session_factory(make_engine(sys.argv[1]))
     settings = Settings(source=None, data_dir=".", lookup_key=LOOKUP_KEY, kiosk_id="GENK-1")
     clock = SettableClock(NOW, running=False)
