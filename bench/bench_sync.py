@@ -10,12 +10,14 @@ each), for bookings that exist at the site, so the centre checks every reference
 attendance, the ticket and the audit row as well as the event. The baseline is a plain COPY of
 the same 100 000 events into the centre's event table of a twin database, timed in the same run:
 in each of three rounds the best of three COPYs, then the push; the figure is the median of the
-rounds' ratios.
+rounds' ratios. The kiosks push through the centre's ``sync_push`` function (as the owner here:
+a kiosk role's push differs only in where the site comes from).
 
 A second baseline times the writing alone: a plain COPY, in one transaction over one connection,
 of every row the push writes (the events, and the check-ins, tickets and audit rows they make)
 into a twin holding the same site, under the same keys, indexes and foreign keys. What the push
-takes beyond it is reading the kiosks' queues, decoding, judging and deduplicating.
+takes beyond it is reading the kiosks' queues, decoding, judging and deduplicating; the target
+is a push at 70 % of that COPY's rate or better.
 """
 
 from __future__ import annotations
@@ -45,8 +47,10 @@ from kiosk.domain import demo
 from kiosk.domain.parking.issue import RANGE_SIZE
 from kiosk.programme import load_programmes
 from sync import central
+from sync.changes import Window, read_changes
 from sync.connect import central_engine
 from sync.pull import pull
+from sync.pull_function import read_by_function
 from sync.push import push
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -395,7 +399,8 @@ def _push_round(work: Path) -> _Round:
             f"  round: COPY {total / copy_s:,.0f} rows/s (best of {COPIES}: {copy_s:.2f} s); "
             f"COPY of every row a push writes {total / floor_s:,.0f} events/s ({floor_s:.2f} s) "
             f"= {100 * copy_s / floor_s:.0f}%; push {total / push_s:,.0f} events/s "
-            f"({push_s:.2f} s) = {100 * copy_s / push_s:.0f}%"
+            f"({push_s:.2f} s) = {100 * copy_s / push_s:.0f}% of COPY, "
+            f"{100 * floor_s / push_s:.0f}% of the COPY of its rows"
         )
         return _Round(copy_s, floor_s, push_s)
     finally:
@@ -418,8 +423,9 @@ def bench_push(work: Path) -> None:
     )
     print(
         f"push, {KIOSKS} kiosk processes: {total / push_s:,.0f} events/s (median {push_s:.2f} s), "
-        f"{100 * statistics.median(r.copy_s / r.push_s for r in rounds):.0f}% of COPY "
-        "(median of the rounds' ratios; target >= 30%)"
+        f"{100 * statistics.median(r.copy_s / r.push_s for r in rounds):.0f}% of COPY, "
+        f"{100 * statistics.median(r.floor_s / r.push_s for r in rounds):.0f}% of the COPY of "
+        "every row it writes (medians of the rounds' ratios; target >= 70% of the latter)"
     )
 
 
@@ -445,15 +451,35 @@ def bench_pull(work: Path) -> None:
             session_factory(local), remote, site_id=SITE, clock=SettableClock(NOW, running=False)
         )
         seconds = time.perf_counter() - started
+        # Baseline: the same rows read straight from the tables as the owner (a SQLite
+        # centre's way), without writing them locally.
+        window = Window.around(NOW)
+        started = time.perf_counter()
+        with remote.connect() as conn, conn.begin():
+            rows, _ = read_changes(
+                conn, site_id=SITE, checkpoint=0, hi=report.checkpoint, window=window, previous=None
+            )
+        direct = time.perf_counter() - started
+        started = time.perf_counter()
+        with remote.connect() as conn, conn.begin():
+            read_by_function(
+                conn, site_id=SITE, checkpoint=0, hi=report.checkpoint, window=window, previous=None
+            )
+        through = time.perf_counter() - started
         remote.dispose()
-        print(f"pull, 14-day window, 2 000 patients: {seconds:.2f} s ({report.rows} rows)")
+        print(
+            f"pull, 14-day window, 2 000 patients: {seconds:.2f} s ({report.rows} rows); "
+            f"its read through sync_pull {through:.2f} s, the same rows read from the tables "
+            f"{direct:.2f} s ({sum(len(v) for v in rows.values())} rows)"
+        )
     finally:
         _drop(name)
 
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        bench_push(Path(tmp))
+        if "--pull-only" not in sys.argv:
+            bench_push(Path(tmp))
         if "--push-only" not in sys.argv:
             bench_pull(Path(tmp))
     return 0

@@ -9,10 +9,11 @@ kind, newer schema, a booking it does not know or that belongs to another site) 
 a reason and never stored, so the kiosk can set it aside without blocking the queue.
 
 There are two apply paths. :func:`apply_each` here, event by event under savepoints with every
-payload decoded and checked in Python, is the reference: a SQLite centre uses it, and the
-set-based path of :mod:`sync.set_apply` (PostgreSQL) falls back on it when the database rejects a
-value, and is tested against it. The set-based path also uses :func:`check` and
-:func:`apply_effects` here for the kinds it does not decode in SQL.
+payload decoded and checked in Python, is the reference: a SQLite centre uses it. The set-based
+path is the PostgreSQL centre's ``sync_push`` function (:mod:`sync.push_function`), generated in
+SQL from the same declarations and reasons; ``tests/sync/test_paths_agree.py`` proves the two
+leave the same rows and refuse the same events for the same reasons. Updates and deletes are
+scoped to the pushing kiosk's site (:mod:`sync.site_rows`) in both.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from functools import cached_property
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, Engine, Table, delete, select, update
+from sqlalchemy import Connection, Engine, Table, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -41,12 +42,14 @@ from kiosk.domain.event_parts import (
     OfBooking,
     OwnKiosk,
     OwnSite,
+    TicketExpiryFits,
     TicketNumberFree,
     Update,
 )
 from kiosk.domain.events import BY_NAME
 from sync.id_sets import one_of
-from sync.kinds import FLUSH_ORDER, FORMS, Refused, arbiter, decode, resolve
+from sync.kinds import FLUSH_ORDER, FORMS, Refused, arbiter, decode, malformed, resolve
+from sync.site_rows import site_of_row
 from sync.staging import RawJSON, copy_insert
 
 __all__ = ["TICKET_NUMBER_TAKEN", "Refused"]
@@ -101,11 +104,11 @@ def prepare(event: OutgoingEvent, site_id: str) -> Prepared:
         raise Refused(f"schema version {event.schema_version} is not supported by this centre")
     kind = BY_NAME.get(event.kind)
     if kind is None:
-        raise Refused(f"unknown event kind {event.kind!r}")
+        raise Refused(f"unknown event kind '{event.kind}'")
     try:
         payload = event.payload
     except ValueError:
-        raise Refused(f"malformed {event.kind} payload (ValueError)") from None
+        raise Refused(malformed(event.kind)) from None
     return Prepared(event, kind, decode(kind, payload), site_id)
 
 
@@ -114,8 +117,8 @@ class Known:
     """What the centre knows of the rows a batch refers to, at the pushing kiosk's site."""
 
     refs: set[tuple[str, str]] = field(default_factory=set)
-    # booking id: its columns the checks compare (patient, enrolment)
-    bookings: dict[str, dict[str, str]] = field(default_factory=dict)
+    # booking id: its columns the checks compare (patient, enrolment, its session's end)
+    bookings: dict[str, dict[str, Any]] = field(default_factory=dict)
     # ticket number: the id of the site's ticket that has it
     tickets: dict[int, str] = field(default_factory=dict)
 
@@ -127,9 +130,9 @@ def known(conn: Connection, site_id: str, prepared: Sequence[Prepared]) -> Known
     numbers: set[int] = set()
     for item in prepared:
         for c in item.kind.checks:
-            if isinstance(c, AtSite | OfBooking):
+            if isinstance(c, AtSite | OfBooking | TicketExpiryFits):
                 what, key = (
-                    ("booking", "booking_id") if isinstance(c, OfBooking) else (c.what, c.field)
+                    (c.what, c.field) if isinstance(c, AtSite) else ("booking", "booking_id")
                 )
                 if item.values.get(key):
                     wanted.setdefault(what, set()).add(item.values[key])
@@ -138,15 +141,19 @@ def known(conn: Connection, site_id: str, prepared: Sequence[Prepared]) -> Known
     found = Known()
     if wanted.get("booking"):
         bookings = (
-            select(Booking.id, Booking.patient_id, Booking.enrolment_id)
+            select(Booking.id, Booking.patient_id, Booking.enrolment_id, SessionRow.ends_at)
             .join(SessionRow, SessionRow.id == Booking.session_id)
             .where(
                 one_of(conn, Booking.id, sorted(wanted["booking"])), SessionRow.site_id == site_id
             )
         )
-        for booking_id, patient_id, enrolment_id in conn.execute(bookings):
+        for booking_id, patient_id, enrolment_id, ends_at in conn.execute(bookings):
             found.refs.add(("booking", booking_id))
-            found.bookings[booking_id] = {"patient_id": patient_id, "enrolment_id": enrolment_id}
+            found.bookings[booking_id] = {
+                "patient_id": patient_id,
+                "enrolment_id": enrolment_id,
+                "ends_at": ends_at,
+            }
     for what, model in (("patient", Patient), ("enrolment", Enrolment)):
         if wanted.get(what):
             ids = sorted(wanted[what])
@@ -177,6 +184,10 @@ def fails(check: Check, item: Prepared, found: Known, kiosk_id: str) -> bool:
         return bool(values[check.field] != kiosk_id)
     if isinstance(check, TicketNumberFree):
         return bool(found.tickets.get(values["ticket_number"], values["id"]) != values["id"])
+    if isinstance(check, TicketExpiryFits):
+        booking = found.bookings.get(values["booking_id"])
+        grace = dt.timedelta(minutes=check.grace_minutes)
+        return booking is None or values["expires_at"] > booking["ends_at"] + grace
     prefix = ticket_code_prefix(values)
     code = str(values["payload"])
     return not (code.startswith(prefix) and TAG.fullmatch(code[len(prefix) :]) is not None)
@@ -207,11 +218,17 @@ def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> 
 
 
 def _where(table: Table, where: Mapping[str, object], item: Prepared) -> list[Any]:
+    """The declared conditions, and the row at the pushing kiosk's site (an id alone could name
+    another site's row)."""
+    at_site = text(site_of_row(table.name, site=":site")).bindparams(site=item.site_id)
     return [
-        table.c[column].is_(None)
-        if value is None
-        else table.c[column] == resolve(value, item.values, item.site_id)
-        for column, value in where.items()
+        *(
+            table.c[column].is_(None)
+            if value is None
+            else table.c[column] == resolve(value, item.values, item.site_id)
+            for column, value in where.items()
+        ),
+        at_site,
     ]
 
 
@@ -339,15 +356,28 @@ def _validate(
 DATABASE_ERRORS = (DBAPIError, psycopg.Error)
 
 
+# PostgreSQL's classes of errors an event's values cause: data exceptions and integrity
+# violations. Any other (a table or function missing while the centre is being upgraded, a
+# privilege) is the centre's state: the batch is retried later as it is.
+_CONTENT_CLASSES = ("22", "23")
+
+
 def is_content_error(exc: DBAPIError | psycopg.Error) -> bool:
     """True when a database error comes from an event's content rather than from the network,
-    a timeout or a lock wait (those are retried later as they are)."""
+    a timeout, a lock wait or the centre's schema (those are retried later as they are)."""
     if isinstance(exc, DBAPIError):
-        return not exc.connection_invalidated and not isinstance(exc, OperationalError)
-    return isinstance(exc, psycopg.DatabaseError) and not isinstance(exc, psycopg.OperationalError)
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
+            return False
+        state = getattr(exc.orig, "sqlstate", None)
+    else:
+        if not isinstance(exc, psycopg.DatabaseError) or isinstance(exc, psycopg.OperationalError):
+            return False
+        state = exc.sqlstate
+    # SQLite's errors carry no SQLSTATE: there, any that is not operational is the content's.
+    return state is None or str(state)[:2] in _CONTENT_CLASSES
 
 
-def _error_name(exc: DBAPIError | psycopg.Error) -> str:
+def error_name(exc: DBAPIError | psycopg.Error) -> str:
     return (exc.orig if isinstance(exc, DBAPIError) else exc).__class__.__name__
 
 
@@ -377,5 +407,5 @@ def apply_each(
                 savepoint.rollback()
                 if not is_content_error(exc):
                     raise
-                result.refused[item.event.id] = f"the centre refused it ({_error_name(exc)})"
+                result.refused[item.event.id] = f"the centre refused it ({error_name(exc)})"
     return result

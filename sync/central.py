@@ -1,10 +1,12 @@
 """The central database: schema, and on PostgreSQL one role per kiosk held to its own site.
 
-Row-level security: every kiosk role belongs to the group role ``kiosk``; the table
-``sync_kiosk_roles`` maps each login role to its site and kiosk id, and each policy compares a
-row's site with ``kiosk_site()``. A kiosk role therefore cannot read another site's patients nor
-write attendance for another site's bookings. The owner (the role running ``kiosk central init``)
-is not subject to the policies: it is the scheduling import and the administrators.
+Every kiosk role belongs to the group role ``kiosk``, which holds no privilege on any table,
+sequence or schema object and may make no temporary table. The table ``sync_kiosk_roles`` (which
+no kiosk can read) maps each login role to its site and kiosk id. A kiosk can only call a few
+``SECURITY DEFINER`` functions: push a batch (:mod:`sync.push_function`), pull its site's changes
+(:mod:`sync.pull_function`), its site and kiosk id, the change horizon and its wake channel's
+name; each takes the site from the role map by ``session_user``. The owner (the role running
+``kiosk central init``) is the scheduling import and the administrators.
 """
 
 from __future__ import annotations
@@ -21,92 +23,82 @@ from kiosk.db.engine import make_engine
 from kiosk.db.files import sqlite_path
 from kiosk.db.models import REPLICATED
 from kiosk.programme import Programme
-from sync import notify
+from sync import exit_function, notify, pull_function, push_function
+from sync.exit_function import EXIT_GROUP
 from sync.importer import ImportReport, ImportRows, store, store_programmes
-from sync.kinds import write_privileges
 
 GROUP_ROLE = "kiosk"
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-
-# Which rows of each table belong to the kiosk's site.
-SITE_OF_ROW = {
-    "sites": "id = kiosk_site()",
-    "patients": "site_id = kiosk_site()",
-    "enrolments": "site_id = kiosk_site()",
-    "sessions": "site_id = kiosk_site()",
-    "bookings": "EXISTS (SELECT 1 FROM sessions s WHERE s.id = session_id "
-    "AND s.site_id = kiosk_site())",
-    "checkins": "EXISTS (SELECT 1 FROM bookings b JOIN sessions s ON s.id = b.session_id "
-    "WHERE b.id = booking_id AND s.site_id = kiosk_site())",
-    "absences": "EXISTS (SELECT 1 FROM bookings b JOIN sessions s ON s.id = b.session_id "
-    "WHERE b.id = booking_id AND s.site_id = kiosk_site())",
-    "cancellations": "EXISTS (SELECT 1 FROM bookings b JOIN sessions s ON s.id = b.session_id "
-    "WHERE b.id = booking_id AND s.site_id = kiosk_site())",
-    "parking_tickets": "site_id = kiosk_site()",
-    "alerts": "site_id = kiosk_site()",
-    "audit": "kiosk_id = kiosk_kiosk_id()",
-    "sync_events": "site_id = kiosk_site() AND kiosk_id = kiosk_kiosk_id()",
-}
-# What a kiosk may read (grants); the policies above narrow it to its site. What it may write
-# follows from the effects of the event kinds (kiosk.domain.events), and it stores its events.
-READS = (*REPLICATED, "alerts", "sync_events", "sync_counter", "sync_deletions")
-
-
-def grants() -> dict[str, str]:
-    """The privileges of the kiosk group role on each table."""
-    privileges: dict[str, set[str]] = {table: {"SELECT"} for table in READS}
-    privileges["sync_events"].add("INSERT")
-    for table, needed in write_privileges().items():
-        privileges.setdefault(table, set()).update(needed)
-    order = ("SELECT", "INSERT", "UPDATE", "DELETE")
-    return {t: ", ".join(p for p in order if p in needed) for t, needed in privileges.items()}
-
-
-GRANTS = grants()
+# Tables that carried row-level-security policies for kiosk roles before kiosks lost every table
+# privilege: an older centre's policies are dropped at init.
+_POLICED = (*REPLICATED, "alerts", "audit", "sync_events")
+# All a kiosk role may call: its site and kiosk id, the change horizon, push, pull and its wake
+# channel's name.
+KIOSK_FUNCTIONS = (
+    "kiosk_site()",
+    "kiosk_kiosk_id()",
+    "sync_horizon()",
+    push_function.SIGNATURE,
+    pull_function.SIGNATURE,
+    notify.KIOSK_CHANNEL,
+)
 
 
 def init(engine: Engine) -> None:
-    """Create or upgrade the schema; on PostgreSQL also the kiosk group role and the policies."""
+    """Create or upgrade the schema; on PostgreSQL also the kiosk group role and its functions."""
     migrate.upgrade(engine)
     if engine.dialect.name != "postgresql":
         return
     with engine.begin() as conn:
         _security(conn)
-        notify.install(conn, group_role=GROUP_ROLE)
 
 
 def _security(conn: Connection) -> None:
-    exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": GROUP_ROLE})
-    if not exists:
-        conn.execute(text(f"CREATE ROLE {GROUP_ROLE} NOLOGIN"))
+    for group in (GROUP_ROLE, EXIT_GROUP):
+        exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": group})
+        if not exists:
+            conn.execute(text(f"CREATE ROLE {group} NOLOGIN"))
+    schema = conn.scalar(text("SELECT quote_ident(current_schema())"))
+    _role_map(conn, schema)
+    # The only doors: functions running as the owner, each with the schema then pg_temp as its
+    # whole search path and every name qualified inside.
+    push_function.install(conn, schema=schema)
+    pull_function.install(conn, schema=schema)
+    notify.install(conn, group_role=GROUP_ROLE)
+    exit_function.install(conn, schema=schema)
+    _no_privileges(conn, schema)
+    for group, functions in ((GROUP_ROLE, KIOSK_FUNCTIONS), (EXIT_GROUP, exit_function.SIGNATURES)):
+        for function in functions:
+            conn.execute(text(f"GRANT EXECUTE ON FUNCTION {schema}.{function} TO {group}"))
+
+
+def _role_map(conn: Connection, schema: str) -> None:
     conn.execute(
         text(
-            "CREATE TABLE IF NOT EXISTS sync_kiosk_roles ("
+            f"CREATE TABLE IF NOT EXISTS {schema}.sync_kiosk_roles ("
             "role_name text PRIMARY KEY, site_id varchar(16) NOT NULL, "
             "kiosk_id varchar(40) NOT NULL)"
         )
     )
     # Kiosk numbers came later: a centre made before gets the column, the rows keep NULL until
     # their role is added again; PostgreSQL's unique index lets several NULLs be.
-    conn.execute(text("ALTER TABLE sync_kiosk_roles ADD COLUMN IF NOT EXISTS kiosk_number integer"))
+    conn.execute(
+        text(f"ALTER TABLE {schema}.sync_kiosk_roles ADD COLUMN IF NOT EXISTS kiosk_number integer")
+    )
     conn.execute(
         text(
             "CREATE UNIQUE INDEX IF NOT EXISTS sync_kiosk_roles_site_number "
-            "ON sync_kiosk_roles (site_id, kiosk_number)"
+            f"ON {schema}.sync_kiosk_roles (site_id, kiosk_number)"
         )
     )
     conn.execute(
         text(
             "CREATE UNIQUE INDEX IF NOT EXISTS sync_kiosk_roles_site_kiosk "
-            "ON sync_kiosk_roles (site_id, kiosk_id)"
+            f"ON {schema}.sync_kiosk_roles (site_id, kiosk_id)"
         )
     )
-    # The policies' functions read the role map as its owner (kiosks may not read it), with a
-    # search path that puts the session's temporary schema last and a qualified name: a kiosk's
-    # temporary table called sync_kiosk_roles must not name another site for it. Inside them
-    # current_user is the owner; the login role (session_user) is the kiosk, and only a
-    # superuser can change it within a session.
-    schema = conn.scalar(text("SELECT quote_ident(current_schema())"))
+    # Inside these functions current_user is the owner; the login role (session_user) is the
+    # kiosk, and only a superuser can change it within a session.
     for function, column in (("kiosk_site", "site_id"), ("kiosk_kiosk_id", "kiosk_id")):
         # The server quoted the schema; the rest are this module's own names.
         body = f"SELECT {column} FROM {schema}.sync_kiosk_roles WHERE role_name = session_user"  # noqa: S608
@@ -116,22 +108,35 @@ def _security(conn: Connection) -> None:
                 f"STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$ {body} $$"
             )
         )
-    conn.execute(text(f"REVOKE ALL ON {schema}.sync_kiosk_roles FROM PUBLIC, {GROUP_ROLE}"))
-    database = conn.scalar(text("SELECT current_database()"))
-    conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO {GROUP_ROLE}'))
-    conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {GROUP_ROLE}"))
-    for table, privileges in GRANTS.items():
-        conn.execute(text(f"GRANT {privileges} ON {table} TO {GROUP_ROLE}"))
-    # The counter is bumped by the triggers, which run as the owner (SECURITY DEFINER).
-    for table, predicate in SITE_OF_ROW.items():
-        conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
-        conn.execute(text(f"DROP POLICY IF EXISTS kiosk_site ON {table}"))
-        conn.execute(
-            text(
-                f"CREATE POLICY kiosk_site ON {table} TO {GROUP_ROLE} "
-                f"USING ({predicate}) WITH CHECK ({predicate})"
-            )
-        )
+
+
+def _no_privileges(conn: Connection, schema: str) -> None:
+    """Kiosk and exit roles (and PUBLIC) hold nothing: no table, sequence or function of the
+    schema, no temporary table, no CREATE; the owner keeps what it needs, explicitly."""
+    database = conn.scalar(text("SELECT quote_ident(current_database())"))
+    groups = f"{GROUP_ROLE}, {EXIT_GROUP}"
+    conn.execute(text(f"REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC, {groups}"))
+    conn.execute(text(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO CURRENT_USER"))
+    conn.execute(text(f"GRANT CONNECT ON DATABASE {database} TO {groups}"))
+    conn.execute(text(f"REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC, {groups}"))
+    conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {groups}"))
+    for objects in ("TABLES", "SEQUENCES"):
+        conn.execute(text(f"REVOKE ALL ON ALL {objects} IN SCHEMA {schema} FROM PUBLIC, {groups}"))
+    for table in _POLICED:
+        conn.execute(text(f"DROP POLICY IF EXISTS kiosk_site ON {schema}.{table}"))
+        conn.execute(text(f"ALTER TABLE {schema}.{table} DISABLE ROW LEVEL SECURITY"))
+    # Functions are executable by PUBLIC when made: every one of the owner's in the schema is
+    # taken back, and the kiosk's few are granted again by name.
+    owned = conn.scalars(
+        text(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p "
+            "WHERE p.pronamespace = CAST(:s AS regnamespace) AND p.proowner = "
+            "(SELECT oid FROM pg_roles WHERE rolname = current_user)"
+        ),
+        {"s": schema},
+    )
+    for function in owned:
+        conn.execute(text(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC, {groups}"))
 
 
 KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
@@ -194,6 +199,35 @@ def add_kiosk(engine: Engine, role: str, *, site_id: str, kiosk_id: str, kiosk_n
         )
 
 
+def add_exit(engine: Engine, role: str, *, site_id: str) -> None:
+    """Create (or re-point) the login role of a car park exit of ``site_id``: it may only verify
+    and redeem that site's tickets (:mod:`sync.exit_function`). A role that exists but was not
+    made by this function (a kiosk's, the owner, a person's) is refused."""
+    if engine.dialect.name != "postgresql":
+        raise RoleRefused("exit roles exist only on a PostgreSQL centre")
+    if not ROLE_NAME.fullmatch(role):
+        raise RoleRefused("a role name is lower-case letters, digits and _ (at most 63)")
+    if not SITE_ID.fullmatch(site_id):
+        raise RoleRefused("a site id is 1 to 16 of A-Z, 0-9, _ and -")
+    with engine.begin() as conn:
+        if not conn.scalar(text("SELECT 1 FROM sites WHERE id = :s"), {"s": site_id}):
+            raise RoleRefused(f"the centre has no site {site_id}")
+        exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
+        ours = conn.scalar(text("SELECT 1 FROM sync_exit_roles WHERE role_name = :r"), {"r": role})
+        if exists and not ours:
+            raise RoleRefused(f"role {role} exists and is not an exit's: choose another name")
+        if not exists:
+            conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(text(f"GRANT {EXIT_GROUP} TO {role}"))
+        conn.execute(
+            text(
+                "INSERT INTO sync_exit_roles (role_name, site_id) VALUES (:r, :s) "
+                "ON CONFLICT (role_name) DO UPDATE SET site_id = EXCLUDED.site_id"
+            ),
+            {"r": role, "s": site_id},
+        )
+
+
 # -- by URL, for the command line (which holds no engine and no SQLAlchemy) -------------------
 
 
@@ -231,6 +265,12 @@ def add_kiosk_at(url: str, role: str, *, site_id: str, kiosk_id: str, kiosk_numb
     """:func:`add_kiosk` on the centre at ``url``."""
     with _centre(url) as engine:
         add_kiosk(engine, role, site_id=site_id, kiosk_id=kiosk_id, kiosk_number=kiosk_number)
+
+
+def add_exit_at(url: str, role: str, *, site_id: str) -> None:
+    """:func:`add_exit` on the centre at ``url``."""
+    with _centre(url) as engine:
+        add_exit(engine, role, site_id=site_id)
 
 
 def import_at(url: str, rows: ImportRows, programmes: Mapping[str, Programme]) -> ImportReport:

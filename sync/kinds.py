@@ -9,6 +9,7 @@ checks and effects are the declared ones; nothing here knows a kind by name.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from kiosk.domain.event_parts import SITE, Delete, Field, Insert, Kind, Payload,
 from kiosk.domain.events import KINDS
 
 _NONE: Any = type(None)
-# (type, has a default) -> form; see sync.set_apply._Field for what each means in SQL.
+# (type, has a default) -> form; see sync.push_sql.SqlField for what each means in SQL.
 _FORMS: dict[tuple[Any, bool], str] = {
     (str, False): "text",
     (str, True): "text_or_empty",
@@ -83,56 +84,83 @@ class Refused(ValueError):
     """The centre does not take this event; the message says why (no personal data)."""
 
 
-def _time(value: object, key: str) -> dt.datetime:
-    instant = dt.datetime.fromisoformat(str(value))
-    if instant.tzinfo is None:
-        raise Refused(f"field {key} has no UTC offset")
-    return instant.astimezone(dt.UTC)
+# An instant as ``datetime.isoformat`` writes it, with an offset: narrower than what either
+# PostgreSQL or Python parses, and only values both read alike (PostgreSQL takes 24:00 and a 60th
+# second, Python neither; Python takes any number of fraction digits). The SQL path
+# (:mod:`sync.push_sql`) uses the same expression.
+ISO_INSTANT = (
+    r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]"
+    r":[0-5][0-9](\.[0-9]{3}|\.[0-9]{6})?[+-](0[0-9]|1[0-5]):[0-5][0-9]$"
+)
+_INSTANT = re.compile(ISO_INSTANT, re.ASCII)
+# The largest whole number a payload may hold (18 digits: a bigint, whatever its sign). A number
+# written with an exponent (1e3) is whole to jsonb and a float to Python, so the paths would
+# differ on it; json.dumps never writes one for an int, and the generated batches hold none.
+_INTEGER_LIMIT = 10**18
+# Why a field not in the shape its form allows is refused; both paths give these words.
+IRREGULAR = {
+    "text": "field {name} is missing or not text",
+    "text_or_empty": "field {name} is missing or not text",
+    "instant": "field {name} is not an instant with its UTC offset",
+    "opt_instant": "field {name} is not an instant with its UTC offset",
+    "flag": "field {name} is not true or false",
+    "integer": "field {name} is not a whole number of at most 18 digits",
+}
 
 
-def _text(value: object, key: str) -> str:
-    if not isinstance(value, str):
-        raise Refused(f"field {key} is missing or not text")
-    return value
+def malformed(kind: str) -> str:
+    """Why a payload that is no JSON object is refused."""
+    return f"malformed {kind} payload"
 
 
 _MISSING = object()
 
 
+def _instant(value: object) -> dt.datetime | None:
+    if not isinstance(value, str) or _INSTANT.match(value) is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+    except ValueError:  # a day the calendar does not have
+        return None
+
+
 def _value(field: FieldForm, payload: Mapping[str, Any]) -> Any:
+    """The field's value; raises :class:`Refused` when it is not in the shape of its form."""
     value = payload.get(field.name, _MISSING)
-    if value is _MISSING and field.form not in ("text", "opt_text", "opt_instant"):
-        if field.required:
-            raise KeyError(field.name)
-        return field.default
-    if field.form in ("text", "text_or_empty"):
-        return _text(value, field.name)
-    if field.form == "opt_text":
+    form = field.form
+    if form == "opt_text":
         return value if isinstance(value, str) else None
-    if field.form == "instant":
-        return _time(value, field.name)
-    if field.form == "opt_instant":
-        return _time(value, field.name) if value not in (_MISSING, None, "") else None
-    if field.form == "flag":
-        return bool(value)
-    if field.form == "integer":
-        number = int(value)
-        if not -(2**63) < number < 2**63:
-            raise Refused(f"field {field.name} is out of range")
-        return number
-    return value if isinstance(value, dict) else {}
+    if form == "object":
+        return value if isinstance(value, dict) else {}
+    if value is _MISSING and not field.required and form != "text":
+        return field.default
+    if form in ("text", "text_or_empty") and isinstance(value, str):
+        return value
+    if form in ("instant", "opt_instant"):
+        if form == "opt_instant" and value in (None, ""):
+            return None
+        instant = _instant(value)
+        if instant is not None:
+            return instant
+    if form == "flag" and isinstance(value, bool):
+        return value
+    if (
+        form == "integer"
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+        and -_INTEGER_LIMIT < value < _INTEGER_LIMIT
+    ):
+        return value
+    raise Refused(IRREGULAR[form].format(name=field.name))
 
 
 def decode(kind: Kind, payload: object) -> dict[str, Any]:
-    """The payload's values by field, or :class:`Refused` with the reason."""
-    try:
-        if not isinstance(payload, dict):
-            raise TypeError
-        return {f.name: _value(f, payload) for f in FORMS[kind.name]}
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, Refused):
-            raise
-        raise Refused(f"malformed {kind.name} payload ({exc.__class__.__name__})") from None
+    """The payload's values by field, or :class:`Refused` with the reason of the first field
+    (in declaration order) that is not in the shape of its form."""
+    if not isinstance(payload, dict):
+        raise Refused(malformed(kind.name))
+    return {f.name: _value(f, payload) for f in FORMS[kind.name]}
 
 
 def arbiter(table: Table) -> str:
@@ -164,18 +192,3 @@ def owned_rows(kind: Kind) -> tuple[tuple[str, str, str], ...]:
             column, field = next((c, v) for c, v in effect.where.items() if isinstance(v, Field))
             found.append((effect.table.name, column, field.name))
     return tuple(dict.fromkeys(found))
-
-
-def write_privileges() -> dict[str, set[str]]:
-    """What the effects of every kind need on each table (the kiosk role's write grants)."""
-    needs: dict[str, set[str]] = {}
-    for kind in KINDS:
-        for effect in kind.effects:
-            table = needs.setdefault(effect.table.name, set())
-            if isinstance(effect, Insert):
-                table.add("INSERT")
-                if effect.refresh:
-                    table.add("UPDATE")
-            else:
-                table.add("UPDATE" if isinstance(effect, Update) else "DELETE")
-    return needs

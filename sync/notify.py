@@ -39,6 +39,8 @@ SITE_OF_CHANGE = {
     "parking_tickets": "changed.site_id",
 }
 EVENTS = {"insert": "NEW", "update": "NEW", "delete": "OLD"}
+# The one a kiosk role may call: its own site's channel name.
+KIOSK_CHANNEL = "kiosk_wake_channel(text)"
 
 
 def install(conn: Connection, *, group_role: str) -> None:

@@ -6,63 +6,40 @@ checkpoint up to ``hi`` (plus tombstones), then writes those rows and the new ch
 local transaction: an interruption anywhere leaves the old checkpoint and the next pull simply
 starts again from it.
 
-What a kiosk holds: patients of its site with the lookup hash, first name, last initial and
-language only (no national number, no birth date); enrolments; sessions and bookings in the window
-(yesterday to 14 days ahead) and the attendance of active enrolments (progress is counted from
-it); cancellations and parking tickets of those bookings. When the window moves on, the days that
-entered it are fetched whole, whatever their change numbers, and what left it is pruned, so a
-kiosk that has run for months holds what a freshly installed one would pull.
+What a kiosk holds is what :mod:`sync.changes` reads (on PostgreSQL through the ``sync_pull``
+function, :mod:`sync.pull_function`: a kiosk role reads no table). When the window moves on, the
+days that entered it are fetched whole, whatever their change numbers, and what left it is
+pruned, so a kiosk that has run for months holds what a freshly installed one would pull.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    ColumnElement,
-    Connection,
-    Engine,
-    Table,
-    and_,
-    delete,
-    func,
-    or_,
-    select,
-)
+from sqlalchemy import Connection, Engine, Table, delete, func, or_, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.core.clock import Clock, local, local_day_bounds
+from kiosk.core.clock import Clock
 from kiosk.db.models import (
-    Absence,
     Base,
     Booking,
-    Cancellation,
-    CheckIn,
     Enrolment,
     EnrolmentStatus,
     OutboxEvent,
-    ParkingTicket,
-    Patient,
-    ProgrammeRow,
     SessionRow,
-    Site,
     SyncCounter,
-    SyncDeletion,
     SyncState,
 )
 from kiosk.domain.events import KINDS
+from sync.changes import CHILDREN, Window, read_changes, table_of
 from sync.id_sets import one_of
 from sync.kinds import owned_rows
+from sync.pull_function import read_by_function
 
 STATE_NAME = "central"
-DAYS_BEHIND = 1
-DAYS_AHEAD = 14
-CHILDREN: tuple[type[Base], ...] = (CheckIn, Absence, Cancellation, ParkingTicket)
 # Local rows that hang on a replicated row: deleted with it (a tombstone from the centre).
 DEPENDENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "sessions": (("bookings", "session_id"),),
@@ -102,26 +79,6 @@ KIOSK_OWNED: Mapping[str, tuple[tuple[str, str, str], ...]] = {
 
 
 @dataclass(frozen=True)
-class Window:
-    """The days of sessions a kiosk holds: ``first`` up to, not including, ``end``."""
-
-    first: dt.date
-    end: dt.date
-
-    @classmethod
-    def around(cls, now: dt.datetime) -> Window:
-        """Yesterday to 14 days ahead, in Brussels days."""
-        today = local(now).date()
-        return cls(
-            today - dt.timedelta(days=DAYS_BEHIND), today + dt.timedelta(days=DAYS_AHEAD + 1)
-        )
-
-    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        """The window as UTC instants."""
-        return local_day_bounds(self.first)[0], local_day_bounds(self.end)[0]
-
-
-@dataclass(frozen=True)
 class PullReport:
     """What one pull brought (``pruned``: local rows dropped because the window moved on)."""
 
@@ -129,33 +86,6 @@ class PullReport:
     rows: int
     deleted: int
     pruned: int = 0
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def _columns(model: type[Base]) -> list[Column[Any]]:
-    return [c for c in _table(model).columns if c.name != "change_seq"]
-
-
-def _patient_columns() -> list[ColumnElement[Any]]:
-    """What a kiosk may hold of a patient."""
-    t = _table(Patient)
-    return [
-        t.c.id,
-        t.c.nn_hash,
-        t.c.first_name,
-        func.substr(t.c.last_name, 1, 1).label("last_name"),
-        t.c.site_id,
-        t.c.language,
-    ]
-
-
-def _fetch(conn: Connection, stmt: Any) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in conn.execute(stmt)]
 
 
 def change_horizon(conn: Connection) -> int:
@@ -169,111 +99,6 @@ def change_horizon(conn: Connection) -> int:
     if conn.dialect.name == "postgresql":
         return int(conn.scalar(select(func.sync_horizon())) or 0)
     return int(conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0)
-
-
-def read_changes(
-    conn: Connection,
-    *,
-    site_id: str,
-    checkpoint: int,
-    hi: int,
-    window: Window,
-    previous: Window | None,
-) -> tuple[dict[str, list[dict[str, Any]]], list[tuple[str, str]]]:
-    """Everything this site's replica needs that changed after ``checkpoint`` up to ``hi``."""
-    start, end = window.bounds()
-
-    def changed(col: Any) -> ColumnElement[bool]:
-        return and_(col > checkpoint, col <= hi)
-
-    s, b = _table(SessionRow), _table(Booking)
-    in_window = and_(s.c.starts_at >= start, s.c.starts_at < end)
-    fresh_days: ColumnElement[bool] | None = None
-    if previous is not None and checkpoint > 0 and window.end > previous.end:
-        # Days that just entered the window: their rows may carry old change numbers.
-        entered = max(previous.end, window.first)
-        fresh_days = and_(
-            s.c.starts_at >= local_day_bounds(entered)[0], s.c.starts_at < end, s.c.change_seq <= hi
-        )
-
-    def windowed(col: Any) -> ColumnElement[bool]:
-        wanted = and_(changed(col), in_window)
-        return or_(wanted, fresh_days) if fresh_days is not None else wanted
-
-    rows: dict[str, list[dict[str, Any]]] = {}
-    rows["sites"] = _fetch(
-        conn, select(*_columns(Site)).where(Site.id == site_id, changed(Site.change_seq))
-    )
-    rows["programmes"] = _fetch(
-        conn, select(*_columns(ProgrammeRow)).where(changed(ProgrammeRow.change_seq))
-    )
-    rows["patients"] = _fetch(
-        conn,
-        select(*_patient_columns()).where(Patient.site_id == site_id, changed(Patient.change_seq)),
-    )
-    rows["enrolments"] = _fetch(
-        conn,
-        select(*_columns(Enrolment)).where(
-            Enrolment.site_id == site_id, changed(Enrolment.change_seq)
-        ),
-    )
-    rows["sessions"] = _fetch(
-        conn, select(*_columns(SessionRow)).where(s.c.site_id == site_id, windowed(s.c.change_seq))
-    )
-    rows["bookings"] = _fetch(
-        conn,
-        select(*_columns(Booking))
-        .join(s, s.c.id == b.c.session_id)
-        .where(s.c.site_id == site_id, windowed(b.c.change_seq)),
-    )
-    e = _table(Enrolment)
-    for model in CHILDREN:
-        t = _table(model)
-        relevant = or_(in_window, and_(s.c.starts_at < end, e.c.status == EnrolmentStatus.ACTIVE))
-        condition = and_(changed(t.c.change_seq), relevant)
-        if fresh_days is not None:
-            condition = or_(condition, fresh_days)
-        rows[t.name] = _fetch(
-            conn,
-            select(*_columns(model))
-            .join(b, b.c.id == t.c.booking_id)
-            .join(s, s.c.id == b.c.session_id)
-            .join(e, e.c.id == b.c.enrolment_id)
-            .where(s.c.site_id == site_id, condition),
-        )
-    _bring_parents(conn, rows)
-    tombstones = [
-        (row.table_name, row.row_id)
-        for row in conn.execute(
-            select(SyncDeletion.table_name, SyncDeletion.row_id)
-            .where(changed(SyncDeletion.change_seq))
-            .order_by(SyncDeletion.change_seq)
-        )
-    ]
-    return rows, tombstones
-
-
-def _bring_parents(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
-    """Bookings and sessions of pulled attendance outside the window come along with it."""
-    have = {r["id"] for r in rows["bookings"]}
-    missing = sorted(
-        {
-            r["booking_id"]
-            for name in ("checkins", "absences", "cancellations", "parking_tickets")
-            for r in rows[name]
-        }
-        - have
-    )
-    if missing:
-        rows["bookings"] += _fetch(
-            conn, select(*_columns(Booking)).where(one_of(conn, Booking.id, missing))
-        )
-    have_sessions = {r["id"] for r in rows["sessions"]}
-    wanted = sorted({r["session_id"] for r in rows["bookings"]} - have_sessions)
-    if wanted:
-        rows["sessions"] += _fetch(
-            conn, select(*_columns(SessionRow)).where(one_of(conn, SessionRow.id, wanted))
-        )
 
 
 def _delete_rows(db: Session, table_name: str, ids: Sequence[str]) -> int:
@@ -320,10 +145,10 @@ def prune(db: Session, window: Window) -> int:
     without attendance, cancellation or ticket, or of an enrolment no longer active (with what
     hangs on them), then the sessions left without bookings. Rows deleted."""
     start = window.bounds()[0]
-    b, s, e = _table(Booking), _table(SessionRow), _table(Enrolment)
+    b, s, e = table_of(Booking), table_of(SessionRow), table_of(Enrolment)
     kept = or_(
         *(
-            select(_table(model).c.id).where(_table(model).c.booking_id == b.c.id).exists()
+            select(table_of(model).c.id).where(table_of(model).c.booking_id == b.c.id).exists()
             for model in CHILDREN
         )
     )
@@ -445,7 +270,8 @@ def pull(
             with conn.begin():
                 if not postgres:  # SQLite: the counter, read in the reading transaction
                     hi = change_horizon(conn)
-                rows, tombstones = read_changes(
+                reader = read_by_function if postgres else read_changes
+                rows, tombstones = reader(
                     conn,
                     site_id=site_id,
                     checkpoint=checkpoint,

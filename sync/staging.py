@@ -5,10 +5,10 @@ A batch of rows goes up in one ``COPY`` into a temporary table of the same colum
 set-based ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` moves them into the real table, in the
 caller's transaction. Compared with a multi-row ``VALUES`` statement this sends no SQL text that
 grows with the batch and converts values in psycopg's C code, which is what let a push keep up
-with a plain COPY. The staging table is described from the SQLAlchemy table, not with ``LIKE``,
-because a kiosk role may insert into a table it is not allowed to read (``audit``); it lives as
-long as the connection and is emptied at every commit (``ON COMMIT DELETE ROWS``), and whatever a
-rolled-back transaction put in it goes with the rollback.
+with a plain COPY. The owner's per-event reference path (:func:`sync.apply.apply_each`) uses it; a
+kiosk role makes no temporary table. The staging table is described from the SQLAlchemy table; it
+lives as long as the connection and is emptied at every commit (``ON COMMIT DELETE ROWS``), and
+whatever a rolled-back transaction put in it goes with the rollback.
 """
 
 from __future__ import annotations

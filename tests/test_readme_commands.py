@@ -39,6 +39,9 @@ NOT_RUN = {
     "kiosk central add-kiosk kiosk_genk_1 --site GENK --kiosk-id GENK-1 --kiosk-number 1": (
         "creates a PostgreSQL role (tests/sync, against the test server)"
     ),
+    "kiosk central add-exit exit_genk --site GENK": (
+        "creates a PostgreSQL role (tests/sync/test_exit_role.py, against the test server)"
+    ),
     "kiosk central import export.csv": "the scheduling system's file (tests/sync)",
     "kiosk central import bundle.json": "the scheduling system's file (tests/sync)",
     "kiosk sync": "a service: runs until stopped (make boot-test)",

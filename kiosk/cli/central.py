@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="its kiosk_number (1 to 99, unique within the site: its tickets' first digits)",
     )
     role.set_defaults(handler=cmd_add_kiosk)
+    door = actions.add_parser(
+        "add-exit", help="a PostgreSQL login role for a car park exit: verify and redeem only"
+    )
+    door.add_argument("role", help="role name, e.g. exit_genk")
+    door.add_argument("--site", required=True, help="the site whose tickets it verifies")
+    door.set_defaults(handler=cmd_add_exit)
     imp = actions.add_parser("import", help="import patients, enrolments and bookings")
     imp.add_argument(
         "file", type=Path, help="a FHIR Bundle of Appointments (.json) or a CSV (see README)"
@@ -36,8 +42,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Migrate the central database, set up row-level security on PostgreSQL, and store the
-    programmes of the programme files."""
+    """Migrate the central database, make the kiosk and exit roles' functions on PostgreSQL,
+    and store the programmes of the programme files."""
     cfg = settings(args)
     programmes = load_programmes(cfg.programmes_dir)
     try:
@@ -64,6 +70,19 @@ def cmd_add_kiosk(args: argparse.Namespace) -> int:
     except central.CentreUnreachable as exc:
         raise CommandError(str(exc)) from None
     print(f"role {args.role} may sync site {args.site}")
+    return 0
+
+
+def cmd_add_exit(args: argparse.Namespace) -> int:
+    """Create a car park exit's role."""
+    cfg = settings(args)
+    try:
+        central.add_exit_at(cfg.central_url, args.role, site_id=args.site)
+    except central.RoleRefused as exc:
+        raise UsageError(str(exc)) from None
+    except central.CentreUnreachable as exc:
+        raise CommandError(str(exc)) from None
+    print(f"role {args.role} may verify and redeem site {args.site}'s tickets")
     return 0
 
 

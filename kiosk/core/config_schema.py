@@ -24,7 +24,9 @@ def _whole(low: int, high: int) -> msgspec.Meta:
     return msgspec.Meta(ge=low, le=high, description=f"a whole number from {low} to {high}")
 
 
-Minutes = Annotated[int, _whole(0, 24 * 60)]
+# The longest setting in minutes (a day); the centre bounds a ticket's grace by it.
+MAX_MINUTES = 24 * 60
+Minutes = Annotated[int, _whole(0, MAX_MINUTES)]
 ResultSeconds = Annotated[int, _whole(3, 600)]
 AfterCardSeconds = Annotated[int, _whole(1, 600)]
 WarningSeconds = Annotated[int, _whole(1, 60)]

@@ -11,6 +11,8 @@ from typing import Any
 import msgspec
 from sqlalchemy import Table
 
+from kiosk.core.config_schema import MAX_MINUTES
+
 
 class Payload(msgspec.Struct, frozen=True, kw_only=True):
     """An event's payload: ids and values only, never a national number or a name."""
@@ -97,7 +99,29 @@ class TicketCodeMatches:
     reason: str = "the parking code does not match the ticket"
 
 
-Check = AtSite | OfBooking | OwnSite | OwnKiosk | TicketNumberFree | TicketCodeMatches
+# The longest grace a kiosk's configuration allows after a session's end ([parking]
+# grace_minutes): the centre does not know each kiosk's own.
+MAX_GRACE_MINUTES = MAX_MINUTES
+
+
+@dataclass(frozen=True)
+class TicketExpiryFits:
+    """The ticket expires no later than the end of its booking's session plus the longest grace
+    a kiosk may be configured with (:data:`MAX_GRACE_MINUTES`)."""
+
+    grace_minutes: int = MAX_GRACE_MINUTES
+    reason: str = "the ticket expires too long after its session"
+
+
+Check = (
+    AtSite
+    | OfBooking
+    | OwnSite
+    | OwnKiosk
+    | TicketNumberFree
+    | TicketCodeMatches
+    | TicketExpiryFits
+)
 
 
 # What the centre changes: values are a payload field (:class:`Field`), the pushing kiosk's site

