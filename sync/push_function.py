@@ -23,7 +23,7 @@ from sqlalchemy import Connection, text
 
 from kiosk.domain.events import KINDS
 from sync.kinds import FLUSH_ORDER
-from sync.push_sql import KIOSK_MEMBER, batch_reason, effect_sql, quoted
+from sync.push_sql import KIOSK_MEMBER, batch_lookups, batch_reason, effect_sql, quoted
 
 SIGNATURE = "sync_push(jsonb, text, text, timestamptz)"
 _BY_NAME = {k.name: k for k in KINDS}
@@ -91,7 +91,8 @@ BEGIN
             reason)
         SELECT x.id, x.seq, x.kind, x.schema_version, x.created_at, x.p, {batch_reason()}
         FROM jsonb_to_recordset(batch) AS x(id text, seq integer, kind text,
-            schema_version integer, created_at timestamptz, p jsonb);
+            schema_version integer, created_at timestamptz, p jsonb)
+        {batch_lookups()};
     WITH stored AS (
         INSERT INTO {{S}}.sync_events (id, site_id, kiosk_id, seq, kind, schema_version,
             created_at, received_at, payload)
