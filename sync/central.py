@@ -144,7 +144,29 @@ SITE_ID = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,15}")
 
 
 class RoleRefused(ValueError):
-    """``add-kiosk`` will not make or change this role (the message says why)."""
+    """``add-kiosk`` or ``add-exit`` will not make or change this role (the message says why)."""
+
+
+def _check_names(engine: Engine, role: str, site_id: str, kind: str) -> None:
+    """Refuse a centre without roles, or a role name or site id out of their forms."""
+    if engine.dialect.name != "postgresql":
+        raise RoleRefused(f"{kind} roles exist only on a PostgreSQL centre")
+    if not ROLE_NAME.fullmatch(role):
+        raise RoleRefused("a role name is lower-case letters, digits and _ (at most 63)")
+    if not SITE_ID.fullmatch(site_id):
+        raise RoleRefused("a site id is 1 to 16 of A-Z, 0-9, _ and -")
+
+
+def _may_take(conn: Connection, role: str, site_id: str, role_map: str, whose: str) -> bool:
+    """Whether ``role`` exists already; refused when the site is unknown or the role exists
+    without a row in ``role_map`` (this module's constant names): made by someone else."""
+    if not conn.scalar(text("SELECT 1 FROM sites WHERE id = :s"), {"s": site_id}):
+        raise RoleRefused(f"the centre has no site {site_id}")
+    exists = bool(conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}))
+    ours = conn.scalar(text(f"SELECT 1 FROM {role_map} WHERE role_name = :r"), {"r": role})  # noqa: S608
+    if exists and not ours:
+        raise RoleRefused(f"role {role} exists and is not {whose}: choose another name")
+    return exists
 
 
 def add_kiosk(engine: Engine, role: str, *, site_id: str, kiosk_id: str, kiosk_number: int) -> None:
@@ -156,23 +178,13 @@ def add_kiosk(engine: Engine, role: str, *, site_id: str, kiosk_id: str, kiosk_n
     The role gets no password here: set one with ``ALTER ROLE ... PASSWORD`` or use client
     certificates (``sslmode=verify-full``), and keep it in the kiosk's configuration only.
     """
-    if engine.dialect.name != "postgresql":
-        raise RoleRefused("kiosk roles exist only on a PostgreSQL centre")
-    if not ROLE_NAME.fullmatch(role):
-        raise RoleRefused("a role name is lower-case letters, digits and _ (at most 63)")
-    if not SITE_ID.fullmatch(site_id):
-        raise RoleRefused("a site id is 1 to 16 of A-Z, 0-9, _ and -")
+    _check_names(engine, role, site_id, "kiosk")
     if not KIOSK_ID.fullmatch(kiosk_id):
         raise RoleRefused("a kiosk id is 1 to 40 letters, digits, _, . and -")
     if not 1 <= kiosk_number <= 99:
         raise RoleRefused("a kiosk number is 1 to 99")
     with engine.begin() as conn:
-        if not conn.scalar(text("SELECT 1 FROM sites WHERE id = :s"), {"s": site_id}):
-            raise RoleRefused(f"the centre has no site {site_id}")
-        exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
-        ours = conn.scalar(text("SELECT 1 FROM sync_kiosk_roles WHERE role_name = :r"), {"r": role})
-        if exists and not ours:
-            raise RoleRefused(f"role {role} exists and is not a kiosk's: choose another name")
+        exists = _may_take(conn, role, site_id, "sync_kiosk_roles", "a kiosk's")
         clash = conn.execute(
             text(
                 "SELECT role_name, kiosk_id, kiosk_number FROM sync_kiosk_roles "
@@ -203,19 +215,9 @@ def add_exit(engine: Engine, role: str, *, site_id: str) -> None:
     """Create (or re-point) the login role of a car park exit of ``site_id``: it may only verify
     and redeem that site's tickets (:mod:`sync.exit_function`). A role that exists but was not
     made by this function (a kiosk's, the owner, a person's) is refused."""
-    if engine.dialect.name != "postgresql":
-        raise RoleRefused("exit roles exist only on a PostgreSQL centre")
-    if not ROLE_NAME.fullmatch(role):
-        raise RoleRefused("a role name is lower-case letters, digits and _ (at most 63)")
-    if not SITE_ID.fullmatch(site_id):
-        raise RoleRefused("a site id is 1 to 16 of A-Z, 0-9, _ and -")
+    _check_names(engine, role, site_id, "exit")
     with engine.begin() as conn:
-        if not conn.scalar(text("SELECT 1 FROM sites WHERE id = :s"), {"s": site_id}):
-            raise RoleRefused(f"the centre has no site {site_id}")
-        exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
-        ours = conn.scalar(text("SELECT 1 FROM sync_exit_roles WHERE role_name = :r"), {"r": role})
-        if exists and not ours:
-            raise RoleRefused(f"role {role} exists and is not an exit's: choose another name")
+        exists = _may_take(conn, role, site_id, "sync_exit_roles", "an exit's")
         if not exists:
             conn.execute(text(f"CREATE ROLE {role} LOGIN"))
         conn.execute(text(f"GRANT {EXIT_GROUP} TO {role}"))
