@@ -61,3 +61,22 @@ def demo_dir(demo_template: Path, tmp_path: Path) -> Path:
     )
     config.chmod(0o600)
     return folder
+
+
+@pytest.fixture
+def encrypted_kiosk(tmp_path: Path) -> tuple[Path, Path]:
+    """(data directory, credentials directory) of a kiosk whose database is encrypted with the
+    key in the credential ``kiosk-db-key``, as ``kiosk install --encrypt-database`` sets it up;
+    no database yet."""
+    data, credentials = tmp_path / "data", tmp_path / "credentials"
+    data.mkdir()
+    credentials.mkdir()
+    (credentials / "kiosk-db-key").write_text("ab" * 32 + "\n", encoding="ascii")
+    config = data / "kiosk.toml"
+    config.write_text(
+        f'data_dir = "{data}"\n[privacy]\nlookup_key = "{"cd" * 32}"\n'
+        '[database]\nkey_credential = "kiosk-db-key"\n',
+        encoding="utf-8",
+    )
+    config.chmod(0o600)
+    return data, credentials

@@ -101,18 +101,10 @@ def test_backup_without_a_database_is_one_clear_error(tmp_path: Path) -> None:
         restore(settings, tmp_path / "missing.sqlite")
 
 
-def test_the_encrypted_database_is_unreadable_without_the_credential(tmp_path: Path) -> None:
-    data, credentials = tmp_path / "data", tmp_path / "credentials"
-    data.mkdir()
-    credentials.mkdir()
-    (credentials / "kiosk-db-key").write_text("ab" * 32 + "\n", encoding="ascii")
-    config = data / "kiosk.toml"
-    config.write_text(
-        f'data_dir = "{data}"\n[privacy]\nlookup_key = "{"cd" * 32}"\n'
-        '[database]\nkey_credential = "kiosk-db-key"\n',
-        encoding="utf-8",
-    )
-    config.chmod(0o600)
+def test_the_encrypted_database_is_unreadable_without_the_credential(
+    encrypted_kiosk: tuple[Path, Path],
+) -> None:
+    data, credentials = encrypted_kiosk
     env = {"CREDENTIALS_DIRECTORY": str(credentials)}
     made = run_kiosk(data, "demo-data", "--patients", "5", **env)
     assert made.returncode == 0, made.stderr

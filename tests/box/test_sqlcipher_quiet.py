@@ -41,18 +41,10 @@ def _run(argv: list[str], data: Path, credentials: Path) -> subprocess.Completed
     )
 
 
-def test_commands_on_the_encrypted_database_print_nothing_on_stderr(tmp_path: Path) -> None:
-    data, credentials = tmp_path / "data", tmp_path / "credentials"
-    data.mkdir()
-    credentials.mkdir()
-    (credentials / "kiosk-db-key").write_text("ab" * 32 + "\n", encoding="ascii")
-    config = data / "kiosk.toml"
-    config.write_text(
-        f'data_dir = "{data}"\n[privacy]\nlookup_key = "{"cd" * 32}"\n'
-        '[database]\nkey_credential = "kiosk-db-key"\n',
-        encoding="utf-8",
-    )
-    config.chmod(0o600)
+def test_commands_on_the_encrypted_database_print_nothing_on_stderr(
+    encrypted_kiosk: tuple[Path, Path],
+) -> None:
+    data, credentials = encrypted_kiosk
     # The condition is real: SQLCipher's module alone warns in it.
     bare = _run([sys.executable, "-c", "import sqlcipher3"], data, credentials)
     assert "sqlcipher_mlock" in bare.stderr, bare.stderr
