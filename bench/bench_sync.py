@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import throwaway_database
 from sqlalchemy import insert
 
 from kiosk.core.clock import SettableClock
@@ -53,7 +54,6 @@ from sync.pull import pull
 from sync.pull_function import read_by_function
 from sync.push import push
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SITE = "GENK"
 KIOSKS, PER_KIOSK = 10, 10_000
 KINDS = ("checkin", "parking_ticket", "audit")
@@ -62,22 +62,6 @@ BOOKINGS_PER_KIOSK = -(-PER_KIOSK // len(KINDS))
 PATIENTS, PER_SESSION = 2_000, 10
 ROUNDS, COPIES = 3, 3
 NOW = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)
-
-
-def _database() -> tuple[str, str]:
-    name = f"bench_sync_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def _drop(name: str) -> None:
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _libpq(url: str) -> str:
-    return url.replace("+psycopg", "")
 
 
 def _copy(conn: psycopg.Connection[Any], table: str, rows: Iterator[tuple[object, ...]]) -> None:
@@ -111,7 +95,7 @@ class _Site:
 
 def _load_site(url: str, site: _Site) -> None:
     """The site's rows into the central database at ``url``."""
-    with psycopg.connect(_libpq(url)) as conn:
+    with psycopg.connect(throwaway_database.libpq(url)) as conn:
         conn.execute("INSERT INTO sites (id, name) VALUES (%s, 'Campus Genk')", (SITE,))
         conn.execute("INSERT INTO programmes (code, name) VALUES ('back', 'Back')")
         _copy(
@@ -253,7 +237,7 @@ def _checkpoint() -> None:
     pages the set-up wrote (bookings locked by foreign-key checks); the COPY writes new pages
     only. ``DROP DATABASE`` checkpoints too, so this only makes explicit what happens anyway.
     """
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
+    with psycopg.connect(throwaway_database.ADMIN, autocommit=True) as conn:
         conn.execute("CHECKPOINT")
 
 
@@ -314,13 +298,13 @@ def _copy_best(queues: list[list[dict[str, Any]]], site: _Site | None = None) ->
 
 
 def _copy_once(queues: list[list[dict[str, Any]]], site: _Site | None) -> float:
-    name, url = _database()
+    name, url = throwaway_database.create("bench_sync")
     try:
         central.init(make_engine(url))
         if site is not None:
             _load_site(url, site)
         _checkpoint()
-        with psycopg.connect(_libpq(url)) as conn:
+        with psycopg.connect(throwaway_database.libpq(url)) as conn:
             started = time.perf_counter()
             _copy(
                 conn,
@@ -340,7 +324,7 @@ def _copy_once(queues: list[list[dict[str, Any]]], site: _Site | None) -> float:
             conn.commit()
             return time.perf_counter() - started
     finally:
-        _drop(name)
+        throwaway_database.drop(name)
 
 
 @dataclass(frozen=True)
@@ -354,7 +338,7 @@ class _Round:
 
 def _push_round(work: Path) -> _Round:
     """One round: the two COPY baselines, then the push of the same events."""
-    name, url = _database()
+    name, url = throwaway_database.create("bench_sync")
     try:
         central.init(make_engine(url))
         site = _Site.new()
@@ -389,7 +373,7 @@ def _push_round(work: Path) -> _Round:
             process.join()
         assert all(p.exitcode == 0 for p in kiosks), [p.exitcode for p in kiosks]
         total = KIOSKS * PER_KIOSK
-        with psycopg.connect(_libpq(url)) as conn:
+        with psycopg.connect(throwaway_database.libpq(url)) as conn:
             counts = [
                 conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
                 for t in ("sync_events", "checkins", "parking_tickets", "audit")
@@ -404,7 +388,7 @@ def _push_round(work: Path) -> _Round:
         )
         return _Round(copy_s, floor_s, push_s)
     finally:
-        _drop(name)
+        throwaway_database.drop(name)
 
 
 def bench_push(work: Path) -> None:
@@ -430,7 +414,7 @@ def bench_push(work: Path) -> None:
 
 
 def bench_pull(work: Path) -> None:
-    name, url = _database()
+    name, url = throwaway_database.create("bench_sync")
     try:
         engine = make_engine(url)
         central.init(engine)
@@ -441,7 +425,7 @@ def bench_pull(work: Path) -> None:
             )
         engine.dispose()
         # A centre in service has planner statistics (autovacuum); a freshly loaded one not yet.
-        with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        with psycopg.connect(throwaway_database.libpq(url), autocommit=True) as conn:
             conn.execute("ANALYZE")
         local = make_engine(f"sqlite:///{work / 'pull.sqlite'}")
         migrate.upgrade(local)
@@ -473,7 +457,7 @@ def bench_pull(work: Path) -> None:
             f"{direct:.2f} s ({sum(len(v) for v in rows.values())} rows)"
         )
     finally:
-        _drop(name)
+        throwaway_database.drop(name)
 
 
 def main() -> int:

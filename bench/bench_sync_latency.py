@@ -29,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing.synchronize import Event as ProcessEvent
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import throwaway_database
 from sqlalchemy import select
 
 from kiosk.core.clock import SettableClock, local_day_bounds
@@ -50,7 +50,6 @@ from kiosk.programme import load_programmes
 from sync import central
 from sync.service import Backoff, SyncService
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SITE = "GENK"
 LOOKUP_KEY = bytes(range(32, 64))
 NOW = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)
@@ -66,22 +65,6 @@ INTERVAL_S, LISTENING_INTERVAL_S = 15.0, 60.0
 TICKS = 100  # os.sysconf("SC_CLK_TCK") on Linux
 
 
-def _database() -> tuple[str, str]:
-    name = f"bench_latency_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def _drop(name: str) -> None:
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _libpq(url: str) -> str:
-    return url.replace("+psycopg", "")
-
-
 def _centre(url: str) -> None:
     engine = make_engine(url)
     central.init(engine)
@@ -95,7 +78,7 @@ def _centre(url: str) -> None:
             future_weeks=2,
         )
     engine.dispose()
-    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+    with psycopg.connect(throwaway_database.libpq(url), autocommit=True) as conn:
         conn.execute("ANALYZE")
 
 
@@ -222,7 +205,7 @@ class _Latencies:
 def _targets(url: str, count: int) -> list[str]:
     """Booked bookings of the site's coming days, in the replica's window, to cancel."""
     first = local_day_bounds(NOW.date() + dt.timedelta(days=2))[0]
-    with psycopg.connect(_libpq(url)) as conn:
+    with psycopg.connect(throwaway_database.libpq(url)) as conn:
         rows = conn.execute(
             "SELECT b.id FROM bookings b JOIN sessions s ON s.id = b.session_id "
             "WHERE s.site_id = %s AND s.starts_at >= %s AND s.starts_at < %s "
@@ -234,7 +217,7 @@ def _targets(url: str, count: int) -> list[str]:
 
 def _phase(mode: str, work: Path) -> _Latencies:
     """Ten kiosks checking in and a centre cancelling, for one mode, on a fresh centre."""
-    name, url = _database()
+    name, url = throwaway_database.create("bench_latency")
     try:
         _centre(url)
         replica = _replica(url, work)
@@ -254,7 +237,7 @@ def _phase(mode: str, work: Path) -> _Latencies:
             )
         for process in kiosks:
             process.start()
-        with psycopg.connect(_libpq(url), autocommit=True) as admin:
+        with psycopg.connect(throwaway_database.libpq(url), autocommit=True) as admin:
             before = _backend_ticks(admin, name)
             ready.wait()
             started = time.perf_counter()
@@ -271,7 +254,7 @@ def _phase(mode: str, work: Path) -> _Latencies:
         assert missed == 0, f"{missed} cancellations never reached a replica"
         return _Latencies(at_centre, lags, cpu_s, seconds)
     finally:
-        _drop(name)
+        throwaway_database.drop(name)
 
 
 def _drive(
@@ -362,7 +345,7 @@ def _cpu_since(conn: psycopg.Connection[Any], database: str, before: dict[int, i
 
 def bench_idle(work: Path) -> None:
     """Fifty idle kiosks of one site: the centre's CPU per round, and per hour."""
-    name, url = _database()
+    name, url = throwaway_database.create("bench_latency")
     services: list[SyncService] = []
     try:
         _centre(url)
@@ -373,7 +356,7 @@ def bench_idle(work: Path) -> None:
             services.append(_service(path, url, k + 1))
         for service in services:  # connected, and caught up
             assert not service.run_round().error
-        with psycopg.connect(_libpq(url), autocommit=True) as admin:
+        with psycopg.connect(throwaway_database.libpq(url), autocommit=True) as admin:
             before = _backend_ticks(admin, name)
             started = time.perf_counter()
             for _ in range(IDLE_ROUNDS):
@@ -397,7 +380,7 @@ def bench_idle(work: Path) -> None:
     finally:
         for service in services:
             service.close()
-        _drop(name)
+        throwaway_database.drop(name)
 
 
 def main() -> int:
