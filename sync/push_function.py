@@ -21,19 +21,18 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from kiosk.domain.events import KINDS
+from kiosk.domain.events import BY_NAME, KINDS
 from sync.kinds import FLUSH_ORDER
 from sync.push_sql import KIOSK_MEMBER, batch_lookups, batch_reason, effect_sql, quoted
 
 SIGNATURE = "sync_push(jsonb, text, text, timestamptz)"
-_BY_NAME = {k.name: k for k in KINDS}
 _OTHERS = [k for k in KINDS if not k.commutes]
 
 
 def _commuting(rows: str) -> str:
     """The inserts of the commuting kinds' events that ``rows`` selects, in flush order."""
     return "\n".join(
-        effect_sql(_BY_NAME[name], _BY_NAME[name].effects[0], rows) + ";" for name in FLUSH_ORDER
+        effect_sql(BY_NAME[name], BY_NAME[name].effects[0], rows) + ";" for name in FLUSH_ORDER
     )
 
 
