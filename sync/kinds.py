@@ -125,7 +125,7 @@ def _instant(value: object) -> dt.datetime | None:
         return None
 
 
-def _value(field: FieldForm, payload: Mapping[str, Any]) -> Any:
+def decode_field(field: FieldForm, payload: Mapping[str, Any]) -> Any:
     """The field's value; raises :class:`Refused` when it is not in the shape of its form."""
     value = payload.get(field.name, _MISSING)
     form = field.form
@@ -160,7 +160,7 @@ def decode(kind: Kind, payload: object) -> dict[str, Any]:
     (in declaration order) that is not in the shape of its form."""
     if not isinstance(payload, dict):
         raise Refused(malformed(kind.name))
-    return {f.name: _value(f, payload) for f in FORMS[kind.name]}
+    return {f.name: decode_field(f, payload) for f in FORMS[kind.name]}
 
 
 def arbiter(table: Table) -> str:

@@ -83,23 +83,30 @@ BEGIN
     IF to_regclass('pg_temp.sync_push_judged') IS NULL THEN
         CREATE TEMPORARY TABLE sync_push_judged (event_id text, seq integer, kind text,
             schema_version integer, created_at timestamptz, p jsonb, reason text,
-            new boolean NOT NULL DEFAULT false) ON COMMIT DELETE ROWS;
+            new boolean NOT NULL) ON COMMIT DELETE ROWS;
     END IF;
     DELETE FROM pg_temp.sync_push_judged;
+    -- Every event taken counts as new until the centre's events say otherwise (OFFSET 0: the
+    -- reason is worked out once, not once more for the flag).
     INSERT INTO pg_temp.sync_push_judged (event_id, seq, kind, schema_version, created_at, p,
-            reason)
-        SELECT x.id, x.seq, x.kind, x.schema_version, x.created_at, x.p, {batch_reason()}
-        FROM jsonb_to_recordset(batch) AS x(id text, seq integer, kind text,
-            schema_version integer, created_at timestamptz, p jsonb)
-        {batch_lookups()};
+            reason, new)
+        SELECT j.*, j.reason IS NULL FROM (
+            SELECT x.id, x.seq, x.kind, x.schema_version, x.created_at, x.p,
+                {batch_reason()} AS reason
+            FROM jsonb_to_recordset(batch) AS x(id text, seq integer, kind text,
+                schema_version integer, created_at timestamptz, p jsonb)
+            {batch_lookups()}
+            OFFSET 0) j;
+    -- The ones the centre had already are not (a batch sent again: rare, so few rows change).
     WITH stored AS (
         INSERT INTO {{S}}.sync_events (id, site_id, kiosk_id, seq, kind, schema_version,
             created_at, received_at, payload)
         SELECT x.event_id, v_site, v_kiosk, x.seq, x.kind, x.schema_version, x.created_at,
             v_now, x.p::json
-        FROM pg_temp.sync_push_judged x WHERE x.reason IS NULL ORDER BY x.seq
+        FROM pg_temp.sync_push_judged x WHERE x.new ORDER BY x.seq
         ON CONFLICT (id) DO NOTHING RETURNING id)
-    UPDATE pg_temp.sync_push_judged x SET new = true FROM stored WHERE x.event_id = stored.id;
+    UPDATE pg_temp.sync_push_judged x SET new = false
+        WHERE x.new AND NOT EXISTS (SELECT 1 FROM stored WHERE stored.id = x.event_id);
     IF NOT EXISTS (SELECT 1 FROM pg_temp.sync_push_judged x WHERE x.new AND x.kind IN ({others}))
     THEN
 {_commuting("x.new")}
