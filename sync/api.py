@@ -9,6 +9,7 @@ from __future__ import annotations
 from sync.central import (
     CentreUnreachable,
     NoCentre,
+    OwnerLacks,
     RoleRefused,
     add_exit_at,
     add_kiosk_at,
@@ -24,6 +25,7 @@ __all__ = [
     "CentreUnreachable",
     "ImportFailed",
     "NoCentre",
+    "OwnerLacks",
     "RoleRefused",
     "SyncService",
     "SyncStatus",

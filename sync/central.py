@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine
@@ -53,7 +53,34 @@ def init(engine: Engine) -> None:
         _security(conn)
 
 
+# What an owner that is no superuser needs for sync_horizon() to end a transaction that holds
+# every site's pulls back (migration 0010): to see other roles' sessions and to end them.
+STALL_ROLES = ("pg_read_all_stats", "pg_signal_backend")
+
+
+class OwnerLacks(PermissionError):
+    """The owner may not be given what the centre needs of it (the message says what)."""
+
+
+def _may_end_stalled(conn: Connection) -> None:
+    if conn.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")):
+        return
+    for role in STALL_ROLES:
+        if conn.scalar(text("SELECT pg_has_role(current_user, :r, 'USAGE')"), {"r": role}):
+            continue
+        try:
+            with conn.begin_nested():
+                conn.execute(text(f"GRANT {role} TO CURRENT_USER"))
+        except DBAPIError:
+            raise OwnerLacks(
+                f"the owner role needs {' and '.join(STALL_ROLES)} to end a kiosk's transaction "
+                "that holds every site's sync back: as a superuser, GRANT "
+                f"{', '.join(STALL_ROLES)} TO the owner, then run kiosk central init again"
+            ) from None
+
+
 def _security(conn: Connection) -> None:
+    _may_end_stalled(conn)
     for group in (GROUP_ROLE, EXIT_GROUP):
         exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": group})
         if not exists:
@@ -140,6 +167,10 @@ def _no_privileges(conn: Connection, schema: str) -> None:
 
 
 KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+# The most connections a kiosk or exit role may hold at once: a kiosk's sync service takes up to
+# five (its pool and its listener), a technician's command beside it as many; a stolen credential
+# cannot take every connection the centre has.
+ROLE_CONNECTIONS = 10
 SITE_ID = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,15}")
 
 
@@ -167,6 +198,12 @@ def _may_take(conn: Connection, role: str, site_id: str, role_map: str, whose: s
     if exists and not ours:
         raise RoleRefused(f"role {role} exists and is not {whose}: choose another name")
     return exists
+
+
+def _login_role(conn: Connection, role: str, *, exists: bool) -> None:
+    """Make ``role`` (a name checked by :func:`_check_names`), or bound the one there."""
+    verb = "ALTER" if exists else "CREATE"
+    conn.execute(text(f"{verb} ROLE {role} LOGIN CONNECTION LIMIT {ROLE_CONNECTIONS:d}"))
 
 
 def add_kiosk(engine: Engine, role: str, *, site_id: str, kiosk_id: str, kiosk_number: int) -> None:
@@ -197,8 +234,7 @@ def add_kiosk(engine: Engine, role: str, *, site_id: str, kiosk_id: str, kiosk_n
                 f"kiosk id {kiosk_id}" if clash[1] == kiosk_id else f"kiosk number {kiosk_number}"
             )
             raise RoleRefused(f"{what} is already role {clash[0]}'s at site {site_id}")
-        if not exists:
-            conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        _login_role(conn, role, exists=exists)
         conn.execute(text(f"GRANT {GROUP_ROLE} TO {role}"))
         conn.execute(
             text(
@@ -218,8 +254,7 @@ def add_exit(engine: Engine, role: str, *, site_id: str) -> None:
     _check_names(engine, role, site_id, "exit")
     with engine.begin() as conn:
         exists = _may_take(conn, role, site_id, "sync_exit_roles", "an exit's")
-        if not exists:
-            conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        _login_role(conn, role, exists=exists)
         conn.execute(text(f"GRANT {EXIT_GROUP} TO {role}"))
         conn.execute(
             text(

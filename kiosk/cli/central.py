@@ -48,7 +48,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     programmes = load_programmes(cfg.programmes_dir)
     try:
         central.init_at(cfg.central_url, programmes)
-    except central.CentreUnreachable as exc:
+    except (central.CentreUnreachable, central.OwnerLacks) as exc:
         raise CommandError(str(exc)) from None
     print("central database ready")
     return 0

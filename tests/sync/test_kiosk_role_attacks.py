@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import psycopg
@@ -127,6 +129,9 @@ def _ticket(booking: str, expires: dt.datetime, **changes: Any) -> tuple[str, di
         "CREATE TEMP TABLE sync_kiosk_roles (role_name text, site_id text, kiosk_id text)",
         "CREATE TEMP TABLE sync_deletions (change_seq bigint, table_name text, row_id text)",
         "CREATE FUNCTION pg_temp.escalate() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "CREATE OR REPLACE FUNCTION public.sync_stall_seconds() RETURNS int "
+        "LANGUAGE sql AS 'SELECT 0'",
+        "SELECT sync_stall_seconds()",
     ],
 )
 def test_no_table_sequence_temporary_table_or_owner_function_is_open(
@@ -183,6 +188,84 @@ def test_a_client_set_change_number_is_replaced_by_a_fresh_one(
             text("SELECT change_seq FROM checkins WHERE booking_id = :b"), {"b": booking}
         )
     assert number is not None and number > horizon
+
+
+def _hold_a_number(kiosk: psycopg.Connection[Any], admin: Engine) -> tuple[str, int]:
+    """Push one check-in in a transaction left open: (its booking, the number it holds)."""
+    booking, patient, _ = _booking(admin, "GENK")
+    kiosk.execute("BEGIN")
+    assert _push(kiosk, _checkin(booking, patient)) == [None]
+    number = kiosk.execute("SELECT current_setting('sync.change_seq')").fetchone()
+    assert number is not None
+    return booking, int(number[0])
+
+
+def _stall_after_a_second(admin: Engine) -> None:
+    """The limit of a held number, 60 s on a centre, is 1 s on this one (the owner's call)."""
+    with admin.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE OR REPLACE FUNCTION sync_stall_seconds() RETURNS integer "
+                "LANGUAGE sql STABLE AS 'SELECT 1'"
+            )
+        )
+
+
+def _horizon(admin: Engine) -> int:
+    with admin.connect() as conn:
+        return int(conn.scalar(text("SELECT sync_horizon()")) or 0)
+
+
+def test_a_push_held_open_does_not_hold_every_pull_back(
+    pg_url: str, kiosk: psycopg.Connection[Any], kiosk_centre: tuple[str, Engine]
+) -> None:
+    """A thief pushes one event and keeps its transaction open (or sleeps in it): the horizon
+    waits for it only until it has held its number longer than the limit (60 s on a centre,
+    1 s here), then ends that transaction, whose push rolls back; a kiosk's next push goes
+    through."""
+    role, admin = kiosk_centre
+    _stall_after_a_second(admin)
+    booking, number = _hold_a_number(kiosk, admin)
+    assert _horizon(admin) < number
+    time.sleep(1.5)
+    assert _horizon(admin) >= number
+    with pytest.raises(psycopg.OperationalError):
+        kiosk.execute("COMMIT")
+    with admin.connect() as conn:
+        found = conn.scalar(text("SELECT 1 FROM checkins WHERE booking_id = :b"), {"b": booking})
+    assert found is None
+    with _as_kiosk(pg_url, role) as again:
+        booking, patient, _ = _booking(admin, "GENK")
+        assert _push(again, _checkin(booking, patient)) == [None]
+
+
+def test_the_owner_s_long_transaction_is_waited_for(
+    kiosk_centre: tuple[str, Engine],
+) -> None:
+    """The owner's own work (an import of a whole schedule) may take longer than the limit: the
+    horizon waits for it and ends nothing."""
+    admin = kiosk_centre[1]
+    _stall_after_a_second(admin)
+    with admin.connect() as owner:
+        owner.execute(text("UPDATE sites SET name = name || ' ' WHERE id = 'GENK'"))
+        number = int(owner.scalar(text("SELECT current_setting('sync.change_seq')")))
+        time.sleep(1.5)
+        assert _horizon(admin) < number
+        owner.commit()
+    assert _horizon(admin) >= number
+
+
+def test_a_stolen_credential_cannot_take_every_connection(
+    pg_url: str, kiosk_centre: tuple[str, Engine]
+) -> None:
+    role = kiosk_centre[0]
+    with ExitStack() as held:
+        for _ in range(central.ROLE_CONNECTIONS):
+            held.enter_context(_as_kiosk(pg_url, role))
+        with pytest.raises(psycopg.OperationalError, match="too many connections for role"):
+            _as_kiosk(pg_url, role)
+    with _as_kiosk(pg_url, role) as kiosk:
+        assert kiosk.execute("SELECT kiosk_site()").fetchone() == ("GENK",)
 
 
 def test_events_forged_for_another_site_kiosk_or_patient_are_refused(
